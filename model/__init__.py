@@ -1,0 +1,42 @@
+"""A research Bayesian network for the causes of burning pain in the back of the thigh.
+
+Not medical advice. The public doorway::
+
+    from model import infer, load_model
+    infer({"pain_burning": "yes", "low_back_pain": "no", "sitting_effect": "dominant"})
+
+Names are imported on first use, so ``import model`` stays light (no pgmpy,
+no matplotlib) until inference is needed.
+"""
+
+from importlib import import_module
+
+__all__ = sorted(
+    [
+        "EvidenceError",
+        "Model",
+        "PriorsError",
+        "infer",
+        "load_model",
+        "read_vignettes",
+    ]
+)
+
+_HOMES = {
+    "EvidenceError": "model.errors",
+    "PriorsError": "model.errors",
+    "Model": "model.inference",
+    "infer": "model.inference",
+    "load_model": "model.inference",
+    "read_vignettes": "model.priors",
+}
+
+
+def __getattr__(name):
+    if name in _HOMES:
+        return getattr(import_module(_HOMES[name]), name)
+    raise AttributeError(f"module 'model' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

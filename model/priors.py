@@ -1,0 +1,169 @@
+"""Priors on disk: find, read and check a priors folder.
+
+This is the only module that touches files. Reading turns every CSV into a
+table of text cells that remembers the line each row came from; the checks in
+:mod:`model.priors_checks` then turn the tables into a validated
+:class:`Priors` or raise one :class:`~model.errors.PriorsError` listing every
+problem with its file, line and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import PriorsError
+from .priors_checks import check_priors
+from .tables import CPT_FOLDER, TABLE_FILES, RawTable
+
+__all__ = ["bundled_priors_folder", "load_priors", "read_priors_folder", "read_vignettes"]
+
+def bundled_priors_folder():
+    """The priors folder shipped with the package.
+
+    Looks inside the installed package first (a wheel carries the folder as
+    ``model/priors``), then beside the package in a source checkout.
+
+    Examples
+    --------
+    >>> (bundled_priors_folder() / "nodes.csv").is_file()
+    True
+    """
+    installed = Path(str(resources.files("model"))) / "priors"
+    if (installed / "nodes.csv").is_file():
+        return installed
+    return Path(__file__).resolve().parent.parent / "priors"
+
+
+def _read_csv(path, name, problems):
+    """Read one CSV file into a RawTable of stripped text cells, or None."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = path.read_bytes()[: err.start].count(b"\n") + 1
+        problems.append(
+            f"{name}, line {line}: the file is not valid UTF-8 (byte {err.start}). "
+            "Save it as UTF-8 (in Excel: 'CSV UTF-8')."
+        )
+        return None
+    except OSError as err:
+        problems.append(f"{name}: cannot be read ({err.strerror}).")
+        return None
+    rows = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for cells in reader:
+            rows.append((reader.line_num, [c.strip() for c in cells]))
+    except csv.Error as err:
+        problems.append(f"{name}, line {reader.line_num}: not valid CSV ({err}).")
+        return None
+    rows = [(line, cells) for line, cells in rows if any(cells)]
+    if not rows:
+        problems.append(f"{name}: the file is empty. It needs a header line and one row per parameter.")
+        return None
+    (_, header), body = rows[0], rows[1:]
+    bad = False
+    if len(set(header)) != len(header) or "" in header:
+        dupes = sorted({h for h in header if header.count(h) > 1 or h == ""})
+        problems.append(f"{name}, line 1: repeated or empty column names {dupes}. Give every column one unique name.")
+        bad = True
+    for line, cells in body:
+        if len(cells) != len(header):
+            problems.append(
+                f"{name}, line {line}: {len(cells)} cells, but the header has {len(header)} columns. "
+                "Check for a missing or extra comma (quote cells that contain commas)."
+            )
+            bad = True
+    if bad:
+        return None
+    frame = pd.DataFrame(
+        [cells for _, cells in body], index=[line for line, _ in body], columns=header, dtype=object
+    )
+    return RawTable(name, frame)
+
+
+def read_priors_folder(folder):
+    """Read every table of a priors folder as text, without interpreting it.
+
+    Returns ``(tables, cpt_tables, problems)``: the canonical tables by file
+    name (absent files are missing from the dict), the full-CPT tables by
+    node name, and the problems met while reading.
+    """
+    folder = Path(folder)
+    problems = []
+    if not folder.is_dir():
+        raise PriorsError(
+            [f"{folder}: no such folder. Pass the folder that holds nodes.csv (or None for the bundled priors)."]
+        )
+    tables = {}
+    for name in TABLE_FILES:
+        path = folder / name
+        if path.is_file():
+            table = _read_csv(path, name, problems)
+            if table is not None:
+                tables[name] = table
+    if not (folder / "nodes.csv").is_file():
+        problems.append(f"nodes.csv: missing file in {folder}. Every priors folder needs nodes.csv.")
+    cpt_tables = {}
+    cpt_folder = folder / CPT_FOLDER
+    if cpt_folder.is_dir():
+        for path in sorted(cpt_folder.glob("*.csv")):
+            table = _read_csv(path, f"{CPT_FOLDER}/{path.name}", problems)
+            if table is not None:
+                cpt_tables[path.stem] = table
+    return tables, cpt_tables, problems
+
+
+def load_priors(folder=None):
+    """Read and check a priors folder (default: the bundled one).
+
+    Parameters
+    ----------
+    folder : str or os.PathLike, optional
+        A folder holding ``nodes.csv`` and the other tables.
+
+    Returns
+    -------
+    Priors
+        The validated priors, with the expanded table of every node.
+
+    Raises
+    ------
+    PriorsError
+        Listing every problem, each with its file, line and column.
+
+    Examples
+    --------
+    >>> priors = load_priors()
+    >>> priors.nodes.loc["pfcn_neuropathy", "role"]
+    'cause'
+    """
+    folder = Path(folder) if folder is not None else bundled_priors_folder()
+    tables, cpt_tables, problems = read_priors_folder(folder)
+    return check_priors(tables, cpt_tables, problems, origin=str(folder))
+
+
+def read_vignettes():
+    """The public clinical vignettes (clinical-evidence.md §3) as a DataFrame.
+
+    Columns: ``title``, ``evidence`` (a dict node -> state), ``expected_first``,
+    ``emergency_flag`` (bool), ``rationale``; indexed by vignette number.
+
+    Examples
+    --------
+    >>> read_vignettes().loc[1, "expected_first"]
+    'lumbar_disc_herniation'
+    """
+    path = Path(__file__).resolve().parent / "data" / "vignettes.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False).set_index("vignette")
+    frame.index = frame.index.astype(int)
+    frame["evidence"] = [
+        {key.strip(): value.strip() for key, value in (pair.split("=", 1) for pair in text.split(";") if pair.strip())}
+        for text in frame["evidence"]
+    ]
+    frame["emergency_flag"] = frame["emergency_flag"].str.lower().eq("yes")
+    return frame
