@@ -59,6 +59,12 @@ def configurations(parent_states):
     return list(product(*(range(len(s)) for s in parent_states)))
 
 
+def _grid(parent_states):
+    """Configurations as an integer array, one row per configuration."""
+    sizes = [len(s) for s in parent_states]
+    return np.indices(sizes).reshape(len(sizes), -1).T if sizes else np.zeros((1, 0), dtype=int)
+
+
 def _cumulative_to_table(at_least):
     """Turn P(child >= state t), t = 1..k-1, per configuration into P(child = state)."""
     n_configs = at_least.shape[1]
@@ -95,18 +101,14 @@ def noisy_max_table(leak, links, parent_states):
     array([[0.85, 0.1 ],
            [0.15, 0.9 ]])
     """
-    leak = np.asarray(leak, dtype=float)
-    not_reached = []
-    for config in configurations(parent_states):
-        below = 1.0 - leak
-        for (parent, state), totals in links.items():
-            if config[parent] == state:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    q = np.where(leak < 1.0, 1.0 - (1.0 - np.asarray(totals)) / (1.0 - leak), 0.0)
-                below = below * (1.0 - q)
-        not_reached.append(below)
-    at_least = 1.0 - np.array(not_reached, dtype=float).reshape(-1, len(leak)).T
-    return _cumulative_to_table(at_least)
+    leak = np.asarray(leak, dtype=float)[:, None]
+    grid = _grid(parent_states)
+    below = np.repeat(1.0 - leak, grid.shape[0], axis=1)
+    for (parent, state), totals in links.items():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.where(leak < 1.0, 1.0 - (1.0 - np.asarray(totals, dtype=float)[:, None]) / (1.0 - leak), 0.0)
+        below = below * np.where(grid[:, parent] == state, 1.0 - q, 1.0)
+    return _cumulative_to_table(1.0 - below)
 
 
 def _logit(p):
@@ -128,17 +130,13 @@ def logistic_table(leak, links, parent_states):
     array([[0.1 , 0.75],
            [0.9 , 0.25]])
     """
-    base = _logit(np.asarray(leak, dtype=float))
-    shifts = {key: _logit(np.asarray(totals, dtype=float)) - base for key, totals in links.items()}
-    log_odds = []
-    for config in configurations(parent_states):
-        total = base.copy()
-        for (parent, state), shift in shifts.items():
-            if config[parent] == state:
-                total = total + shift
-        log_odds.append(total)
-    at_least = 1.0 / (1.0 + np.exp(-np.array(log_odds, dtype=float).reshape(-1, len(base)).T))
-    return _cumulative_to_table(at_least)
+    base = _logit(np.asarray(leak, dtype=float))[:, None]
+    grid = _grid(parent_states)
+    log_odds = np.repeat(base, grid.shape[0], axis=1)
+    for (parent, state), totals in links.items():
+        shift = _logit(np.asarray(totals, dtype=float))[:, None] - base
+        log_odds = log_odds + np.where(grid[:, parent] == state, shift, 0.0)
+    return _cumulative_to_table(1.0 / (1.0 + np.exp(-log_odds)))
 
 
 def relative_risk_table(baseline, relative_risks, parent_states, *, cap=RELATIVE_RISK_CAP):
@@ -168,13 +166,9 @@ def relative_risk_table(baseline, relative_risks, parent_states, *, cap=RELATIVE
     array([[0.9, 0.6],
            [0.1, 0.4]])
     """
-    raw = []
-    for config in configurations(parent_states):
-        value = baseline
-        for (parent, state), rr in relative_risks.items():
-            if config[parent] == state:
-                value *= rr
-        raw.append(value)
-    raw = np.array(raw, dtype=float)
+    grid = _grid(parent_states)
+    raw = np.full(grid.shape[0], float(baseline))
+    for (parent, state), rr in relative_risks.items():
+        raw = raw * np.where(grid[:, parent] == state, rr, 1.0)
     present = np.minimum(raw, cap)
     return np.vstack([1.0 - present, present]), raw
