@@ -9,7 +9,7 @@ Names are imported on first use, so ``import model`` stays light (no pgmpy,
 no matplotlib) until inference is needed.
 """
 
-from importlib import import_module
+from importlib import import_module as _import_module
 
 __all__ = sorted(
     [
@@ -34,7 +34,7 @@ _HOMES = {
 
 def __getattr__(name):
     if name in _HOMES:
-        return getattr(import_module(_HOMES[name]), name)
+        return getattr(_import_module(_HOMES[name]), name)
     raise AttributeError(f"module 'model' has no attribute {name!r}")
 
 

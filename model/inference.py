@@ -173,6 +173,10 @@ class Model:
     def _posteriors(self, hard, soft):
         """P(present | evidence) of every reported node, in ``self._reported`` order."""
         query = [n for n in self._reported if n not in hard]
+        if not query:  # every cause observed: still query one node, to notice impossible evidence
+            query = list(soft)[:1] or [n for n in self._states if n not in hard][:1]
+            if not query:
+                return self._fully_observed(hard)
         if soft:
             factors = [likelihood_factor(n, self._states[n], lik) for n, lik in soft.items()]
             engine = VariableElimination(self._network)  # pgmpy rewires the engine for virtual evidence
@@ -180,6 +184,8 @@ class Model:
                                   show_progress=False)
         else:
             result = self._engine.query(query, evidence=hard, joint=False, show_progress=False)
+        if any(not np.all(np.isfinite(factor.values)) for factor in result.values()):
+            return np.full(len(self._reported), np.nan)  # pgmpy normalised a zero: impossible evidence
         posterior = []
         for node in self._reported:
             present = self._states[node][-1]
@@ -189,6 +195,18 @@ class Model:
                 factor = result[node]
                 posterior.append(float(factor.values[factor.state_names[node].index(present)]))
         return np.array(posterior)
+
+    def _fully_observed(self, hard):
+        """Posteriors when every node is observed: 0/1, or NaN if the evidence is impossible."""
+        probability = 1.0
+        for node, table in self._priors.node_tables.items():
+            column = 0
+            for parent, states in zip(table.parents, table.parent_states):
+                column = column * len(states) + states.index(hard[parent])
+            probability *= table.values[table.states.index(hard[node]), column]
+        if probability == 0.0:
+            return np.full(len(self._reported), np.nan)
+        return np.array([1.0 if hard[n] == self._states[n][-1] else 0.0 for n in self._reported])
 
     def prior(self):
         """P(present) of every cause and complication with no evidence, as a Series."""

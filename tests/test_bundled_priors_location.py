@@ -1,0 +1,37 @@
+"""The bundled priors are found from a source checkout and from an installed wheel."""
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import model
+from model.priors import bundled_priors_folder, load_priors
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_source_checkout_uses_the_top_level_priors_folder():
+    if Path(model.__file__).resolve().parent == ROOT / "model":
+        assert bundled_priors_folder() == ROOT / "priors"
+    assert (bundled_priors_folder() / "nodes.csv").is_file()
+
+
+def test_installed_wheel_carries_and_finds_the_priors(tmp_path):
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(dist), str(ROOT)], check=True, capture_output=True)
+    wheel = next(dist.glob("*.whl"))
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        archive.extractall(site)
+    assert "model/priors/nodes.csv" in names and "model/data/vignettes.csv" in names
+    code = ("import model, model.priors as p; print(p.bundled_priors_folder()); "
+            "print(model.load_model().priors_digest); print(len(model.read_vignettes()))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                         env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}, check=True)
+    folder, digest, vignettes = out.stdout.split()
+    assert Path(folder) == site / "model" / "priors"
+    assert digest == load_priors().digest
+    assert vignettes == "10"
