@@ -53,6 +53,8 @@ class Model:
         emergency = nodes["emergency_state"]
         self._emergency = {node: state for node, state in emergency.items() if state}
         self._prior = None
+        self._order = {node: i for i, node in enumerate(nodes.index)}
+        self._has_zeros = any((table.values == 0).any() for table in priors.node_tables.values())
 
     def __repr__(self):
         return (f"<Model {len(self._states)} nodes, {len(self.causes)} causes, priors {self.priors_digest} "
@@ -171,42 +173,49 @@ class Model:
 
     # --- inference ---------------------------------------------------------
     def _posteriors(self, hard, soft):
-        """P(present | evidence) of every reported node, in ``self._reported`` order."""
-        query = [n for n in self._reported if n not in hard]
-        if not query:  # every cause observed: still query one node, to notice impossible evidence
-            query = list(soft)[:1] or [n for n in self._states if n not in hard][:1]
-            if not query:
-                return self._fully_observed(hard)
-        if soft:
-            factors = [likelihood_factor(n, self._states[n], lik) for n, lik in soft.items()]
-            engine = VariableElimination(self._network)  # pgmpy rewires the engine for virtual evidence
-            result = engine.query(query, evidence=hard, virtual_evidence=factors, joint=False,
-                                  show_progress=False)
-        else:
-            result = self._engine.query(query, evidence=hard, joint=False, show_progress=False)
-        if any(not np.all(np.isfinite(factor.values)) for factor in result.values()):
-            return np.full(len(self._reported), np.nan)  # pgmpy normalised a zero: impossible evidence
-        posterior = []
-        for node in self._reported:
-            present = self._states[node][-1]
-            if node in hard:
-                posterior.append(1.0 if hard[node] == present else 0.0)
-            else:
-                factor = result[node]
-                posterior.append(float(factor.values[factor.state_names[node].index(present)]))
-        return np.array(posterior)
+        """P(present | evidence) of every reported node, in ``self._reported`` order.
 
-    def _fully_observed(self, hard):
-        """Posteriors when every node is observed: 0/1, or NaN if the evidence is impossible."""
-        probability = 1.0
-        for node, table in self._priors.node_tables.items():
-            column = 0
-            for parent, states in zip(table.parents, table.parent_states):
-                column = column * len(states) + states.index(hard[parent])
-            probability *= table.values[table.states.index(hard[node]), column]
-        if probability == 0.0:
-            return np.full(len(self._reported), np.nan)
-        return np.array([1.0 if hard[n] == self._states[n][-1] else 0.0 for n in self._reported])
+        NaN where pgmpy had to normalise a zero (the evidence is impossible).
+        """
+        query = [n for n in self._reported if n not in hard]
+        posterior = {n: 1.0 if hard[n] == self._states[n][-1] else 0.0 for n in self._reported if n in hard}
+        if query:
+            result = self._query(query, hard, soft)
+            for node in query:
+                factor = result[node]
+                posterior[node] = float(factor.values[factor.state_names[node].index(self._states[node][-1])])
+        return np.array([posterior[n] for n in self._reported])
+
+    def _query(self, variables, hard, soft):
+        """pgmpy VE marginals of ``variables``; evidence passed in node order, so results never depend
+        on the order the user gave it in."""
+        hard = {n: hard[n] for n in sorted(hard, key=self._order.get)}
+        if not soft:
+            return self._engine.query(variables, evidence=hard, joint=False, show_progress=False)
+        factors = [likelihood_factor(n, self._states[n], soft[n]) for n in sorted(soft, key=self._order.get)]
+        engine = VariableElimination(self._network)  # pgmpy rewires the engine for virtual evidence
+        return engine.query(variables, evidence=hard, virtual_evidence=factors, joint=False, show_progress=False)
+
+    def _first_impossible(self, hard, soft, given_order):
+        """The first observation, in the order given, that has probability zero given the earlier ones.
+
+        Chain rule: P(e) = prod_i P(e_i | e_1..e_{i-1}); returns None when every factor is positive.
+        """
+        seen_hard, seen_soft = {}, {}
+        for node in given_order:
+            marginal = self._query([node], seen_hard, seen_soft)[node]
+            values = np.array([marginal.values[marginal.state_names[node].index(s)] for s in self._states[node]])
+            if node in hard:
+                probability = values[self._states[node].index(hard[node])]
+            else:
+                probability = float(np.dot(values, soft[node]))
+            if not probability > 0.0:
+                given = ", ".join(f"{k}={v}" for k, v in {**seen_hard, **seen_soft}.items()) or "nothing else"
+                shown = hard[node] if node in hard else f"soft evidence {soft[node]}"
+                return (f"the evidence has probability zero under the model: {node}={shown} is impossible "
+                        f"given {given}. Check these observations or the priors that forbid them.")
+            (seen_hard if node in hard else seen_soft)[node] = hard.get(node, soft.get(node))
+        return None
 
     def prior(self):
         """P(present) of every cause and complication with no evidence, as a Series."""
@@ -251,8 +260,12 @@ class Model:
         hard, soft = self.check_evidence(evidence)
         with np.errstate(invalid="ignore", divide="ignore"):
             posterior = self._posteriors(hard, soft)
-        if not np.all(np.isfinite(posterior)):
-            raise EvidenceError(self._impossible(hard, soft))
+            # Only tables with zeros allow impossible evidence; pgmpy prunes the parts of the network that
+            # no queried node depends on, so a NaN alone would miss some of it: check P(evidence) exactly.
+            if self._has_zeros or not np.all(np.isfinite(posterior)):
+                problem = self._first_impossible(hard, soft, [n for n in evidence if n in hard or n in soft])
+                if problem:
+                    raise EvidenceError(problem)
         frame = pd.DataFrame({"posterior": posterior, "prior": self.prior().to_numpy()},
                              index=pd.Index(self._reported, name="cause"))
         frame = frame.sort_values("posterior", ascending=False, kind="mergesort")
@@ -262,22 +275,6 @@ class Model:
             "red_flags": [n for n, s in hard.items() if self._emergency.get(n) == s],
         }
         return frame
-
-    def _impossible(self, hard, soft):
-        """Explain zero-probability evidence: the first item that makes it impossible."""
-        items = list(hard.items()) + list(soft.items())
-        for i in range(len(items)):
-            prefix_hard = {k: v for k, v in items[: i + 1] if k in hard}
-            prefix_soft = {k: v for k, v in items[: i + 1] if k in soft}
-            with np.errstate(invalid="ignore", divide="ignore"):
-                ok = np.all(np.isfinite(self._posteriors(prefix_hard, prefix_soft)))
-            if not ok:
-                node, value = items[i]
-                given = ", ".join(f"{k}={v}" for k, v in items[:i]) or "nothing else"
-                shown = value if node in hard else f"soft evidence {value}"
-                return (f"the evidence has probability zero under the model: {node}={shown} is impossible "
-                        f"given {given}. Check these observations or the priors that forbid them.")
-        return "the evidence has probability zero under the model."
 
 
 def load_model(priors=None):
