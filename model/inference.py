@@ -39,8 +39,8 @@ class Model:
     True
     >>> m.states("sitting_effect")
     ('none', 'aggravates', 'dominant')
-    >>> round(m.infer({"avid_cyclist": "yes"}).loc["pfcn_neuropathy", "posterior"], 3)
-    0.046
+    >>> round(float(m.infer({"avid_cyclist": "yes"}).loc["pfcn_neuropathy", "posterior"]), 3)
+    0.052
     """
 
     def __init__(self, priors):

@@ -14,6 +14,7 @@ import io
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import PriorsError
@@ -53,23 +54,22 @@ def _read_csv(path, name, problems):
     except OSError as err:
         problems.append(f"{name}: cannot be read ({err.strerror}).")
         return None
-    rows = []
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
     try:
-        for cells in reader:
-            rows.append((reader.line_num, [c.strip() for c in cells]))
+        rows = [(reader.line_num, [c.strip() for c in cells]) for cells in reader]
     except csv.Error as err:
         problems.append(f"{name}, line {reader.line_num}: not valid CSV ({err}).")
         return None
     rows = [(line, cells) for line, cells in rows if any(cells)]
     if not rows:
-        problems.append(f"{name}: the file is empty. It needs a header line and one row per parameter.")
+        problems.append(f"{name}, line 1: the file is empty. It needs a header line and one row per parameter.")
         return None
-    (_, header), body = rows[0], rows[1:]
+    (header_line, header), body = rows[0], rows[1:]
     bad = False
     if len(set(header)) != len(header) or "" in header:
         dupes = sorted({h for h in header if header.count(h) > 1 or h == ""})
-        problems.append(f"{name}, line 1: repeated or empty column names {dupes}. Give every column one unique name.")
+        problems.append(f"{name}, line {header_line}: repeated or empty column names {dupes}. Give every column "
+                        "one unique name.")
         bad = True
     for line, cells in body:
         if len(cells) != len(header):
@@ -80,9 +80,8 @@ def _read_csv(path, name, problems):
             bad = True
     if bad:
         return None
-    frame = pd.DataFrame(
-        [cells for _, cells in body], index=[line for line, _ in body], columns=header, dtype=object
-    )
+    cells = np.array([cells for _, cells in body], dtype=object).reshape(len(body), len(header))
+    frame = pd.DataFrame(cells, index=[line for line, _ in body], columns=header, dtype=object)  # one block: fast
     return RawTable(name, frame)
 
 
@@ -90,8 +89,9 @@ def read_priors_folder(folder):
     """Read every table of a priors folder as text, without interpreting it.
 
     Returns ``(tables, cpt_tables, problems)``: the canonical tables by file
-    name (absent files are missing from the dict), the full-CPT tables by
-    node name, and the problems met while reading.
+    name (absent files are missing from the dict; a file that is present but
+    cannot be read is None), the full-CPT tables by node name (None likewise),
+    and the problems met while reading.
     """
     folder = Path(folder)
     problems = []
@@ -103,18 +103,12 @@ def read_priors_folder(folder):
     for name in TABLE_FILES:
         path = folder / name
         if path.is_file():
-            table = _read_csv(path, name, problems)
-            if table is not None:
-                tables[name] = table
-    if not (folder / "nodes.csv").is_file():
-        problems.append(f"nodes.csv: missing file in {folder}. Every priors folder needs nodes.csv.")
+            tables[name] = _read_csv(path, name, problems)
     cpt_tables = {}
     cpt_folder = folder / CPT_FOLDER
     if cpt_folder.is_dir():
         for path in sorted(cpt_folder.glob("*.csv")):
-            table = _read_csv(path, f"{CPT_FOLDER}/{path.name}", problems)
-            if table is not None:
-                cpt_tables[path.stem] = table
+            cpt_tables[path.stem] = _read_csv(path, f"{CPT_FOLDER}/{path.name}", problems)
     return tables, cpt_tables, problems
 
 

@@ -1,73 +1,89 @@
 """Check raw priors tables and turn them into validated :class:`~model.tables.Priors`.
 
-Every rule of ``priors/README.md`` is checked here, and every problem is
-collected before anything is raised, so one :class:`~model.errors.PriorsError`
-lists them all, each with its file, line, column, offending value and fix.
-Pure: takes tables, returns values, touches no file.
+Every rule of ``priors/README.md`` is checked, and every problem is collected
+before anything is raised, so one :class:`~model.errors.PriorsError` lists
+them all, each with its file, line, column, offending value and fix. This
+module checks columns, cells, names, references and the graph, and runs the
+whole check (:func:`check_priors`); whether each node has the files and rows
+its form needs, and their expansion into full tables, are in
+:mod:`model.priors_expand`. Pure: takes tables, returns values, touches no file.
 """
 
 from __future__ import annotations
 
 import difflib
+import graphlib
+import math
 import re
-from itertools import product
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
 
 from .errors import PriorsError
-from .forms import NodeTable, configurations, logistic_table, noisy_max_table, relative_risk_table
-from .tables import CPT_FOLDER, PARAMETER_COLUMNS, TABLE_FILES, Priors, RawTable
+from .priors_expand import TOLERANCE, check_cpt_file, check_files, expand_nodes
+from .tables import (CPT_FOLDER, FORMS, GRADES, NODE_NAME, PARAMETER_COLUMNS, RESERVED, ROLES, STATE_NAME, TABLE_FILES,
+                     Priors, typed_frame)
 
 __all__ = ["TOLERANCE", "check_priors"]
 
-#: The one tolerance for sums of probabilities.
-TOLERANCE = 1e-6
-NODE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
-STATE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+\-]*\Z")
-NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
-RESERVED = frozenset({"probability", "low", "high", "source", "grade", "state"})
-ROLES = ("risk_factor", "cause", "complication", "finding")
-FORMS = ("base_rate", "relative_risk", "noisy_or", "logistic", "cpt")
-GRADES = ("M", "D", "E")
-CANONICAL_FILE = {"base_rate": "base_rates.csv", "relative_risk": "base_rates.csv",
-                  "noisy_or": "links.csv", "logistic": "links.csv"}
+#: A plain decimal: no 'nan', 'inf', '1_0', '60%' or non-ASCII digits.
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z", re.ASCII)
+
+
+def _close(word, choices):
+    return difflib.get_close_matches(word, list(choices), n=3, cutoff=0.5)
 
 
 def _closest(word, choices):
-    match = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.5)
+    """A 'Did you mean' hint naming up to three close choices (``" Did you mean 'role'?"``), or ``""``."""
+    match = _close(word, choices)
     return f" Did you mean {' or '.join(repr(m) for m in match)}?" if match else ""
 
 
 class _Checker:
-    """Collects problems while walking the tables; one instance per check."""
+    """Collects problems while walking the tables; one instance per check.
+
+    ``bad_nodes`` names the nodes a problem was found for; later steps skip
+    them, so a problem is reported once, where it is, not again downstream.
+    """
+
+    closest = staticmethod(_closest)
 
     def __init__(self):
         self.problems = []
         self.bad_nodes = set()
+        self.unknown = {}  # (file, column, name) -> (table, lines naming an unknown node); see report_unknown
 
     def fail(self, message, *nodes):
         self.problems.append(message)
         self.bad_nodes.update(n for n in nodes if n)
 
     # --- cells -------------------------------------------------------------
-    def number(self, table, line, column, text, *, low=None, high=None, node=None, what="a number"):
-        if not NUMBER.match(text):
+    def number(self, table, line, column, text, *, low=-math.inf, high=math.inf, node=None, what="a number"):
+        """The cell as a finite float within [low, high], or None (problem recorded)."""
+        value = float(text) if NUMBER.match(text) else math.nan
+        if low <= value <= high and math.isfinite(value):
+            return value
+        if math.isfinite(value):
+            self.fail(f"{table.where(line, column)}: must be {what}. Got {text} instead.", node)
+        else:
             shown = "an empty cell" if text == "" else repr(text)
             self.fail(f"{table.where(line, column)}: must be {what}. Got {shown} instead. "
                       "Write a plain decimal such as 0.25.", node)
-            return None
-        value = float(text)
-        if (low is not None and value < low) or (high is not None and value > high):
-            self.fail(f"{table.where(line, column)}: must be {what}. Got {text} instead.", node)
-            return None
-        return value
+        return None
 
     def parameter(self, table, line, row, value_column, node, *, probability=True):
-        """Check value, low, high, source and grade of one parameter row."""
+        """Check value, low, high, source and grade of one parameter row; returns the three numbers."""
+        texts = row[value_column], row["low"], row["high"]
+        if row["source"] and row["grade"] in GRADES and all(NUMBER.match(text) for text in texts):
+            value, low, high = map(float, texts)  # the common case, checked fast; problems take the long way
+            if 0.0 <= low <= value <= high <= (1.0 if probability else math.inf) and math.isfinite(high) \
+                    and (probability or value > 0):
+                return value, low, high
         what = "a probability between 0 and 1" if probability else "a positive relative risk"
-        bounds = dict(low=0.0, high=1.0) if probability else dict(low=0.0)
-        values = [self.number(table, line, c, row[c], node=node, what=what, **bounds)
+        high = 1.0 if probability else math.inf
+        values = [self.number(table, line, c, row[c], low=0.0, high=high, node=node, what=what)
                   for c in (value_column, "low", "high")]
         if probability is False and values[0] == 0.0:
             self.fail(f"{table.where(line, value_column)}: must be a positive relative risk. Got 0 instead.", node)
@@ -86,11 +102,23 @@ class _Checker:
 
     # --- names ---------------------------------------------------------------
     def known_node(self, table, line, column, name, nodes):
+        """True for a well-defined node; an unknown name is noted, a faulty node is skipped quietly."""
         if name in nodes:
-            return True
-        self.fail(f"{table.where(line, column)}: unknown node {name!r}.{_closest(name, nodes)} "
-                  "Every node must be defined in nodes.csv.")
+            return nodes[name]["ok"]
+        self.unknown.setdefault((table.name, column, name), (table, []))[1].append(line)
         return False
+
+    def report_unknown(self, nodes):
+        """One problem per unknown name and column of a table, listing every line it is on."""
+        for (_, column, name), (table, lines) in self.unknown.items():
+            more = ""
+            if len(lines) > 1:
+                shown = ", ".join(map(str, lines[1:11])) + (" and others" if len(lines) > 11 else "")
+                more = f" The same name is on {len(lines) - 1} more {table.row_word}(s): {shown}."
+            # The nodes it was probably meant to be are skipped downstream: their rows look incomplete.
+            self.fail(f"{table.where(lines[0], column)}: unknown node {name!r}.{_closest(name, nodes)} Every node "
+                      f"must be defined in nodes.csv.{more}", *_close(name, nodes))
+        self.unknown.clear()
 
     def active_state(self, table, line, column, node, state, nodes):
         """A state that must be one of the node's non-reference states."""
@@ -118,26 +146,26 @@ class _Checker:
                 self.fail(f"{table.name}, line 1: unknown column {column!r}.{_closest(column, allowed)} "
                           f"Allowed columns: {', '.join(sorted(allowed))}.")
         if not missing and table.frame.empty:
-            self.fail(f"{table.name}: has a header but no rows. Add the rows, or delete the file if "
+            self.fail(f"{table.name}, line 1: has a header but no rows. Add the rows, or delete the file if "
                       "no node needs it.")
         return not missing
 
-    def unique(self, table, keys, describe):
+    def unique(self, table, rows, keys, describe):
         seen = {}
-        for line, row in table.frame.iterrows():
-            key = tuple(row[k] for k in keys)
+        key_of = itemgetter(*keys)
+        for line, row in rows:
+            key = key_of(row)
             if key in seen:
                 self.fail(f"{table.where(line)}: duplicated {describe} {', '.join(key)} (first on "
                           f"{table.row_word} {seen[key]}). Keep one row.", key[0])
             else:
                 seen[key] = line
-        return seen
 
 
-def _check_nodes(chk, table):
+def _check_nodes(chk, table, rows):
+    """Node definitions by name: ``line``, ``states`` (a tuple), ``ok`` (usable) and the nodes.csv cells."""
     nodes = {}
-    frame = table.frame
-    for line, row in frame.iterrows():
+    for line, row in rows:
         name = row["node"]
         if not NODE_NAME.match(name) or name in RESERVED:
             chk.fail(f"{table.where(line, 'node')}: {name!r} is not a valid node name. Use a letter followed "
@@ -162,14 +190,11 @@ def _check_nodes(chk, table):
                 chk.fail(f"{table.where(line, 'states')}: {state!r} is not a valid state name. Use letters, "
                          "digits, '_', '.', '+' or '-', starting with a letter or digit.", name)
                 ok = False
-        if row["role"] not in ROLES:
-            chk.fail(f"{table.where(line, 'role')}: must be one of {', '.join(ROLES)}. Got "
-                     f"{row['role']!r} instead.{_closest(row['role'], ROLES)}", name)
-            ok = False
-        if row["form"] not in FORMS:
-            chk.fail(f"{table.where(line, 'form')}: must be one of {', '.join(FORMS)}. Got "
-                     f"{row['form']!r} instead.{_closest(row['form'], FORMS)}", name)
-            ok = False
+        for column, allowed in (("role", ROLES), ("form", FORMS)):
+            if row[column] not in allowed:
+                chk.fail(f"{table.where(line, column)}: must be one of {', '.join(allowed)}. Got "
+                         f"{row[column]!r} instead.{_closest(row[column], allowed)}", name)
+                ok = False
         if row["form"] == "relative_risk" and len(states) != 2:
             chk.fail(f"{table.where(line, 'form')}: the relative_risk form needs a two-state node; "
                      f"{name!r} has {len(states)}. Use a full CPT instead.", name)
@@ -186,29 +211,45 @@ def _check_nodes(chk, table):
     return nodes
 
 
-def _check_rows(chk, table, nodes, spec):
+TABLE_SPECS = {  # file: (state references, owning node column, forms allowed, value column, unique key, its name)
+    "base_rates.csv": ([("node", "state")], "node", ("base_rate", "relative_risk"), "probability",
+                       ("node", "state"), "base rate for"),
+    "risk_factors.csv": ([("risk_factor", "state")], "cause", ("relative_risk",), "relative_risk",
+                         ("cause", "risk_factor", "state"), "relative risk for"),
+    "links.csv": ([("parent", "parent_state"), ("child", "child_state")], "child", ("noisy_or", "logistic"),
+                  "probability", ("child", "parent", "parent_state", "child_state"), "link for"),
+    "leaks.csv": ([("node", "state")], "node", ("noisy_or", "logistic"), "probability", ("node", "state"), "leak for"),
+}
+
+
+def _check_rows(chk, table, rows, nodes, spec):
     """Shared walk over base_rates, risk_factors, links and leaks rows.
 
-    ``spec`` gives, for this table: the (node column, state column) pairs that
-    must name an existing node and one of its active states, the node whose
-    form decides where the row belongs, the forms allowed there, and the value
-    column. Returns the typed rows that passed.
+    ``spec`` (see :data:`TABLE_SPECS`) gives, for this table: the (node column,
+    state column) pairs that must name an existing node and one of its active
+    states, the node whose form decides where the row belongs, the forms
+    allowed there, and the value column. With ``nodes`` None (nodes.csv
+    unusable) only the cells are checked. Returns the typed rows that passed.
     """
-    refs, owner, forms, value_column = spec
+    refs, owner, forms, value_column, *_ = spec
+    owner_unchecked = nodes is not None and owner not in (node_column for node_column, _ in refs)
     typed = []
-    for line, row in table.frame.iterrows():
-        ok = True
-        for node_column, state_column in refs:
+    for line, row in rows:
+        ok = nodes is not None
+        for node_column, state_column in refs if ok else ():
             name = row[node_column]
             if not chk.known_node(table, line, node_column, name, nodes):
                 ok = False
             elif not chk.active_state(table, line, state_column, name, row[state_column], nodes):
                 ok = False
         target = row[owner]
-        if target in nodes and nodes[target]["form"] not in forms:
-            chk.fail(f"{table.where(line, owner)}: node {target!r} has form {nodes[target]['form']!r} in "
-                     f"nodes.csv (line {nodes[target]['line']}), so it cannot also be defined by rows in "
-                     f"{table.name}. Remove this row, or change its form to {' or '.join(forms)}.", target)
+        if owner_unchecked:  # risk_factors.csv: the cause
+            ok = chk.known_node(table, line, owner, target, nodes) and ok
+        info = nodes.get(target) if nodes else None
+        if info and info["ok"] and info["form"] not in forms:
+            chk.fail(f"{table.where(line, owner)}: node {target!r} has form {info['form']!r} in nodes.csv "
+                     f"(line {info['line']}), so it cannot also be defined by rows in {table.name}. Remove this "
+                     f"row, or change its form to {' or '.join(forms)}.", target)
             ok = False
         value, low, high = chk.parameter(table, line, row, value_column, target,
                                          probability=value_column == "probability")
@@ -217,248 +258,46 @@ def _check_rows(chk, table, nodes, spec):
     return typed
 
 
-def _typed_frame(typed, columns, value_column):
-    records = [{**{c: row[c] for c in columns}, value_column: v, "low": lo, "high": hi}
-               for _, row, v, lo, hi in typed]
-    frame = pd.DataFrame(records, columns=list(columns), index=[line for line, *_ in typed])
-    return frame.astype({value_column: float, "low": float, "high": float})
-
-
-TABLE_SPECS = {  # file: (state references, owning node column, forms allowed, value column)
-    "base_rates.csv": ([("node", "state")], "node", ("base_rate", "relative_risk"), "probability"),
-    "risk_factors.csv": ([("risk_factor", "state")], "cause", ("relative_risk",), "relative_risk"),
-    "links.csv": ([("parent", "parent_state"), ("child", "child_state")], "child", ("noisy_or", "logistic"),
-                  "probability"),
-    "leaks.csv": ([("node", "state")], "node", ("noisy_or", "logistic"), "probability"),
-}
-UNIQUE_KEYS = {
-    "base_rates.csv": (("node", "state"), "base rate for"),
-    "risk_factors.csv": (("cause", "risk_factor", "state"), "relative risk for"),
-    "links.csv": (("child", "parent", "parent_state", "child_state"), "link for"),
-    "leaks.csv": (("node", "state"), "leak for"),
-}
-
-
-def _check_cpt(chk, node, table, nodes):
-    """Check one full-CPT table; return (parents, values) or None."""
-    if node not in nodes:
-        chk.fail(f"{table.name}: names no node in nodes.csv ({node!r}).{_closest(node, nodes)} Rename the "
-                 "file after its node, or add the node to nodes.csv with form cpt.")
-        return None
-    if nodes[node]["form"] != "cpt":
-        chk.fail(f"{table.name}: node {node!r} is defined both by this file and by form "
-                 f"{nodes[node]['form']!r} in nodes.csv (line {nodes[node]['line']}). Keep one: delete the "
-                 "file, or set its form to cpt and remove its canonical rows.", node)
-        return None
-    required = (node, "probability") + PARAMETER_COLUMNS
-    parents = [c for c in table.frame.columns if c not in required]
-    usable = chk.columns(table, required, extra_ok=parents)
-    for parent in parents:
-        if parent not in nodes:
-            chk.fail(f"{table.name}, line 1: column {parent!r} is not a node.{_closest(parent, nodes)} "
-                     f"Columns other than {', '.join(required)} name the parents of {node!r}.", node)
-            usable = False
-    if not usable or not nodes[node]["ok"] or not all(nodes[p]["ok"] for p in parents):
-        chk.bad_nodes.add(node)
-        return None
-    parents = sorted(parents, key=lambda p: nodes[p]["line"])
-    columns = parents + [node]
-    cells = {}
-    for line, row in table.frame.iterrows():
-        ok = True
-        for column in columns:
-            if row[column] not in nodes[column]["states"]:
-                states = nodes[column]["states"]
-                chk.fail(f"{table.where(line, column)}: {column!r} has no state {row[column]!r}."
-                         f"{_closest(row[column], states)} Its states are {', '.join(states)}.", node)
-                ok = False
-        value, _, _ = chk.parameter(table, line, row, "probability", node)
-        key = tuple(row[c] for c in columns)
-        if key in cells:
-            chk.fail(f"{table.where(line)}: duplicated configuration "
-                     f"{', '.join(f'{c}={v}' for c, v in zip(columns, key))} (first on line {cells[key][0]}). "
-                     "Keep one row.", node)
-        elif ok and value is not None:
-            cells[key] = (line, value)
-    parent_states = [nodes[p]["states"] for p in parents]
-    states = nodes[node]["states"]
-    values = np.zeros((len(states), len(configurations(parent_states))))
-    complete = True
-    for j, config in enumerate(product(*parent_states)):
-        named = ", ".join(f"{p}={s}" for p, s in zip(parents, config)) or "(no parents)"
-        missing = [s for s in states if config + (s,) not in cells]
-        if missing:
-            chk.fail(f"{table.name}: missing parent configuration {named} for state(s) {', '.join(missing)}. "
-                     "Add one row per parent configuration and state.", node)
-            complete = False
-            continue
-        lines = [cells[config + (s,)][0] for s in states]
-        values[:, j] = [cells[config + (s,)][1] for s in states]
-        total = values[:, j].sum()
-        if abs(total - 1.0) > TOLERANCE:
-            chk.fail(f"{table.name}, lines {', '.join(map(str, lines))}: the probabilities for {named} sum to "
-                     f"{total:.6g}, not 1 (tolerance {TOLERANCE:g}). Make them add up to 1.", node)
-            complete = False
-    return (tuple(parents), values) if complete else None
-
-
-def _edges(chk, nodes, typed, cpts):
+def _edges(chk, nodes, usable, typed, cpts):
     """Parent -> child edges with where they were declared; role direction checked."""
     rank = {role: i for i, role in enumerate(ROLES)}
-    edges = {}
     declared = []
-    for name, (parent_column, child_column) in (("risk_factors.csv", ("risk_factor", "cause")),
-                                                ("links.csv", ("parent", "child"))):
-        if name in typed:
-            table, rows = typed[name]
-            declared += [(table, line, row[parent_column], row[child_column]) for line, row, *_ in rows]
-    for node, (table, parents) in cpts.items():
-        declared += [(table, 1, parent, node) for parent in parents]
-    for table, line, parent, child in declared:
+    for name, parent_column, child_column in (("risk_factors.csv", "risk_factor", "cause"),
+                                              ("links.csv", "parent", "child")):
+        declared += [(usable[name].where(line), row[parent_column], row[child_column])
+                     for line, row, *_ in typed.get(name, ())]
+    for node, (table, parents, _) in cpts.items():
+        declared += [(table.where(1, parent), parent, node) for parent in parents]
+    edges = {}
+    for where, parent, child in declared:
         if parent == child:
-            chk.fail(f"{table.where(line)}: {parent!r} cannot be its own parent.", child)
+            chk.fail(f"{where}: {parent!r} cannot be its own parent.", child)
             continue
         roles = nodes[parent]["role"], nodes[child]["role"]
-        if roles[0] in rank and roles[1] in rank and rank[roles[0]] > rank[roles[1]]:
-            chk.fail(f"{table.where(line)}: edge {parent} ({roles[0]}) -> {child} ({roles[1]}) goes against "
-                     f"the roles: edges run {' -> '.join(ROLES)}. Reverse it or fix the roles in nodes.csv.",
-                     child)
-        edges.setdefault((parent, child), (table, line))
+        if rank[roles[0]] > rank[roles[1]]:
+            chk.fail(f"{where}: edge {parent} ({roles[0]}) -> {child} ({roles[1]}) goes against the roles: "
+                     f"edges run {' -> '.join(ROLES)}. Reverse it or fix the roles in nodes.csv.", child)
+        edges.setdefault((parent, child), where)
     return edges
 
 
 def _cycles(chk, nodes, edges):
-    import networkx as nx
-
-    graph = nx.DiGraph(list(edges))
-    for component in nx.strongly_connected_components(graph):
-        if len(component) > 1:
-            cycle = next(nx.simple_cycles(graph.subgraph(component)))
-            path = " -> ".join(cycle + [cycle[0]])
-            chk.fail(f"cycle in the network: {path}. A node cannot depend on itself; remove one of these "
-                     "edges.", *cycle)
-
-
-
-def _by_node(typed, name, node_column):
-    grouped = {}
-    if name in typed:
-        for line, row, value, *_ in typed[name][1]:
-            grouped.setdefault(row[node_column], []).append((line, row, value))
-    return grouped
-
-
-def _expand(chk, nodes, typed, cpt_values, problem_nodes):
-    """Check each node's rows are complete and expand them into a NodeTable."""
-    base = _by_node(typed, "base_rates.csv", "node")
-    risks = _by_node(typed, "risk_factors.csv", "cause")
-    links = _by_node(typed, "links.csv", "child")
-    leaks = _by_node(typed, "leaks.csv", "node")
-    order = {name: info["line"] for name, info in nodes.items()}
-    tables = {}
-    for node, info in nodes.items():
-        form, states, at = info["form"], info["states"], f"nodes.csv, line {info['line']}"
-        if node in problem_nodes or not info["ok"] or form not in FORMS:
-            continue
-        if form == "cpt":
-            if node in cpt_values:
-                parents, values = cpt_values[node]
-                tables[node] = NodeTable(node, states, parents, tuple(nodes[p]["states"] for p in parents), values)
-            elif node not in chk.bad_nodes:
-                chk.fail(f"{at}: node {node!r} has form cpt but there is no file {CPT_FOLDER}/{node}.csv. "
-                         "Add the file, or give the node a canonical form.", node)
-            continue
-        source_file = "leaks.csv" if form in ("noisy_or", "logistic") else "base_rates.csv"
-        own = {row["state"]: value for _, row, value in (leaks if source_file == "leaks.csv" else base).get(node, [])}
-        missing = [s for s in states[1:] if s not in own]
-        if missing:
-            chk.fail(f"{at}: node {node!r} (form {form}) has no row in {source_file} for state(s) "
-                     f"{', '.join(missing)}. Add one row per non-reference state.", node)
-            continue
-        first = own[states[1]]
-        if form in ("base_rate", "relative_risk"):
-            total = sum(own.values())
-            if total > 1.0 + TOLERANCE:
-                chk.fail(f"base_rates.csv: the probabilities of node {node!r} sum to {total:.6g}, more than 1; "
-                         f"the reference state {states[0]!r} takes the remainder, so they must add up to at "
-                         "most 1.", node)
-                continue
-            if form == "base_rate":
-                values = np.array([[max(0.0, 1.0 - total)] + [own[s] for s in states[1:]]]).T
-                tables[node] = NodeTable(node, states, (), (), values)
-                continue
-            parents = sorted({row["risk_factor"] for _, row, _ in risks.get(node, [])}, key=order.get)
-            parent_states = tuple(nodes[p]["states"] for p in parents)
-            rr = {(parents.index(row["risk_factor"]), nodes[row["risk_factor"]]["states"].index(row["state"])): v
-                  for _, row, v in risks.get(node, [])}
-            values, raw = relative_risk_table(first, rr, parent_states)
-            too_high = [j for j, v in enumerate(raw) if v >= 1.0]
-            if too_high:
-                combos = [", ".join(f"{p}={s}" for p, s in zip(parents, cfg)) for cfg in product(*parent_states)]
-                shown = "; ".join(f"{combos[j]} (product {raw[j]:.4g})" for j in too_high[:5])
-                more = f" and {len(too_high) - 5} more" if len(too_high) > 5 else ""
-                chk.fail(f"risk_factors.csv: the relative risks of {node!r} push its probability to 1 or more "
-                         f"for {shown}{more}. Lower the baseline in base_rates.csv or the relative risks.", node)
-                continue
-            tables[node] = NodeTable(node, states, tuple(parents), parent_states, values)
-            continue
-        leak = [own[s] for s in states[1:]]
-        parents = sorted({row["parent"] for _, row, _ in links.get(node, [])}, key=order.get)
-        parent_states = tuple(nodes[p]["states"] for p in parents)
-        grouped = {}
-        for line, row, value in links.get(node, []):
-            key = (parents.index(row["parent"]), nodes[row["parent"]]["states"].index(row["parent_state"]))
-            grouped.setdefault(key, {})[row["child_state"]] = (line, value)
-        ok = True
-        for (p, s), by_state in grouped.items():
-            label = f"link {parents[p]}={parent_states[p][s]} -> {node}"
-            lacking = [c for c in states[1:] if c not in by_state]
-            if lacking:
-                chk.fail(f"links.csv: {label} has no row for child state(s) {', '.join(lacking)}. "
-                         "Give one row per non-reference state of the child.", node)
-                ok = False
-                continue
-            totals = [by_state[c][1] for c in states[1:]]
-            lines = ", ".join(str(by_state[c][0]) for c in states[1:])
-            if any(b > a + TOLERANCE for a, b in zip(totals, totals[1:])):
-                chk.fail(f"links.csv, lines {lines}: {label} gives P(>= state) = {totals}, which increases along "
-                         f"the ordered states {', '.join(states[1:])}; it must not increase.", node)
-                ok = False
-            for c, total, lk in zip(states[1:], totals, leak):
-                line = by_state[c][0]
-                if form == "noisy_or" and total < lk - 1e-12:
-                    chk.fail(f"links.csv, line {line}, column 'probability': {label} total {total:g} is below the "
-                             f"leak {lk:g} of {node!r}, so this cause would make {node}={c} less likely; noisy-OR "
-                             "cannot express that. Set form logistic for this node in nodes.csv, or raise the "
-                             "total to at least the leak.", node)
-                    ok = False
-                if form == "logistic" and not 0.0 < total < 1.0:
-                    chk.fail(f"links.csv, line {line}, column 'probability': the logistic form needs totals "
-                             f"strictly between 0 and 1. Got {total:g} for {label}.", node)
-                    ok = False
-        if any(b > a + TOLERANCE for a, b in zip(leak, leak[1:])):
-            chk.fail(f"leaks.csv: the leak of {node!r} gives P(>= state) = {leak}, which increases along the "
-                     "ordered states; it must not increase.", node)
-            ok = False
-        if form == "logistic" and not all(0.0 < lk < 1.0 for lk in leak):
-            chk.fail(f"leaks.csv: the logistic form needs the leak of {node!r} strictly between 0 and 1. "
-                     f"Got {leak}.", node)
-            ok = False
-        if not ok:
-            continue
-        link_totals = {key: [by_state[c][1] for c in states[1:]] for key, by_state in grouped.items()}
-        expand = noisy_max_table if form == "noisy_or" else logistic_table
-        values = expand(leak, link_totals, parent_states)
-        negative = np.flatnonzero((values < -1e-12).any(axis=0))
-        if negative.size:
-            cfg = configurations(parent_states)[negative[0]]
-            named = ", ".join(f"{p}={parent_states[i][k]}" for i, (p, k) in enumerate(zip(parents, cfg)))
-            chk.fail(f"links.csv: for {node!r} with {named} the combined links give a higher probability to a "
-                     f"higher state than to a lower one ({len(negative)} configuration(s)). Make the totals of "
-                     "the higher states smaller, or use a full CPT.", node)
-            continue
-        tables[node] = NodeTable(node, states, tuple(parents), parent_states, np.clip(values, 0.0, 1.0))
-    return tables
+    """Report every cycle, naming where its edges are declared: find one, break it, look again."""
+    parents = {}
+    for parent, child in edges:
+        parents.setdefault(child, {})[parent] = None  # dicts, not sets: the same cycle is found every time
+    while True:
+        try:
+            graphlib.TopologicalSorter(parents).prepare()
+            return
+        except graphlib.CycleError as err:
+            cycle = err.args[1][:-1]  # each a parent of the next, the first repeated at the end
+        first = min(range(len(cycle)), key=lambda i: nodes[cycle[i]]["line"])
+        cycle = cycle[first:] + cycle[:first + 1]  # start from the node first in nodes.csv
+        steps = ", ".join(f"{a} -> {b} ({edges[a, b]})" for a, b in zip(cycle, cycle[1:]))
+        chk.fail(f"cycle in the network: {' -> '.join(cycle)}. A node cannot depend on itself; remove one of "
+                 f"these edges: {steps}.", *cycle)
+        del parents[cycle[1]][cycle[0]]
 
 
 def check_priors(tables, cpt_tables, problems=(), *, origin="<in memory>"):
@@ -467,9 +306,10 @@ def check_priors(tables, cpt_tables, problems=(), *, origin="<in memory>"):
     Parameters
     ----------
     tables : dict of str to RawTable
-        The canonical tables by file name (``"nodes.csv"`` ...); absent files omitted.
+        The canonical tables by file name (``"nodes.csv"`` ...); absent files
+        omitted, files present but unreadable given as None.
     cpt_tables : dict of str to RawTable
-        Full-CPT tables by node name.
+        Full-CPT tables by node name (None for an unreadable file).
     problems : sequence of str
         Problems already met while reading; reported together with the rest.
     origin : str
@@ -479,53 +319,69 @@ def check_priors(tables, cpt_tables, problems=(), *, origin="<in memory>"):
     ------
     PriorsError
         Listing every problem found.
+
+    Examples
+    --------
+    >>> from model.tables import RawTable
+    >>> nodes = RawTable("nodes.csv", pd.DataFrame([["rain", "cause", "no|yes", "base_rate"]], index=[2],
+    ...                                            columns=["node", "role", "states", "form"]))
+    >>> rates = RawTable("base_rates.csv", pd.DataFrame([["rain", "yes", "0.2", "0.1", "nan", "a guess", "E"]],
+    ...                  index=[2], columns=["node", "state", "probability", "low", "high", "source", "grade"]))
+    >>> check_priors({"nodes.csv": nodes, "base_rates.csv": rates}, {})
+    Traceback (most recent call last):
+    ...
+    model.errors.PriorsError: 1 problem in <in memory>:
+      - base_rates.csv, line 2, column 'high': must be a probability between 0 and 1. Got 'nan' instead. ...
     """
     chk = _Checker()
     chk.problems.extend(problems)
-    usable = {name: table for name, table in tables.items() if chk.columns(table, *TABLE_FILES[name])}
-    nodes = _check_nodes(chk, usable["nodes.csv"]) if "nodes.csv" in usable else {}
-    forms_used = {info["form"] for info in nodes.values()}
-    for name, (_, _, forms, _) in TABLE_SPECS.items():
-        needed = name != "risk_factors.csv" and forms_used & set(forms)
-        if needed and name not in tables:
-            users = [n for n, info in nodes.items() if info["form"] in forms]
-            chk.fail(f"{name}: missing file, needed by {len(users)} node(s) with form "
-                     f"{' or '.join(sorted(forms_used & set(forms)))} (e.g. {users[0]!r}). Add the file.", *users)
+    if "nodes.csv" not in tables:
+        chk.fail(f"nodes.csv: missing file in {origin}. Every priors folder needs nodes.csv.")
+    usable = {name: table for name, table in tables.items()
+              if table is not None and chk.columns(table, *TABLE_FILES[name])}
+    rows = {name: table.rows() for name, table in usable.items()}
+    if "nodes.csv" not in usable or usable["nodes.csv"].frame.empty:  # no nodes: only cells can be checked
+        for name, spec in TABLE_SPECS.items():
+            if name in usable:
+                _check_rows(chk, usable[name], rows[name], None, spec)
+        raise PriorsError(chk.problems, where=origin)
+    nodes = _check_nodes(chk, usable["nodes.csv"], rows["nodes.csv"])
+    check_files(chk, tables, usable, nodes)
     typed = {}
     for name, spec in TABLE_SPECS.items():
         if name in usable:
-            chk.unique(usable[name], *UNIQUE_KEYS[name])
-            typed[name] = (usable[name], _check_rows(chk, usable[name], nodes, spec))
-    cpt_values, cpt_parents = {}, {}
+            chk.unique(usable[name], rows[name], *spec[4:])
+            typed[name] = _check_rows(chk, usable[name], rows[name], nodes, spec)
+            chk.report_unknown(nodes)
+    cpts = {}
     for node, table in cpt_tables.items():
-        result = _check_cpt(chk, node, table, nodes)
-        if result is not None:
-            cpt_values[node] = result
-            cpt_parents[node] = (table, result[0])
-    if nodes:
-        _cycles(chk, nodes, _edges(chk, nodes, typed, cpt_parents))
-    node_tables = _expand(chk, nodes, typed, cpt_values, set(chk.bad_nodes)) if nodes else {}
+        result = check_cpt_file(chk, node, table, nodes) if table is not None else None
+        if result is None:
+            chk.bad_nodes.add(node)
+        else:
+            cpts[node] = (table, *result)
+    _cycles(chk, nodes, _edges(chk, nodes, usable, typed, cpts))
+    node_tables = expand_nodes(chk, nodes, typed, {n: (t.name, p, c) for n, (t, p, c) in cpts.items()})
     if chk.problems:
         raise PriorsError(chk.problems, where=origin)
-    return Priors(_node_frame(nodes), _typed_tables(typed, cpt_tables, node_tables), node_tables, origin=origin)
+    return Priors(_node_frame(nodes), _typed_tables(typed, cpts), node_tables, origin=origin)
 
 
 def _node_frame(nodes):
-    frame = pd.DataFrame.from_dict(nodes, orient="index")
-    frame.index.name = "node"
-    return frame[["role", "states", "form", "label", "question", "cost", "emergency_state"]]
+    columns = ("role", "states", "form", "label", "question", "cost", "emergency_state")
+    data = {c: [info[c] for info in nodes.values()] for c in columns}
+    data["cost"] = np.array(data["cost"], dtype=float)
+    return pd.DataFrame(data, index=pd.Index(list(nodes), name="node"))
 
 
-def _typed_tables(typed, cpt_tables, node_tables):
+def _typed_tables(typed, cpts):
+    """Typed frames shaped like the CSVs, columns in a fixed order (file order does not matter)."""
     out = {}
-    for name, (table, rows) in typed.items():
-        key = name.removesuffix(".csv")
+    for name, rows in typed.items():
         value_column = TABLE_SPECS[name][3]
-        columns = [c for c in TABLE_FILES[name][0]]
-        out[key] = _typed_frame(rows, columns, value_column)
-    for node, table in cpt_tables.items():
-        frame = table.frame.copy()
-        for column in ("probability", "low", "high"):
-            frame[column] = frame[column].astype(float)
-        out[f"{CPT_FOLDER}/{node}"] = frame
+        values = [(line, {**row, value_column: v, "low": lo, "high": hi}) for line, row, v, lo, hi in rows]
+        out[name.removesuffix(".csv")] = typed_frame(values, TABLE_FILES[name][0], (value_column, "low", "high"))
+    for node, (table, parents, _) in cpts.items():
+        columns = list(parents) + [node, "probability"] + list(PARAMETER_COLUMNS)
+        out[f"{CPT_FOLDER}/{node}"] = typed_frame(table.rows(), columns, ("probability", "low", "high"))
     return out
