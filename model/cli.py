@@ -16,6 +16,9 @@ EPILOG = """examples:
   python -m model infer --priors my_priors/ crossed_slr_positive=yes
   python -m model check priors/
   python -m model nodes            # every node, its states and how to ask for it
+  python -m model compare priors/ my_priors/ --given avid_cyclist=yes sitting_effect=dominant
+  python -m model export priors/ thigh.bif          # BIF or XMLBIF, by extension
+  python -m model import alarm.bif alarm_priors/    # BIF, XMLBIF or NET into a priors folder
 
 Research model, not medical advice."""
 
@@ -54,6 +57,50 @@ def _format_result(result):
     return "\n".join(lines)
 
 
+def _convert(args):
+    from pathlib import Path
+
+    from . import load_model
+    from .interop import network_to_tables, read_network, write_network
+    from .priors import save_tables
+
+    if args.command == "export":
+        model = load_model(args.folder)
+        write_network(model.network, args.file)
+        print(f"wrote {args.file}: {len(model.nodes)} nodes from {args.folder} (priors {model.priors_digest}).")
+        return 0
+    tables = network_to_tables(read_network(args.file), source=Path(args.file).name)
+    names = tables["import_names"]
+    changed = names[(names["node"] != names["original_node"]) | (names["state"] != names["original_state"])]
+    save_tables(tables, args.folder, overwrite=args.overwrite)
+    model = load_model(args.folder)
+    print(f"imported {args.file} into {args.folder}: {len(model.nodes)} nodes, priors {model.priors_digest}.")
+    for _, row in changed.iterrows():
+        print(f"  renamed {row['original_node']}={row['original_state']} -> {row['node']}={row['state']}")
+    if len(changed):
+        print(f"  ({len(changed)} names mapped; the full map is in import_names.csv)")
+    return 0
+
+
+def _compare(args, parser):
+    from . import compare
+
+    evidence = _parse_evidence(args.given, parser)
+    variants = {}
+    for folder in args.folders:
+        name = folder.rstrip("/") or folder
+        if name in variants:
+            parser.error(f"{folder!r} is given twice")
+        variants[name] = folder
+    table = compare(variants, evidence)
+    wide = table.pivot_table(index="cause", columns="variant", values="posterior", sort=False)[list(variants)]
+    first = list(variants)[0]
+    for name in list(variants)[1:]:
+        wide[f"{name} - {first}"] = wide[name] - wide[first]
+    print(wide.sort_values(first, ascending=False).to_string(float_format=lambda x: f"{x:.4f}"))
+    return 0
+
+
 def _build_parser():
     parser = _Parser(prog="python -m model", description="Causes of burning pain in the back of the thigh: "
                      "exact Bayesian-network posteriors from the priors in CSV files.", epilog=EPILOG,
@@ -70,6 +117,19 @@ def _build_parser():
     check.add_argument("folder", nargs="?", metavar="DIR", help="folder to check (default: --priors or bundled)")
     commands.add_parser("nodes", parents=[priors], help="list the nodes, their states and questions",
                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    versus = commands.add_parser("compare", help="posteriors under several priors folders, side by side",
+                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    versus.add_argument("folders", nargs="+", metavar="DIR", help="priors folders; the first is the reference")
+    versus.add_argument("--given", nargs="*", default=[], metavar="node=state", help="the observations")
+    export = commands.add_parser("export", help="write a priors folder as BIF or XMLBIF (by extension)",
+                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    export.add_argument("folder", metavar="PRIORS_DIR")
+    export.add_argument("file", metavar="FILE", help="FILE.bif or FILE.xmlbif")
+    load = commands.add_parser("import", help="read BIF, XMLBIF or NET into a priors folder of full CPTs",
+                               epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    load.add_argument("file", metavar="FILE", help="FILE.bif, .xmlbif, .xml or .net (optionally .gz)")
+    load.add_argument("folder", metavar="DIR", help="new priors folder")
+    load.add_argument("--overwrite", action="store_true", help="replace DIR if it is not empty")
     return parser
 
 
@@ -93,6 +153,10 @@ def main(argv=None):
                   f"{counts.get('finding', 0)} findings, {counts.get('risk_factor', 0)} risk factors), "
                   f"{sum(len(t) for t in priors.tables.values())} parameter rows, digest {priors.digest}.")
             return 0
+        if args.command in ("export", "import"):
+            return _convert(args)
+        if args.command == "compare":
+            return _compare(args, parser)
         evidence = _parse_evidence(args.evidence, parser) if args.command == "infer" else {}
         from . import load_model
 
@@ -107,9 +171,15 @@ def main(argv=None):
     except PriorsError as err:
         print(err, file=sys.stderr)
         return 1
+    except FileExistsError as err:
+        print(str(err).replace("pass overwrite=True", "pass --overwrite"), file=sys.stderr)
+        return 1
     except EvidenceError as err:
         print(f"{parser.prog}: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and cut short: not an error
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,12 +16,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from .editing import replace_parameter, replace_tables
 from .errors import EvidenceError
 from .network import VariableElimination, build_network, likelihood_factor
-from .priors import bundled_priors_folder, load_priors
+from .priors import bundled_priors_folder, load_priors, save_tables
+from .tables import canonical_tables
 
 __all__ = ["Model", "infer", "load_model"]
 
+#: Largest joint table of query variables asked of pgmpy in one query.
+MAX_JOINT_QUERY = 4096
 #: Roles whose posterior is reported, in this order before sorting.
 REPORTED_ROLES = ("cause", "complication")
 
@@ -105,6 +109,74 @@ class Model:
         """A copy of the pgmpy ``DiscreteBayesianNetwork``, for power users."""
         return self._network.copy()
 
+    # --- tweak, save -------------------------------------------------------
+    @property
+    def tables(self):
+        """The priors as DataFrames shaped like the CSV files (fresh copies each time).
+
+        Keys ``nodes``, ``base_rates``, ``risk_factors``, ``links``, ``leaks`` and
+        ``cpts/<node>``; edit a copy and pass it to :meth:`with_tables`.
+        """
+        return canonical_tables(self._priors)
+
+    def with_tables(self, changes):
+        """A new, validated Model with whole tables replaced; this one is unchanged.
+
+        Parameters
+        ----------
+        changes : dict of str to DataFrame
+            Table name (as in :attr:`tables`) to its new content; ``None``
+            removes a table.
+
+        Raises
+        ------
+        PriorsError
+            Every problem, naming the table and row label, as when loading.
+
+        Examples
+        --------
+        >>> m = load_model()
+        >>> links = m.tables["links"]
+        >>> row = (links["parent"] == "pfcn_neuropathy") & (links["child"] == "pain_burning")
+        >>> links.loc[row, ["probability", "high"]] = 0.9
+        >>> m.with_tables({"links": links}).priors_digest != m.priors_digest
+        True
+        """
+        return Model(replace_tables(self._priors, changes))
+
+    def with_parameter(self, table, replacement=None, **columns):
+        """A new, validated Model with one parameter (or one whole CPT) changed.
+
+        Key columns choose the row, value columns (``probability``,
+        ``relative_risk``, ``low``, ``high``, ``source``, ``grade``) set it. A
+        ``cpts/<node>`` table is replaced whole by ``replacement``.
+
+        Examples
+        --------
+        >>> m = load_model()
+        >>> m2 = m.with_parameter("base_rates", node="avid_cyclist", probability=0.1)
+        >>> float(m2.tables["base_rates"].set_index("node").loc["avid_cyclist", "probability"])
+        0.1
+        >>> float(m.tables["base_rates"].set_index("node").loc["avid_cyclist", "probability"])
+        0.05
+        """
+        return Model(replace_parameter(self._priors, table, replacement, **columns))
+
+    def save(self, folder, *, overwrite=False):
+        """Write the priors as CSV files into ``folder`` (atomic, stable, diff-friendly).
+
+        Rows come in a fixed order and numbers in their shortest exact form, so
+        load -> save -> load -> save is byte-identical and changing one number
+        changes one line. Refuses a non-empty existing folder unless
+        ``overwrite=True`` (other files there, such as a README, are kept).
+
+        Raises
+        ------
+        FileExistsError
+            When ``folder`` is not empty and ``overwrite`` is false.
+        """
+        return save_tables(self.tables, folder, overwrite=overwrite)
+
     # --- evidence ----------------------------------------------------------
     def _check_node(self, node):
         if not isinstance(node, str) or node not in self._states:
@@ -175,21 +247,29 @@ class Model:
     def _posteriors(self, hard, soft):
         """P(present | evidence) of every reported node, in ``self._reported`` order.
 
+        "Present" is any state but the reference (first) one: for the bundled
+        causes exactly ``present``; for a multi-state cause of an imported network,
+        P(not in the reference state).
+
         NaN where pgmpy had to normalise a zero (the evidence is impossible).
         """
         query = [n for n in self._reported if n not in hard]
-        posterior = {n: 1.0 if hard[n] == self._states[n][-1] else 0.0 for n in self._reported if n in hard}
+        posterior = {n: 0.0 if hard[n] == self._states[n][0] else 1.0 for n in self._reported if n in hard}
         if query:
             result = self._query(query, hard, soft)
             for node in query:
                 factor = result[node]
-                posterior[node] = float(factor.values[factor.state_names[node].index(self._states[node][-1])])
+                reference = factor.values[factor.state_names[node].index(self._states[node][0])]
+                posterior[node] = float(1.0 - reference)  # P(present): any state but the reference one
         return np.array([posterior[n] for n in self._reported])
 
     def _query(self, variables, hard, soft):
         """pgmpy VE marginals of ``variables``; evidence passed in node order, so results never depend
         on the order the user gave it in."""
         hard = {n: hard[n] for n in sorted(hard, key=self._order.get)}
+        if np.prod([len(self._states[v]) for v in variables], dtype=float) > MAX_JOINT_QUERY:
+            # pgmpy builds the joint of all query variables: past this size, one query per variable
+            return {v: self._query([v], hard, soft)[v] for v in variables}
         if not soft:
             return self._engine.query(variables, evidence=hard, joint=False, show_progress=False)
         factors = [likelihood_factor(n, self._states[n], soft[n]) for n in sorted(soft, key=self._order.get)]

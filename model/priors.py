@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import shutil
+import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -19,9 +22,9 @@ import pandas as pd
 
 from .errors import PriorsError
 from .priors_checks import check_priors
-from .tables import CPT_FOLDER, TABLE_FILES, RawTable
+from .tables import CPT_FOLDER, TABLE_FILES, TABLE_NAMES, RawTable, canonical_tables, format_cell
 
-__all__ = ["bundled_priors_folder", "load_priors", "read_priors_folder", "read_vignettes"]
+__all__ = ["bundled_priors_folder", "load_priors", "read_priors_folder", "read_vignettes", "save_tables"]
 
 def bundled_priors_folder():
     """The priors folder shipped with the package.
@@ -139,6 +142,74 @@ def load_priors(folder=None):
     folder = Path(folder) if folder is not None else bundled_priors_folder()
     tables, cpt_tables, problems = read_priors_folder(folder)
     return check_priors(tables, cpt_tables, problems, origin=str(folder))
+
+
+def _write_csv(path, frame):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(frame.columns)
+        writer.writerows([format_cell(v) for v in row] for row in frame.itertuples(index=False, name=None))
+
+
+def _file_name(table):
+    return TABLE_NAMES.get(table, f"{table}.csv")
+
+
+def save_tables(tables, folder, *, overwrite=False):
+    """Write priors tables as CSV files into ``folder``, atomically.
+
+    Everything is written into a temporary folder beside the target, which then
+    replaces the target in one rename, so an interrupted save leaves the
+    previous folder as it was. Files of the old folder that are not priors
+    tables (a README, notes) are carried over.
+
+    Parameters
+    ----------
+    tables : dict of str to DataFrame
+        As from :func:`model.tables.canonical_tables` (``"links"``,
+        ``"cpts/<node>"`` ...); other names are written as ``<name>.csv``.
+    folder : str or os.PathLike
+    overwrite : bool
+        Replace an existing non-empty folder. Without it such a folder is refused.
+
+    Raises
+    ------
+    FileExistsError
+        When ``folder`` exists, is not empty, and ``overwrite`` is false.
+    """
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())) and not overwrite:
+        raise FileExistsError(f"{folder} already exists and is not empty; nothing was written. Choose a new "
+                              "folder, or pass overwrite=True to replace its priors.")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.saving-", dir=folder.parent))
+    try:
+        written = set()
+        for name, frame in tables.items():
+            relative = _file_name(name)
+            _write_csv(staging / relative, frame)
+            written.add(relative)
+        if folder.is_dir():
+            for path in folder.rglob("*"):
+                relative = path.relative_to(folder).as_posix()
+                keep = path.is_file() and relative not in written and not relative.startswith(f"{CPT_FOLDER}/")
+                if keep and relative not in TABLE_FILES:
+                    (staging / relative).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(path, staging / relative)
+        os.chmod(staging, 0o755)
+        if folder.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
+            os.rmdir(retired)
+            folder.rename(retired)
+            staging.rename(folder)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            staging.rename(folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return folder
 
 
 def read_vignettes():

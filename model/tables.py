@@ -16,6 +16,8 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from .errors import PriorsError
+
 __all__ = [
     "CPT_FOLDER",
     "FORMS",
@@ -146,3 +148,98 @@ def _digest(nodes, tables):
 def _text(frame):
     """The cells of a frame as lists of text, ``str(cell)`` each (pandas-version proof, and fast)."""
     return [list(map(str, row)) for row in zip(*(frame[column].tolist() for column in frame.columns))]
+
+
+#: Table names as users write them (``Model.tables`` keys), with the CSV file each is saved as.
+TABLE_NAMES = {name.removesuffix(".csv"): name for name in TABLE_FILES}
+
+
+def format_cell(value):
+    """Text of one cell as saved: shortest round-trip floats, whole numbers without '.0', '' for NaN.
+
+    Examples
+    --------
+    >>> [format_cell(x) for x in (0.6, 20.0, 1e-05, float("nan"), ("no", "yes"), "E")]
+    ['0.6', '20', '1e-05', '', 'no|yes', 'E']
+    """
+    if isinstance(value, tuple):
+        return "|".join(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        if value != value:
+            return ""
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def canonical_tables(priors):
+    """The priors as DataFrames shaped like the CSV files, rows in a fixed order.
+
+    Keys: ``nodes``, ``base_rates``, ``risk_factors``, ``links``, ``leaks`` (those
+    present) and ``cpts/<node>``. Rows follow ``nodes.csv`` order (then state
+    order), so saving is stable and one changed number is one changed line.
+    The frames are fresh copies, indexed 0..n-1.
+
+    Examples
+    --------
+    >>> from model.priors import load_priors
+    >>> tables = canonical_tables(load_priors())
+    >>> list(tables["links"].columns)[:4]
+    ['parent', 'parent_state', 'child', 'child_state']
+    """
+    nodes = priors.nodes
+    node_rank = {n: i for i, n in enumerate(nodes.index)}
+    state_rank = {n: {s: i for i, s in enumerate(states)} for n, states in nodes["states"].items()}
+    frame = nodes.reset_index()
+    frame["states"] = [format_cell(s) for s in frame["states"]]
+    out = {"nodes": frame[list(TABLE_FILES["nodes.csv"][0] + TABLE_FILES["nodes.csv"][1])]}
+    # Sort keys: a column naming a node sorts by node order; a column holding a state sorts by the state
+    # order of the node named in the column given here (for CPT files: the column's own node).
+    keys = {
+        "base_rates": (("node", None), ("state", "node")),
+        "risk_factors": (("cause", None), ("risk_factor", None), ("state", "risk_factor")),
+        "links": (("child", None), ("parent", None), ("parent_state", "parent"), ("child_state", "child")),
+        "leaks": (("node", None), ("state", "node")),
+    }
+
+    def rank(row, column, owner):
+        if owner is None:
+            return node_rank[row[column]]
+        node = column if owner == "itself" else row[owner]
+        return state_rank[node][row[column]]
+
+    for name, table in priors.tables.items():
+        spec = ([(c, "itself") for c in table.columns if c in state_rank]
+                if name.startswith(f"{CPT_FOLDER}/") else keys[name])
+        rows = sorted(table.to_dict("records"), key=lambda row: tuple(rank(row, c, o) for c, o in spec))
+        out[name] = pd.DataFrame(rows, columns=list(table.columns))
+    return {name: frame.reset_index(drop=True).copy() for name, frame in out.items()}
+
+
+def raw_tables(frames):
+    """In-memory DataFrames (as from :func:`canonical_tables`) as text tables for the checks.
+
+    Returns ``(tables by file name, CPT tables by node)``; messages then name
+    the table and the row label: ``links, row 12, column 'probability'``.
+    Unknown table names raise a ``PriorsError``.
+    """
+    tables, cpts, problems = {}, {}, []
+    for name, frame in frames.items():
+        key = str(name).removesuffix(".csv")
+        if not isinstance(frame, pd.DataFrame):
+            problems.append(f"table {name!r}: must be a pandas DataFrame. Got {type(frame).__name__}.")
+            continue
+        text = pd.DataFrame({str(c): [format_cell(v) if v is not None else "" for v in frame[c].tolist()]
+                             for c in frame.columns}, index=frame.index, dtype=object)
+        if key in TABLE_NAMES:
+            tables[TABLE_NAMES[key]] = RawTable(key, text, row_word="row")
+        elif key.startswith(f"{CPT_FOLDER}/") and key.count("/") == 1:
+            cpts[key.split("/", 1)[1]] = RawTable(key, text, row_word="row")
+        else:
+            problems.append(f"table {name!r}: unknown table name. Use one of {', '.join(TABLE_NAMES)} or "
+                            f"'{CPT_FOLDER}/<node>'.")
+    if problems:
+        raise PriorsError(problems, where="the edited tables")
+    return tables, cpts

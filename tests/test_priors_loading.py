@@ -179,7 +179,8 @@ def test_other_files_are_ignored(folder, priors):
 
 def test_a_changed_number_changes_the_digest(folder, priors):
     rows = rows_of(folder / "leaks.csv")
-    rows[1][rows[0].index("probability")] = "0.85"
+    header = rows[0]
+    rows[1][header.index("probability")] = rows[1][header.index("high")]  # another value inside the range
     (folder / "leaks.csv").write_text(to_text(rows), encoding="utf-8")
     assert load_priors(folder).digest != priors.digest
 
