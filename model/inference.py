@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from .editing import replace_parameter, replace_tables
 from .errors import EvidenceError
 from .network import VariableElimination, build_network, likelihood_factor

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .errors import PriorsError
 from .priors_checks import check_priors
-from .tables import CPT_FOLDER, TABLE_FILES, TABLE_NAMES, RawTable, canonical_tables, format_cell
+from .tables import CPT_FOLDER, TABLE_FILES, TABLE_NAMES, RawTable, format_cell
 
 __all__ = ["bundled_priors_folder", "load_priors", "read_priors_folder", "read_vignettes", "save_tables"]
 

@@ -22,8 +22,19 @@ import pandas as pd
 
 from .errors import PriorsError
 from .priors_expand import TOLERANCE, check_cpt_file, check_files, expand_nodes
-from .tables import (CPT_FOLDER, FORMS, GRADES, NODE_NAME, PARAMETER_COLUMNS, RESERVED, ROLES, STATE_NAME, TABLE_FILES,
-                     Priors, typed_frame)
+from .tables import (
+    CPT_FOLDER,
+    FORMS,
+    GRADES,
+    NODE_NAME,
+    PARAMETER_COLUMNS,
+    RESERVED,
+    ROLES,
+    STATE_NAME,
+    TABLE_FILES,
+    Priors,
+    typed_frame,
+)
 
 __all__ = ["TOLERANCE", "check_priors"]
 

@@ -210,8 +210,8 @@ def test_article_claim(model, claim, context_name):
     Low back pain and LDH: the article says back pain is often present in disc herniation, but the
     tables make it mildly favour non-disc causes (LDH 0.75 < leak 0.90), so the test asserts *down*.
     Aching and LDH: listed by the article, but weak in the tables (0.60 < leak 0.80), so the test
-    asserts only a weak effect (within a factor WEAK_RATIO). Lumbar MRI and DGS: a positive lumbar MRI must lower DGS or leave
-    it almost unchanged (trap 1; DGS's total 0.08 equals the leak).
+    asserts only a weak effect (within a factor WEAK_RATIO). Lumbar MRI and DGS: a positive lumbar
+    MRI must lower DGS or leave it almost unchanged (trap 1; DGS's total 0.08 equals the leak).
     """
     context = {k: v for k, v in CONTEXTS[context_name].items() if k != claim.finding}
     against = _against(model, claim)
