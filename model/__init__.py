@@ -16,6 +16,7 @@ __all__ = sorted(
         "EvidenceError",
         "Model",
         "PriorsError",
+        "bundled_priors_folder",
         "compare",
         "infer",
         "load_model",
@@ -31,6 +32,7 @@ _HOMES = {
     "infer": "model.inference",
     "load_model": "model.inference",
     "read_vignettes": "model.priors",
+    "bundled_priors_folder": "model.priors",
 }
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import warnings
 
-with warnings.catch_warnings():  # pgmpy 1.1 warns about its own deprecated estimators on import
-    warnings.simplefilter("ignore", FutureWarning)
+with warnings.catch_warnings():  # pgmpy 1.1 warns on import (its deprecated estimators; tqdm without widgets)
+    warnings.simplefilter("ignore")
     from pgmpy.factors.discrete import TabularCPD
     from pgmpy.inference import VariableElimination
     from pgmpy.models import DiscreteBayesianNetwork

@@ -49,6 +49,7 @@ def plot_posteriors(result, *, ax=None, title=None):
     >>> ax = plot_posteriors(infer({"crossed_slr_positive": "yes"}))
     >>> [float(x) for x in ax.get_xlim()]
     [0.0, 1.0]
+    >>> matplotlib.pyplot.close(ax.figure)
     """
     ax = _axes(ax, (6.5, 0.45 * len(result) + 1.2))
     order = result.iloc[::-1]
@@ -56,7 +57,9 @@ def plot_posteriors(result, *, ax=None, title=None):
     ax.barh(y + 0.2, order["prior"], height=0.4, color="#bdbdbd", label="prior")
     ax.barh(y - 0.2, order["posterior"], height=0.4, color="#3182bd", label="posterior")
     for yi, value in zip(y, order["posterior"]):
-        ax.text(min(value + 0.01, 0.9), yi - 0.2, f"{value:.2f}", va="center", fontsize=8)
+        inside = value > 0.88  # no room to the right: write the number inside the bar, in white
+        ax.text(value - 0.01 if inside else value + 0.01, yi - 0.2, f"{value:.2f}", va="center", fontsize=8,
+                ha="right" if inside else "left", color="white" if inside else "black")
     ax.set_yticks(y, [str(c).replace("_", " ") for c in order.index])
     ax.set_xlim(0.0, 1.0)
     ax.set_xlabel("P(present)")
@@ -96,7 +99,8 @@ def plot_comparison(comparison, *, ax=None, title=None):
     ax.set_yticks(y, [str(c).replace("_", " ") for c in table.index])
     ax.set_xlim(0.0, 1.0)
     ax.set_xlabel("P(present)")
-    ax.legend(frameon=False, loc="lower right")
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend(handles[::-1], labels[::-1], frameon=False, loc="lower right")  # top-to-bottom, as the bars
     ax.set_title(title or "Posteriors under each variant of the priors", fontsize=10, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     return ax
@@ -134,14 +138,21 @@ def plot_network(model, *, ax=None, title=None):
     >>> ax = plot_network(load_model())
     >>> "pfcn neuropathy" in [t.get_text() for t in ax.texts]
     True
+    >>> matplotlib.pyplot.close(ax.figure)
     """
     nodes = model.nodes
     positions = _layered_positions(nodes)
     ax = _axes(ax, (13, max(8.0, 0.3 * (nodes["role"] == "finding").sum())))
+    from matplotlib.patches import FancyArrowPatch
+
     for parent, child in model.network.edges():
         (x0, y0), (x1, y1) = positions[parent], positions[child]
         colour = ROLE_COLOURS.get(nodes.loc[parent, "role"], "#999999")
-        ax.plot([x0 + 0.02, x1 - 0.02], [y0, y1], color=colour, alpha=0.25, linewidth=0.6, zorder=1)
+        if x0 == x1:  # an edge within one column (a finding that depends on another): an arc to the left
+            ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), connectionstyle="arc3,rad=0.6", color=colour,
+                                         arrowstyle="-|>", mutation_scale=6, linewidth=0.8, alpha=0.8, zorder=1))
+        else:
+            ax.plot([x0 + 0.02, x1 - 0.02], [y0, y1], color=colour, alpha=0.25, linewidth=0.6, zorder=1)
     for node, (x, y) in positions.items():
         role = nodes.loc[node, "role"]
         emergency = bool(nodes.loc[node, "emergency_state"])

@@ -64,6 +64,7 @@ class _Checker:
     def __init__(self):
         self.problems = []
         self.bad_nodes = set()
+        self.labels = {}
         self.unknown = {}  # (file, column, name) -> (table, lines naming an unknown node); see report_unknown
 
     def fail(self, message, *nodes):
@@ -346,6 +347,8 @@ def check_priors(tables, cpt_tables, problems=(), *, origin="<in memory>"):
     """
     chk = _Checker()
     chk.problems.extend(problems)
+    chk.labels = {file: (table.name, table.row_word) for file, table in tables.items() if table is not None}
+    chk.labels.update({t.name: (t.name, t.row_word) for t in cpt_tables.values() if t is not None})
     if "nodes.csv" not in tables:
         chk.fail(f"nodes.csv: missing file in {origin}. Every priors folder needs nodes.csv.")
     usable = {name: table for name, table in tables.items()

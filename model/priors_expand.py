@@ -30,16 +30,20 @@ FORM_FILES = {"base_rate": ("base_rates.csv",), "relative_risk": ("base_rates.cs
               "noisy_or": ("leaks.csv", "links.csv"), "logistic": ("leaks.csv", "links.csv")}
 
 
-def _at(name, lines):
-    """``"links.csv, line 4"`` or ``"links.csv, lines 4, 7"``.
+def _at(name, lines, labels=None):
+    """``"links.csv, line 4"`` or ``"links.csv, lines 4, 7"``; ``labels`` maps a file name to the
+    (name, row word) of an in-memory table, so edited tables read ``"links, rows 4, 7"``.
 
     Examples
     --------
     >>> _at("leaks.csv", [7, 3, 7])
     'leaks.csv, lines 3, 7'
+    >>> _at("leaks.csv", [5], {"leaks.csv": ("leaks", "row")})
+    'leaks, row 5'
     """
+    name, word = (labels or {}).get(name, (name, "line"))
     lines = sorted(set(lines))
-    return f"{name}, line {lines[0]}" if len(lines) == 1 else f"{name}, lines {', '.join(map(str, lines))}"
+    return f"{name}, {word} {lines[0]}" if len(lines) == 1 else f"{name}, {word}s {', '.join(map(str, lines))}"
 
 
 def _named(parents, parent_states, config):
@@ -201,7 +205,7 @@ def _cpt_table(chk, node, info, name, parents, cells, nodes):
         values[:, j] = [value for _, value in given]
         total = values[:, j].sum()
         if abs(total - 1.0) > TOLERANCE:
-            chk.fail(f"{_at(name, [line for line, _ in given])}: the probabilities for {named} sum to "
+            chk.fail(f"{_at(name, [line for line, _ in given], chk.labels)}: the probabilities for {named} sum to "
                      f"{total:.10g}, not 1 (tolerance {TOLERANCE:g}). Make them add up to 1.", node)
             complete = False
     if not complete:
@@ -225,7 +229,7 @@ def _base_rate_table(chk, node, info, own, risks, nodes, order):
     states = info["states"]
     total = sum(value for _, value in own.values())
     if total > 1.0 + TOLERANCE:
-        chk.fail(f"{_at('base_rates.csv', [line for line, _ in own.values()])}: the probabilities of node {node!r} "
+        chk.fail(f"{_at('base_rates.csv', [line for line, _ in own.values()], chk.labels)}: the probabilities of node {node!r} "
                  f"sum to {total:.10g}, more than 1; the reference state {states[0]!r} takes the remainder, so "
                  "they must add up to at most 1.", node)
         return None
@@ -249,9 +253,9 @@ def _base_rate_table(chk, node, info, own, risks, nodes, order):
                           for j in too_high[:5])
         more = f" and {too_high.size - 5} more" if too_high.size > 5 else ""
         active = [lines[(i, k)] for j in too_high for i, k in enumerate(configs[j]) if (i, k) in lines]
-        where = _at("risk_factors.csv", active) if active else f"base_rates.csv, line {baseline_line}"
+        where = _at("risk_factors.csv", active, chk.labels) if active else _at("base_rates.csv", [baseline_line], chk.labels)
         chk.fail(f"{where}: the relative risks of {node!r} push its probability to 1 or more for {shown}{more}, "
-                 f"from the baseline {baseline:g} (base_rates.csv, line {baseline_line}). Lower the baseline or "
+                 f"from the baseline {baseline:g} ({_at('base_rates.csv', [baseline_line], chk.labels)}). Lower the baseline or "
                  "the relative risks.", node)
         return None
     return NodeTable(node, states, tuple(parents), parent_states, values)
@@ -261,7 +265,7 @@ def _link_table(chk, node, info, own, links, nodes, order):
     """Forms ``noisy_or`` and ``logistic``: leak plus one total per (parent state, child state)."""
     form, states = info["form"], info["states"]
     leak = [own[s][1] for s in states[1:]]
-    leak_at = _at("leaks.csv", [own[s][0] for s in states[1:]])
+    leak_at = _at("leaks.csv", [own[s][0] for s in states[1:]], chk.labels)
     rows = links.get(node, [])
     parents = sorted({row["parent"] for _, row, _ in rows}, key=order.get)
     parent_states = tuple(nodes[p]["states"] for p in parents)
@@ -290,7 +294,7 @@ def _link_table(chk, node, info, own, links, nodes, order):
     if negative.size:
         config = configurations(parent_states)[negative[0]]
         active = [line for (p, s), by_state in grouped.items() if config[p] == s for line, _ in by_state.values()]
-        chk.fail(f"{_at('links.csv', active) if active else leak_at}: for {node!r} with "
+        chk.fail(f"{_at('links.csv', active, chk.labels) if active else leak_at}: for {node!r} with "
                  f"{_named(parents, parent_states, config)} the combined links give a higher probability to a "
                  f"higher state than to a lower one ({negative.size} configuration(s)). Make the totals of the "
                  "higher states smaller, or use a full CPT.", node)
@@ -330,16 +334,16 @@ def _report_link(chk, node, info, leak, leak_at, label, by_state):
     form, states = info["form"], info["states"]
     lacking = [c for c in states[1:] if c not in by_state]
     if lacking:
-        chk.fail(f"{_at('links.csv', [line for line, _ in by_state.values()])}: {label} has no row for child "
+        chk.fail(f"{_at('links.csv', [line for line, _ in by_state.values()], chk.labels)}: {label} has no row for child "
                  f"state(s) {', '.join(lacking)}. Give one row per non-reference state of the child.", node)
         return
     totals = [by_state[c][1] for c in states[1:]]
     if any(b > a + TOLERANCE for a, b in zip(totals, totals[1:])):
-        chk.fail(f"{_at('links.csv', [by_state[c][0] for c in states[1:]])}: {label} gives P(>= state) = "
+        chk.fail(f"{_at('links.csv', [by_state[c][0] for c in states[1:]], chk.labels)}: {label} gives P(>= state) = "
                  f"{totals}, which increases along the ordered states {', '.join(states[1:])}; it must not "
                  "increase.", node)
     for c, total, lk in zip(states[1:], totals, leak):
-        at = f"links.csv, line {by_state[c][0]}, column 'probability'"
+        at = f"{_at('links.csv', [by_state[c][0]], chk.labels)}, column 'probability'"
         if form == "noisy_or" and total < lk - 1e-12:
             chk.fail(f"{at}: {label} total {total:g} is below the leak {lk:g} of {node!r} ({leak_at}), so "
                      f"this cause would make {node}={c} less likely; noisy-OR cannot express that. Set form "
