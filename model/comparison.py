@@ -27,7 +27,9 @@ def compare(variants, evidence):
     pandas.DataFrame
         Tidy rows ``case``, ``variant``, ``cause``, ``posterior``, ``prior``
         and ``difference`` (posterior minus the first variant's posterior for
-        the same case and cause), in case, variant and cause order.
+        the same case and cause; NaN for a cause the first variant lacks), in
+        case and variant order; within a case every variant lists the causes in
+        the same order, the first variant's ranking (highest posterior first).
 
     Examples
     --------
@@ -47,12 +49,13 @@ def compare(variants, evidence):
         raise EvidenceError("evidence must be a dict of node -> state, or a list of such dicts.")
     rows = []
     for number, case in enumerate(cases):
-        reference = None
-        for name, model in models.items():
-            result = model.infer(case)
-            if reference is None:
-                reference = result["posterior"]
-            for cause, row in result.iterrows():
-                rows.append((number, name, cause, row["posterior"], row["prior"],
-                             row["posterior"] - reference.get(cause, float("nan"))))
+        results = [(name, model.infer(case)) for name, model in models.items()]
+        reference = results[0][1]["posterior"]
+        # One cause order for every variant of a case: the first variant's ranking, then any cause it lacks.
+        order = list(dict.fromkeys(c for _, result in results for c in result.index))
+        order = list(reference.index) + [c for c in order if c not in reference.index]
+        for name, result in results:
+            for cause in (c for c in order if c in result.index):
+                posterior, prior = result.at[cause, "posterior"], result.at[cause, "prior"]
+                rows.append((number, name, cause, posterior, prior, posterior - reference.get(cause, float("nan"))))
     return pd.DataFrame(rows, columns=["case", "variant", "cause", "posterior", "prior", "difference"])

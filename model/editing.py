@@ -6,6 +6,8 @@ Pure: takes :class:`~model.tables.Priors` and DataFrames, returns new
 
 from __future__ import annotations
 
+import difflib
+
 import pandas as pd
 
 from .errors import PriorsError
@@ -68,12 +70,16 @@ def replace_parameter(priors, table, replacement=None, **columns):
     """
     key = str(table).removesuffix(".csv")
     if key.startswith(f"{CPT_FOLDER}/"):
-        if replacement is None:
-            raise PriorsError([f"table {key!r}: pass the whole new table, e.g. with_parameter({key!r}, frame)."],
-                              where="the edited tables")
+        if replacement is None or columns:
+            raise PriorsError([f"table {key!r}: pass the whole new table and nothing else, e.g. "
+                               f"with_parameter({key!r}, frame)."], where="the edited tables")
         return replace_tables(priors, {key: replacement})
+    if replacement is not None:
+        raise PriorsError([f"table {key!r}: a whole table replaces only a '{CPT_FOLDER}/<node>' table here; use "
+                           f"with_tables({{{key!r}: frame}}) for other tables."], where="the edited tables")
     if key not in TABLE_NAMES or key == "nodes":
-        raise PriorsError([f"table {table!r}: with_parameter changes one row of "
+        what = "the nodes table" if key == "nodes" else "unknown table"
+        raise PriorsError([f"table {table!r}: {what}; with_parameter changes one row of "
                            f"{', '.join(n for n in TABLE_NAMES if n != 'nodes')} or a whole '{CPT_FOLDER}/<node>'. "
                            "Use with_tables for nodes."], where="the edited tables")
     frame = canonical_tables(priors).get(key)
@@ -82,22 +88,47 @@ def replace_parameter(priors, table, replacement=None, **columns):
     selectors = {c: v for c, v in columns.items() if c not in VALUE_COLUMNS}
     values = {c: v for c, v in columns.items() if c in VALUE_COLUMNS}
     unknown = [c for c in columns if c not in frame.columns]
+    keys = [c for c in frame.columns if c not in VALUE_COLUMNS]
     if unknown or not values or not selectors:
-        raise PriorsError([f"table {key!r}: name the row with key columns and the new values with "
-                           f"{', '.join(c for c in VALUE_COLUMNS if c in frame.columns)}. Columns are "
-                           f"{', '.join(frame.columns)}; got unknown {unknown}."], where="the edited tables")
+        hint = f"; got unknown {', '.join(map(repr, unknown))}{_closest(unknown[0], frame.columns)}" if unknown else ""
+        raise PriorsError([f"table {key!r}: name the row with key columns ({', '.join(keys)}) and the new values "
+                           f"with {', '.join(c for c in VALUE_COLUMNS if c in frame.columns)}{hint}."],
+                          where="the edited tables")
     match = pd.Series(True, index=frame.index)
     for column, value in selectors.items():
         match &= frame[column].astype(str) == str(value)
     rows = frame.index[match]
     if len(rows) != 1:
         described = ", ".join(f"{c}={v}" for c, v in selectors.items())
-        hint = ("no row matches" if not len(rows) else
-                f"{len(rows)} rows match; add one of the other key columns to choose: "
-                + "; ".join(", ".join(f"{c}={frame.at[r, c]}" for c in frame.columns[:4]) for r in rows[:5]))
-        raise PriorsError([f"table {key!r}: {described}: {hint}."], where="the edited tables")
+        raise PriorsError([f"table {key!r}: {described}: {_no_single_row(frame, selectors, keys, rows)}."],
+                          where="the edited tables")
     edited = frame.copy()
     for column, value in values.items():
         edited[column] = edited[column].astype(object)
         edited.at[rows[0], column] = value
     return replace_tables(priors, {key: edited})
+
+
+def _closest(word, choices):
+    match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=3, cutoff=0.5)
+    return f" (did you mean {' or '.join(map(repr, match))}?)" if match else ""
+
+
+def _no_single_row(frame, selectors, keys, rows, shown=8):
+    """Why a selection is not one row, and the rows to choose from."""
+    def listing(index):
+        text = "; ".join(", ".join(f"{c}={frame.at[r, c]}" for c in keys) for r in index[:shown])
+        return text + (f"; ... and {len(index) - shown} more" if len(index) > shown else "")
+
+    if len(rows):
+        return f"{len(rows)} rows match; add another key column to choose one of: {listing(rows)}"
+    for column, value in selectors.items():
+        present = frame[column].astype(str)
+        if str(value) not in set(present):
+            valid = list(dict.fromkeys(present))
+            more = f", ... ({len(valid)} in all)" if len(valid) > 12 else ""
+            return (f"no row has {column}={value}{_closest(value, valid)}. Values of {column!r}: "
+                    f"{', '.join(valid[:12])}{more}")
+    first, value = next(iter(selectors.items()))
+    near = frame.index[frame[first].astype(str) == str(value)]
+    return f"no row matches this combination; rows with {first}={value}: {listing(near)}"

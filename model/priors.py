@@ -160,9 +160,9 @@ def save_tables(tables, folder, *, overwrite=False):
     """Write priors tables as CSV files into ``folder``, atomically.
 
     Everything is written into a temporary folder beside the target, which then
-    replaces the target in one rename, so an interrupted save leaves the
-    previous folder as it was. Files of the old folder that are not priors
-    tables (a README, notes) are carried over.
+    replaces the target by renaming, so an interrupted save leaves the previous
+    folder as it was. Files of the old folder that are not priors tables (a
+    README, notes) are carried over.
 
     Parameters
     ----------
@@ -176,10 +176,15 @@ def save_tables(tables, folder, *, overwrite=False):
     Raises
     ------
     FileExistsError
-        When ``folder`` exists, is not empty, and ``overwrite`` is false.
+        When ``folder`` exists, is not empty, and ``overwrite`` is false; or
+        when it is a file, not a folder.
     """
-    folder = Path(folder)
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())) and not overwrite:
+    folder = Path(os.path.abspath(folder))  # '.' and 'x/..' have a real name and parent
+    if folder.is_symlink():  # write into the folder it points to; renaming would replace the link
+        folder = folder.resolve()
+    if folder.exists() and not folder.is_dir():
+        raise FileExistsError(f"{folder} is a file, not a folder; nothing was written. Choose a folder.")
+    if folder.is_dir() and any(folder.iterdir()) and not overwrite:
         raise FileExistsError(f"{folder} already exists and is not empty; nothing was written. Choose a new "
                               "folder, or pass overwrite=True to replace its priors.")
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -191,18 +196,25 @@ def save_tables(tables, folder, *, overwrite=False):
             _write_csv(staging / relative, frame)
             written.add(relative)
         if folder.is_dir():
-            for path in folder.rglob("*"):
+            for path in sorted(folder.rglob("*")):
                 relative = path.relative_to(folder).as_posix()
-                keep = path.is_file() and relative not in written and not relative.startswith(f"{CPT_FOLDER}/")
-                if keep and relative not in TABLE_FILES:
+                old_table = relative in TABLE_FILES or (relative.startswith(f"{CPT_FOLDER}/")
+                                                        and relative.endswith(".csv"))
+                if path.is_file() and relative not in written and not old_table:
                     (staging / relative).parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(path, staging / relative)
-        os.chmod(staging, 0o755)
+            shutil.copymode(folder, staging)
+        else:
+            os.chmod(staging, 0o755)
         if folder.exists():
             retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
             os.rmdir(retired)
             folder.rename(retired)
-            staging.rename(folder)
+            try:
+                staging.rename(folder)
+            except BaseException:
+                retired.rename(folder)  # put the previous folder back
+                raise
             shutil.rmtree(retired, ignore_errors=True)
         else:
             staging.rename(folder)

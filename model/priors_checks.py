@@ -150,15 +150,16 @@ class _Checker:
         present = list(table.frame.columns)
         allowed = set(required) | set(optional) | set(extra_ok)
         missing = [c for c in required if c not in present]
+        header = f"{table.name}, line 1" if table.row_word == "line" else f"{table.name}, columns"
         for column in missing:
-            self.fail(f"{table.name}, line 1: missing column {column!r}. The header needs "
+            self.fail(f"{header}: missing column {column!r}. The header needs "
                       f"{', '.join(required)}.")
         for column in present:
             if column not in allowed:
-                self.fail(f"{table.name}, line 1: unknown column {column!r}.{_closest(column, allowed)} "
+                self.fail(f"{header}: unknown column {column!r}.{_closest(column, allowed)} "
                           f"Allowed columns: {', '.join(sorted(allowed))}.")
         if not missing and table.frame.empty:
-            self.fail(f"{table.name}, line 1: has a header but no rows. Add the rows, or delete the file if "
+            self.fail(f"{header}: has a header but no rows. Add the rows, or delete the file if "
                       "no node needs it.")
         return not missing
 
@@ -218,7 +219,7 @@ def _check_nodes(chk, table, rows):
         cost = chk.number(table, line, "cost", cost, low=0.0, node=name,
                           what="empty or a non-negative number") if cost else np.nan
         nodes[name] = dict(line=line, states=states, role=row["role"], form=row["form"], ok=ok,
-                           label=row.get("label", "") or name, question=row.get("question", ""),
+                           label=row.get("label", ""), question=row.get("question", ""),
                            cost=np.nan if cost is None else cost, emergency_state=emergency)
     return nodes
 

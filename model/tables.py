@@ -157,11 +157,18 @@ TABLE_NAMES = {name.removesuffix(".csv"): name for name in TABLE_FILES}
 def format_cell(value):
     """Text of one cell as saved: shortest round-trip floats, whole numbers without '.0', '' for NaN.
 
+    Missing values (None, NaN, ``pd.NA``) are ''. Carriage returns inside text
+    become line feeds: the CSV writer would leave a lone one unquoted.
+
     Examples
     --------
-    >>> [format_cell(x) for x in (0.6, 20.0, 1e-05, float("nan"), ("no", "yes"), "E")]
-    ['0.6', '20', '1e-05', '', 'no|yes', 'E']
+    >>> [format_cell(x) for x in (0.6, 20.0, 1e-05, float("nan"), ("no", "yes"), "E", None, pd.NA)]
+    ['0.6', '20', '1e-05', '', 'no|yes', 'E', '', '']
     """
+    if value is None or value is pd.NA:
+        return ""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n") if "\r" in value else value
     if isinstance(value, tuple):
         return "|".join(value)
     if isinstance(value, (float, np.floating)):
@@ -231,7 +238,8 @@ def raw_tables(frames):
         if not isinstance(frame, pd.DataFrame):
             problems.append(f"table {name!r}: must be a pandas DataFrame. Got {type(frame).__name__}.")
             continue
-        text = pd.DataFrame({str(c): [format_cell(v) if v is not None else "" for v in frame[c].tolist()]
+        # Cells stripped as when reading a file, so what is checked is what a save and reload give back.
+        text = pd.DataFrame({str(c).strip(): [format_cell(v).strip() for v in frame[c].tolist()]
                              for c in frame.columns}, index=frame.index, dtype=object)
         if key in TABLE_NAMES:
             tables[TABLE_NAMES[key]] = RawTable(key, text, row_word="row")

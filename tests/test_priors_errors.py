@@ -612,7 +612,7 @@ def test_corrupting_any_cell_gives_priors_error(shared_folder, name):
                         wrong.append(f"line {line}, column {column!r} = {value!r}: loaded without a problem")
                     elif column == "label" and value == "":
                         node = row[header.index("node")]
-                        assert priors.nodes.loc[node, "label"] == node  # an empty label falls back to the name
+                        assert priors.nodes.loc[node, "label"] == ""  # kept empty, so saving reproduces it
     finally:
         (shared_folder / name).write_bytes(original)
     assert not wrong, f"{name}: {len(wrong)} corruption(s) not reported as PriorsError:\n" + "\n".join(wrong[:20])
