@@ -9,30 +9,67 @@ the original names stay in ``nodes.csv`` (``label``) and in the table
 
 from __future__ import annotations
 
+import gzip
+import itertools
 import re
 import warnings
+import zlib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import PriorsError
-from .tables import CPT_FOLDER
+from .priors_expand import TOLERANCE
+from .tables import CPT_FOLDER, NODE_NAME, RESERVED, STATE_NAME
 
-__all__ = ["IMPORT_SUFFIXES", "EXPORT_SUFFIXES", "network_to_tables", "read_network", "write_network"]
+__all__ = ["EXPORT_SUFFIXES", "IMPORT_SUFFIXES", "network_to_tables", "read_network", "write_network"]
 
-IMPORT_SUFFIXES = {".bif": "BIF", ".xmlbif": "XMLBIF", ".xml": "XMLBIF", ".net": "NET"}
-EXPORT_SUFFIXES = {".bif": "BIF", ".xmlbif": "XMLBIF", ".xml": "XMLBIF"}
-_RESERVED = {"probability", "low", "high", "source", "grade", "state"}
+#: ``.bifxml`` is the name pyAgrum gives XMLBIF; ``.xml`` and ``.xmlbif`` are pgmpy's, GeNIe's and SamIam's.
+IMPORT_SUFFIXES = {".bif": "BIF", ".xmlbif": "XMLBIF", ".bifxml": "XMLBIF", ".xml": "XMLBIF", ".net": "NET"}
+EXPORT_SUFFIXES = {".bif": "BIF", ".xmlbif": "XMLBIF", ".bifxml": "XMLBIF", ".xml": "XMLBIF"}
+
+
+def _gzipped(path):
+    return path.suffix.lower() == ".gz"
 
 
 def _format(path, suffixes, verb):
     path = Path(path)
-    suffix = "".join(path.suffixes[-2:-1]) if path.suffix == ".gz" else path.suffix
+    suffix = "".join(path.suffixes[-2:-1]) if _gzipped(path) else path.suffix
     kind = suffixes.get(suffix.lower())
     if kind is None:
         raise PriorsError([f"{path.name}: cannot {verb} this kind of file ({suffix or 'no extension'!r}). "
-                           f"Use one of {', '.join(sorted(suffixes))}."], where=str(path))
+                           f"Use one of {', '.join(sorted(suffixes))} (optionally followed by .gz)."],
+                          where=str(path))
     return kind
+
+
+_XML_DECLARATION = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"'][^>]*\?>")
+
+
+def _read_text(path, kind):
+    """The file's text: gunzipped if ``.gz``; UTF-8, or for XML the encoding its declaration names."""
+    try:
+        with (gzip.open(path, "rb") if _gzipped(path) else open(path, "rb")) as handle:
+            data = handle.read()
+    except (OSError, EOFError, zlib.error) as err:
+        raise PriorsError([f"{path.name}: cannot be read ({err})."], where=str(path)) from None
+    encoding = "utf-8-sig"
+    if kind == "XMLBIF":
+        declared = _XML_DECLARATION.match(data)
+        if declared:  # pgmpy re-encodes the text as UTF-8, so the declaration must go
+            encoding, data = declared.group(1).decode("ascii"), data[declared.end():]
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as err:
+        shown = "UTF-8" if encoding == "utf-8-sig" else encoding
+        raise PriorsError([f"{path.name}: cannot be read as {shown} text ({err}). Save it as UTF-8."],
+                          where=str(path)) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise PriorsError([f"{path.name}: the file is empty."], where=str(path))
+    return text
 
 
 def read_network(path):
@@ -41,29 +78,28 @@ def read_network(path):
     Raises
     ------
     PriorsError
-        When the extension is unknown or pgmpy cannot read the file; the
-        message carries pgmpy's own explanation.
+        When the extension is unknown or pgmpy cannot read the file (or reads
+        it as no network, or as an inconsistent one); the message carries
+        pgmpy's own explanation.
     """
-    import gzip
-
     path = Path(path)
     kind = _format(path, IMPORT_SUFFIXES, "import")
+    text = _read_text(path, kind)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from pgmpy.readwrite import BIFReader, NETReader, XMLBIFReader
 
         try:
-            text = (gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz"
-                    else open(path, encoding="utf-8")).read()
-        except (OSError, UnicodeDecodeError) as err:
-            raise PriorsError([f"{path.name}: cannot be read ({err})."], where=str(path)) from None
-        try:
             if kind == "BIF":
-                network = BIFReader(string=text).get_model()
+                # pgmpy finds blocks by "}\n": without a final newline it silently loses the last block
+                network = BIFReader(string=text + "\n").get_model()
             elif kind == "XMLBIF":
                 network = XMLBIFReader(string=text).get_model()
             else:
-                network = NETReader(string=text).get_model()
+                network = NETReader(string=text + "\n").get_model()
+            if not len(network.nodes()):
+                raise ValueError("no variables found")
+            network.check_model()  # every node has a table, sums ~1, parents' states agree
         except Exception as err:  # pgmpy raises many kinds; all mean "not a network we can read"
             raise PriorsError([f"{path.name}: pgmpy cannot read it as {kind} ({type(err).__name__}: {err}). "
                                "Check that it is a discrete Bayesian network in that format."],
@@ -76,22 +112,50 @@ _SYMBOLS = (("<=", "le"), (">=", "ge"), ("<", "lt"), (">", "gt"), ("=", "eq"), (
 _INACTIVE = ("no", "false", "absent", "normal", "none", "negative", "off", "0")
 
 
-def _valid(name, pattern, prefix, taken):
-    text = str(name).strip()
+def _is_valid(text, kind):
+    if kind == "node":
+        return bool(NODE_NAME.match(text)) and text not in RESERVED
+    return bool(STATE_NAME.match(text))
+
+
+def _mapped(text, kind):
+    """A valid name for ``text`` (not yet made unique)."""
+    text = text.strip()
     for symbol, word in _SYMBOLS:
         text = text.replace(symbol, word)
     text = re.sub(r"[^A-Za-z0-9_.+\-]", "_", text)
-    if pattern == "node":
-        text = text.replace(".", "_").replace("+", "_").replace("-", "_")
-        if not re.match(r"[A-Za-z]", text) or text in _RESERVED:
-            text = prefix + text
+    if kind == "node":
+        text = re.sub(r"[.+\-]", "_", text)
+        if not re.match(r"[A-Za-z]", text) or text in RESERVED:
+            text = "n_" + text
     elif not re.match(r"[A-Za-z0-9]", text):
-        text = prefix + text
-    candidate, n = text, 2
-    while candidate in taken:
-        candidate, n = f"{text}_{n}", n + 1
-    taken.add(candidate)
-    return candidate
+        text = "s_" + text
+    return text
+
+
+def _name_map(names, kind):
+    """Original name -> valid name, one to one. Valid names are kept as they are; the others are mapped
+    and, if the mapped name is taken, numbered (``a_b``, ``a_b_2``). Node names are unique whatever the
+    case, so that ``cpts/<node>.csv`` files stay distinct on case-insensitive file systems."""
+    key = (lambda s: s.casefold()) if kind == "node" else (lambda s: s)
+    texts = {name: str(name) for name in names}
+    result, taken = {}, set()
+    for name, text in texts.items():
+        if _is_valid(text, kind) and key(text) not in taken:
+            result[name] = text
+            taken.add(key(text))
+    for name, text in texts.items():
+        if name in result:
+            continue
+        base = _mapped(text, kind)
+        candidate, n = base, 2
+        while key(candidate) in taken:
+            candidate, n = f"{base}_{n}", n + 1
+        if not _is_valid(candidate, kind):  # cannot happen with the rules above; never write a bad name
+            raise PriorsError([f"{kind} name {text!r} cannot be mapped to a valid name (got {candidate!r})."])
+        result[name] = candidate
+        taken.add(key(candidate))
+    return result
 
 
 def network_to_tables(network, *, source):
@@ -101,28 +165,48 @@ def network_to_tables(network, *, source):
     state) for them), the others ``finding`` nodes. A state named like "no",
     "false", "absent" or "normal" is moved first, to be the reference state;
     otherwise the file's order is kept. Edit ``nodes.csv`` to change either.
+
+    Every name can be mapped; the numbers are checked as the loader checks
+    them, so a network our format cannot hold raises here, before anything is
+    written.
+
+    Raises
+    ------
+    PriorsError
+        A node without a table or with the same state twice, a number that is
+        not a probability, or a CPT column that does not sum to 1 within 1e-6
+        (pgmpy accepts 0.01).
     """
-    node_names, rows, renamed, cpts = {}, [], [], {}
-    taken = set()
-    for node in network.nodes():
-        node_names[node] = _valid(node, "node", "n_", taken)
-    state_names = {}
-    for node in network.nodes():
+    nodes = list(network.nodes())
+    node_names = _name_map(nodes, "node")
+    problems, originals = [], {}
+    for node in nodes:
         cpd = network.get_cpds(node)
-        seen = set()
-        state_names[node] = {s: _valid(s, "state", "s_", seen) for s in cpd.state_names[node]}
-    for node in network.nodes():
+        if cpd is None:
+            problems.append(f"node {node!r} has no probability table.")
+            continue
+        originals[node] = list(cpd.state_names[node])
+        repeated = sorted({str(s) for s in originals[node] if originals[node].count(s) > 1})
+        if repeated:
+            problems.append(f"node {node!r} lists the state(s) {', '.join(map(repr, repeated))} more than once.")
+    if problems:
+        raise PriorsError(problems, where=source)
+    _check_numbers(network, node_names, source)
+    state_names = {node: _name_map(originals[node], "state") for node in nodes}
+    rows, renamed, cpts = [], [], {}
+    for node in nodes:
         cpd = network.get_cpds(node)
         name = node_names[node]
-        states = [state_names[node][s] for s in cpd.state_names[node]]
+        states = [state_names[node][s] for s in originals[node]]
         inactive = [s for s in states if s.lower() in _INACTIVE]
         if inactive:
             states = [inactive[0]] + [s for s in states if s != inactive[0]]
         parents = list(cpd.variables[1:])
         rows.append({"node": name, "role": "finding" if parents else "cause", "states": "|".join(states),
                      "form": "cpt", "label": str(node), "question": "", "cost": "", "emergency_state": ""})
-        for original, new in state_names[node].items():
-            renamed.append({"node": name, "original_node": str(node), "state": new, "original_state": str(original)})
+        for original in originals[node]:
+            renamed.append({"node": name, "original_node": str(node), "state": state_names[node][original],
+                            "original_state": str(original)})
         values = cpd.get_values()  # (child states, parent configurations), first parent slowest
         records = []
         configs = pd.MultiIndex.from_product([cpd.state_names[p] for p in parents]) if parents else [()]
@@ -135,18 +219,95 @@ def network_to_tables(network, *, source):
                                "high": value, "source": f"imported from {source}", "grade": "E"})
                 records.append(record)
         cpts[f"{CPT_FOLDER}/{name}"] = pd.DataFrame.from_records(records)
-    tables = {"nodes": pd.DataFrame(rows), **cpts, "import_names": pd.DataFrame(renamed)}
+    tables = {"nodes": pd.DataFrame(rows), **cpts}
+    tables["import_names"] = pd.DataFrame(renamed, columns=["node", "original_node", "state", "original_state"])
     return tables
 
 
+def _check_numbers(network, node_names, source):
+    """Every CPT number a probability and every column summing to 1 as the loader requires (pgmpy
+    itself allows 0.01), so such a network is refused before anything is written. The names need
+    no check: the mapping only makes valid ones."""
+    problems = []
+    for node in network.nodes():
+        cpd = network.get_cpds(node)
+        values = np.asarray(cpd.get_values(), dtype=float)  # (states, parent configurations)
+        file = f"{CPT_FOLDER}/{node_names[node]}.csv"
+        parents = list(cpd.variables[1:])
+        configs = list(itertools.product(*(cpd.state_names[p] for p in parents)))
+        bad = ~np.isfinite(values) | (values < 0.0) | (values > 1.0)
+        if bad.any():
+            i, j = map(int, np.argwhere(bad)[0])
+            problems.append(f"{file} (node {node!r}): P({node}={cpd.state_names[node][i]} | "
+                            f"{_given(parents, configs[j])}) is {float(values[i, j])!r}, not a probability "
+                            "between 0 and 1.")
+            continue
+        totals = values.sum(axis=0)
+        off = np.flatnonzero(np.abs(totals - 1.0) > TOLERANCE)
+        if len(off):
+            j = int(off[0])
+            more = f" (and {len(off) - 1} more parent configurations)" if len(off) > 1 else ""
+            given = f" given {_given(parents, configs[j])}" if parents else ""
+            problems.append(f"{file} (node {node!r}): the probabilities{given} sum to "
+                            f"{totals[j]:.10g}, not 1 (tolerance {TOLERANCE:g}){more}. Priors tables must add up "
+                            "to 1; correct the network and import it again.")
+    if problems:
+        raise PriorsError(problems, where=f"the network imported from {source}")
+
+
+def _given(parents, config):
+    return ", ".join(f"{p}={s}" for p, s in zip(parents, config)) or "no parents"
+
+
 def write_network(network, path):
-    """Write a pgmpy network as BIF or XMLBIF, chosen by the file's extension."""
+    """Write a pgmpy network as BIF or XMLBIF, chosen by the file's extension (``.gz``: gzipped).
+
+    Raises
+    ------
+    PriorsError
+        When the extension is unknown or the file cannot be written.
+    """
+    path = Path(path)
     kind = _format(path, EXPORT_SUFFIXES, "export")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from pgmpy.readwrite import BIFWriter, XMLBIFWriter
-
-        if kind == "BIF":
-            BIFWriter(network).write_bif(str(path))
+        text = str(_bif_writer(network) if kind == "BIF" else _xmlbif_writer(network))
+    data = text.encode("utf-8")
+    try:
+        if _gzipped(path):
+            with gzip.open(path, "wb") as handle:
+                handle.write(data)
         else:
-            XMLBIFWriter(network).write_xmlbif(str(path))
+            path.write_bytes(data)
+    except OSError as err:
+        raise PriorsError([f"{path.name}: cannot be written ({err})."], where=str(path)) from None
+
+
+def _bif_writer(network):
+    from pgmpy.readwrite import BIFWriter
+
+    return BIFWriter(network)
+
+
+def _xmlbif_writer(network):
+    """pgmpy's XMLBIF writer, keeping the state names as they are.
+
+    pgmpy turns every character but letters, digits and ``_`` into ``_`` (``5-12`` -> ``5_12``,
+    ``lt7.5`` -> ``lt7_5``) with only a log message, and two states can then share a name. Our
+    names are plain text in XML (which needs no such rule), so they are written unchanged.
+    """
+    from pgmpy.readwrite import XMLBIFWriter
+
+    class Writer(XMLBIFWriter):
+        def _make_valid_state_name(self, state_name):
+            return str(state_name)
+
+    writer = Writer(network)
+    for element in writer.xml.iter("VARIABLE"):  # whatever a later pgmpy does, the names must be ours
+        node = element.findtext("NAME")
+        outcomes = element.findall("OUTCOME")
+        states = [str(s) for s in network.get_cpds(node).state_names[node]]
+        if [o.text for o in outcomes] != states:
+            for outcome, state in zip(outcomes, states):
+                outcome.text = state
+    return writer
