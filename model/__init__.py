@@ -19,6 +19,7 @@ __all__ = sorted(
         "bundled_priors_folder",
         "compare",
         "infer",
+        "infer_batch",
         "load_model",
         "read_vignettes",
     ]
@@ -30,6 +31,7 @@ _HOMES = {
     "Model": "model.inference",
     "compare": "model.comparison",
     "infer": "model.inference",
+    "infer_batch": "model.engine",
     "load_model": "model.inference",
     "read_vignettes": "model.priors",
     "bundled_priors_folder": "model.priors",

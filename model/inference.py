@@ -298,6 +298,22 @@ class Model:
             (seen_hard if node in hard else seen_soft)[node] = hard.get(node, soft.get(node))
         return None
 
+    def infer_batch(self, cases, **options):
+        """Exact posteriors of many cases at once: see :func:`model.infer_batch`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> m = load_model()
+        >>> batch = m.infer_batch(pd.DataFrame({"crossed_slr_positive": ["yes", None]}))
+        >>> one = m.infer({"crossed_slr_positive": "yes"}).loc["lumbar_disc_herniation", "posterior"]
+        >>> bool(abs(batch.loc[0, "lumbar_disc_herniation"] - one) < 1e-9)
+        True
+        """
+        from .engine import infer_batch  # the engine imports this module
+
+        return infer_batch(cases, priors=self, **options)
+
     def prior(self):
         """P(present) of every cause and complication with no evidence, as a Series."""
         if self._prior is None:

@@ -1,0 +1,347 @@
+"""``infer_batch`` (model/engine.py) gives ``Model.infer``'s posteriors row by row, on many rows at once.
+
+Exactness (1e-9) on random bundled cases with hard, soft (dict and list) and missing cells, on two
+imported bnlearn networks (asia with its deterministic ``either``, child), plus the edges: all-missing
+rows, one row, no rows, chunk boundaries, bad rows, unknown columns, impossible evidence, no mutation.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from model import EvidenceError, engine, load_model
+from model.engine import _plan, infer_batch
+from model.interop import network_to_tables, read_network
+from model.priors import bundled_priors_folder, save_tables
+
+TOL = 1e-9
+DATA = Path(__file__).parent / "data" / "bnlearn"
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+def _likelihoods(rng, size):
+    values = rng.uniform(0.0, 1.0, size)
+    if rng.random() < 0.3:
+        values[rng.integers(size)] = 0.0
+    if values.max() == 0.0:
+        values[rng.integers(size)] = 1.0
+    return [float(x) for x in values]
+
+
+def random_rows(model, n, seed, *, observe=0.5, soft=0.1, reported=0.05):
+    """``n`` random rows ``{node: cell}``: states, soft dicts or lists, about ``observe`` of nodes observed."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(n):
+        row = {}
+        for node, states in model._states.items():
+            if rng.random() >= (reported if node in model._reported else observe):
+                continue
+            if rng.random() < soft:
+                lik = _likelihoods(rng, len(states))
+                row[node] = dict(zip(states, lik)) if rng.random() < 0.5 else lik
+            else:
+                row[node] = states[rng.integers(len(states))]
+        rows.append(row)
+    return rows
+
+
+def as_evidence(model, row):
+    """A row as ``Model.infer`` evidence: lists become dicts."""
+    return {n: dict(zip(model._states[n], v)) if isinstance(v, (list, tuple)) else v for n, v in row.items()}
+
+
+def frame(model, rows, columns=None):
+    return pd.DataFrame(rows, columns=list(columns or model._states), dtype=object)
+
+
+def assert_rows_match_infer(model, rows, result):
+    """Every possible row equals ``Model.infer`` within TOL; impossible rows are NaN. Returns the count of each."""
+    possible = impossible = 0
+    for i, row in enumerate(rows):
+        try:
+            expected = model.infer(as_evidence(model, row))["posterior"]
+        except EvidenceError:
+            assert result.iloc[i].isna().all(), f"row {i} is impossible but got {result.iloc[i].tolist()}"
+            impossible += 1
+            continue
+        got = result.iloc[i][expected.index]
+        worst = float((got - expected).abs().max())
+        assert worst <= TOL, f"row {i}: {row}\nbatch {got.tolist()}\ninfer {expected.tolist()}"
+        possible += 1
+    return possible, impossible
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory):
+    """name -> Model of a vendored bnlearn network imported into a priors folder (once per module)."""
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            folder = tmp_path_factory.mktemp("engine") / name
+            save_tables(network_to_tables(read_network(DATA / f"{name}.bif.gz"), source=f"{name}.bif.gz"), folder)
+            cache[name] = load_model(folder)
+        return cache[name]
+
+    return get
+
+
+# --- exactness -------------------------------------------------------------------------------------
+def problems_of(result):
+    """The problems of a batch result as a table."""
+    return pd.DataFrame(result.attrs["problems"], columns=["row", "node", "value", "problem"])
+
+
+def test_random_bundled_cases_equal_infer(bundled_model):
+    rows = random_rows(bundled_model, 320, seed=1)
+    assert sum(any(isinstance(v, dict) for v in r.values()) for r in rows) > 30
+    assert sum(any(isinstance(v, list) for v in r.values()) for r in rows) > 30
+    result = infer_batch(frame(bundled_model, rows), priors=bundled_model, chunk_size=97)
+    assert list(result.columns) == list(bundled_model.causes + bundled_model.complications)
+    assert result.columns.name == "cause"
+    possible, _ = assert_rows_match_infer(bundled_model, rows, result)
+    assert possible == len(rows)
+    assert problems_of(result).empty
+
+
+@pytest.mark.parametrize("name", ["asia", "child"])
+def test_imported_networks_equal_infer(imported, name):
+    model = imported(name)
+    rows = random_rows(model, 150, seed=len(name), observe=0.35, reported=0.2)
+    result = infer_batch(frame(model, rows), priors=model, chunk_size=64)
+    possible, impossible = assert_rows_match_infer(model, rows, result)
+    assert possible > 100
+    assert len(problems_of(result)) == impossible
+    assert set(problems_of(result)["problem"].str.contains("probability zero")) <= {True}
+
+
+def test_alarm_one_program_per_reported_node_equals_infer(imported):
+    """alarm reports 12 roots: one elimination per reported node beats their joint table."""
+    model = imported("alarm")
+    assert len(_plan(model).programs) == len(model._reported) == 12
+    rows = random_rows(model, 20, seed=4, observe=0.3, reported=0.1)
+    possible, _ = assert_rows_match_infer(model, rows, infer_batch(frame(model, rows), priors=model))
+    assert possible >= 15
+
+
+@pytest.mark.parametrize("limits", [{"MAX_ROOT_BLOCK": 50_000}, {"MAX_ROOT_BLOCK": 1_000}, {"MAX_FINAL": 8},
+                                    {"_SAFE": 0.0}, {"MAX_TABLE": 2**12}])
+def test_every_compilation_path_gives_the_same_posteriors(bundled_model, monkeypatch, limits):
+    """Smaller limits force the fallbacks: risk factors with leaf children left out of the root block, no
+    root block at all, one program per reported node, log-sum-exp shifts everywhere, tiny chunks."""
+    rows = random_rows(bundled_model, 60, seed=9, soft=0.2)
+    reference = infer_batch(frame(bundled_model, rows), priors=bundled_model)
+    for name, value in limits.items():
+        monkeypatch.setattr(engine, name, value)
+    fresh = load_model()  # a new Model: a new plan under the new limits
+    plan = _plan(fresh)
+    assert plan is not _plan(bundled_model)
+    if "MAX_ROOT_BLOCK" in limits:
+        assert "age_group" not in plan.roots and not plan.tabulated
+    if "MAX_FINAL" in limits:
+        assert len(plan.programs) == len(fresh._reported)
+    result = infer_batch(frame(fresh, rows), priors=fresh)
+    np.testing.assert_allclose(result.to_numpy(), reference.to_numpy(), rtol=0, atol=1e-12)
+
+
+def test_all_missing_row_and_no_columns_give_the_prior(bundled_model):
+    prior = bundled_model.prior()
+    empty_row = infer_batch(pd.DataFrame({"pain_burning": [None, np.nan]}), priors=bundled_model)
+    no_columns = infer_batch(pd.DataFrame(index=range(3)), priors=bundled_model)
+    for result in (empty_row, no_columns):
+        assert np.abs(result.to_numpy() - prior[result.columns].to_numpy()).max() <= TOL
+
+
+def test_single_row_and_zero_rows(bundled_model):
+    row = {"pain_burning": "yes", "sitting_effect": "dominant", "age_group": "60_plus"}
+    result = infer_batch(pd.DataFrame([row]), priors=bundled_model)
+    assert result.shape == (1, 9)
+    assert_rows_match_infer(bundled_model, [row], result)
+    empty = infer_batch(pd.DataFrame({"pain_burning": pd.Series([], dtype=object)}), priors=bundled_model)
+    assert empty.shape == (0, 9) and problems_of(empty).empty
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 17, 100, 4096])
+def test_results_do_not_depend_on_chunk_size(bundled_model, chunk_size):
+    rows = random_rows(bundled_model, 101, seed=7)
+    reference = infer_batch(frame(bundled_model, rows), priors=bundled_model)
+    result = infer_batch(frame(bundled_model, rows), priors=bundled_model, chunk_size=chunk_size)
+    np.testing.assert_allclose(result.to_numpy(), reference.to_numpy(), rtol=0, atol=1e-12)
+
+
+_FINDINGS = ["pain_burning", "sitting_effect", "age_group", "reduced_pulses", "low_back_pain",
+             "leg_pain_worse_than_back", "saddle_anaesthesia", "avid_cyclist", "tumour"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), n=st.integers(1, 12), chunk=st.integers(1, 5))
+def test_rows_are_independent_of_each_other_and_of_order(bundled_model, data, n, chunk):
+    """Permuting rows permutes results; chunking and neighbours never change a row."""
+    cells = {node: st.sampled_from([None] + list(bundled_model.states(node))) for node in _FINDINGS}
+    rows = [data.draw(st.fixed_dictionaries(cells)) for _ in range(n)]
+    cases = pd.DataFrame(rows, columns=_FINDINGS, dtype=object)
+    result = infer_batch(cases, priors=bundled_model, chunk_size=chunk)
+    order = data.draw(st.permutations(range(n)))
+    shuffled = infer_batch(cases.iloc[order], priors=bundled_model)
+    np.testing.assert_allclose(shuffled.to_numpy(), result.to_numpy()[order], rtol=0, atol=1e-12)
+    single = infer_batch(cases.iloc[[0]], priors=bundled_model)
+    np.testing.assert_allclose(single.to_numpy()[0], result.to_numpy()[0], rtol=0, atol=1e-12)
+
+
+def test_soft_evidence_as_dict_list_tuple_and_array_agree_with_infer(bundled_model):
+    likelihood = {"none": 0.2, "aggravates": 1.0, "dominant": 0.5}
+    values = list(likelihood.values())
+    cases = pd.DataFrame({"sitting_effect": [likelihood, values, tuple(values), np.array(values)],
+                          "low_back_pain": [[1.0, 0.3]] * 4, "age_group": ["60_plus"] * 4}, dtype=object)
+    result = infer_batch(cases, priors=bundled_model)
+    expected = bundled_model.infer({"sitting_effect": likelihood, "low_back_pain": {"no": 1.0, "yes": 0.3},
+                                    "age_group": "60_plus"})["posterior"]
+    for i in range(4):
+        assert float((result.iloc[i][expected.index] - expected).abs().max()) <= TOL
+
+
+def test_soft_evidence_on_every_kind_of_node(bundled_model):
+    """Roots, tabulated leaves, other leaves, inner nodes and reported nodes all take soft evidence."""
+    nodes = ["age_group", "avid_cyclist", "reduced_pulses", "pain_burning", "low_back_pain", "tumour",
+             "cauda_equina_syndrome", "saddle_anaesthesia", "leg_pain_worse_than_back"]
+    rng = np.random.default_rng(3)
+    rows = [{node: _likelihoods(rng, len(bundled_model.states(node)))} for node in nodes for _ in range(3)]
+    rows.append({node: _likelihoods(rng, len(bundled_model.states(node))) for node in nodes})
+    result = infer_batch(frame(bundled_model, rows, nodes), priors=bundled_model)
+    assert assert_rows_match_infer(bundled_model, rows, result) == (len(rows), 0)
+
+
+# --- bad rows, bad columns ---------------------------------------------------------------------------
+def test_bad_rows_are_nan_and_all_reported_while_good_rows_are_exact(bundled_model):
+    cases = pd.DataFrame({
+        "pain_burning": ["yes", "maybe", "no", None, "yes", "no", None, "yes"],
+        "sitting_effect": [None, "sometimes", [0.1, 1.0], {"none": 1, "always": 1}, [1, -1, 0], [0, 0, 0],
+                           None, "dominant"],
+        "avid_cyclist": ["yes", None, "no", 1, None, True, "no", "no"],
+    }, index=[f"case{i}" for i in range(8)], dtype=object)
+    before = copy.deepcopy(cases)
+    result = infer_batch(cases, priors=bundled_model)
+    pd.testing.assert_frame_equal(cases, before)
+    good = ["case0", "case6", "case7"]
+    assert result.drop(index=good).isna().all(axis=None)
+    assert not result.loc[good].isna().any(axis=None)
+    for label in good:
+        evidence = {k: v for k, v in cases.loc[label].items() if v is not None}
+        expected = bundled_model.infer(evidence)["posterior"]
+        assert float((result.loc[label, expected.index] - expected).abs().max()) <= TOL
+    problems = problems_of(result)
+    assert list(problems.columns) == ["row", "node", "value", "problem"]
+    assert list(zip(problems["row"], problems["node"])) == [
+        ("case1", "pain_burning"), ("case1", "sitting_effect"), ("case2", "sitting_effect"),
+        ("case3", "sitting_effect"), ("case3", "avid_cyclist"), ("case4", "sitting_effect"),
+        ("case5", "sitting_effect"), ("case5", "avid_cyclist")]
+    text = "\n".join(problems["problem"])
+    assert "has no state 'maybe'. Did you mean 'yes'?" in text
+    assert "one likelihood per state, in the order none, aggravates, dominant. Got 2 values" in text
+    assert "unknown: ['always'], missing: ['aggravates', 'dominant']" in text
+    assert "must be a finite likelihood >= 0. Got -1" in text
+    assert "gives every state likelihood 0" in text
+    assert problems.loc[0, "value"] == "maybe"
+
+
+def test_unknown_columns_raise_once_listing_all_of_them_with_close_names(bundled_model):
+    cases = pd.DataFrame({"pain_burnin": ["yes"], "sitting_efect": ["none"], "pain_below_knee": ["no"]})
+    with pytest.raises(EvidenceError, match=r"(?s)unknown node 'pain_burnin'.*'pain_burning'.*"
+                                            r"unknown node 'sitting_efect'.*'sitting_effect'"):
+        infer_batch(cases, priors=bundled_model)
+
+
+def test_duplicated_columns_and_non_frames_raise(bundled_model):
+    cases = pd.DataFrame([["yes", "no"]], columns=["pain_burning", "pain_burning"])
+    with pytest.raises(EvidenceError, match="more than once: pain_burning"):
+        infer_batch(cases, priors=bundled_model)
+    with pytest.raises(EvidenceError, match="must be a pandas DataFrame"):
+        infer_batch([{"pain_burning": "yes"}], priors=bundled_model)
+    with pytest.raises(TypeError, match="priors must be"):
+        infer_batch(pd.DataFrame(), priors=3)
+
+
+def test_impossible_evidence_names_the_first_impossible_observation(imported):
+    """asia's ``either`` is tub OR lung, deterministically: either=no with tub=yes cannot happen."""
+    asia = imported("asia")
+    assert (asia._priors.node_tables["either"].values == 0).any()
+    cases = pd.DataFrame({"tub": ["yes", "yes", "no", None], "either": ["no", "yes", "no", "no"],
+                          "xray": [None, "yes", None, "yes"]}, index=[10, 11, 12, 13])
+    result = infer_batch(cases, priors=asia)
+    assert result.loc[10].isna().all()
+    assert not result.loc[[11, 12, 13]].isna().any(axis=None)
+    assert_rows_match_infer(asia, [cases.loc[i].dropna().to_dict() for i in [11, 12, 13]], result.loc[[11, 12, 13]])
+    problems = problems_of(result)
+    assert problems[["row", "node", "value"]].values.tolist() == [[10, "either", "no"]]
+    assert "either='no' is impossible given tub='yes'" in problems.loc[0, "problem"]
+    reordered = problems_of(infer_batch(cases[["either", "tub"]], priors=asia))
+    assert reordered[["row", "node"]].values.tolist() == [[10, "tub"]]
+
+
+# --- the rest of the contract ------------------------------------------------------------------------
+def test_no_mutation_of_cases_or_model(bundled_model):
+    rows = random_rows(bundled_model, 40, seed=11, soft=0.3)
+    cases = frame(bundled_model, rows)
+    before = copy.deepcopy(cases)
+    first = infer_batch(cases, priors=bundled_model)
+    second = infer_batch(cases, priors=bundled_model)
+    pd.testing.assert_frame_equal(cases, before)
+    pd.testing.assert_frame_equal(first, second)
+    assert bundled_model.infer({}).attrs["red_flags"] == []
+
+
+def test_plan_is_compiled_once_per_model(bundled_model):
+    assert _plan(bundled_model) is _plan(bundled_model)
+
+
+def test_priors_may_be_none_a_folder_or_a_model(bundled_model):
+    cases = pd.DataFrame({"pain_burning": ["yes", "no"], "tumour": [None, "present"]})
+    results = [infer_batch(cases), infer_batch(cases, priors=bundled_priors_folder()),
+               infer_batch(cases, priors=bundled_model)]
+    for result in results[1:]:
+        pd.testing.assert_frame_equal(result, results[0])
+    assert results[0].attrs["priors_digest"] == bundled_model.priors_digest
+    assert results[0].loc[1, "tumour"] == 1.0
+
+
+def test_text_categorical_and_object_columns_agree(bundled_model):
+    rows = random_rows(bundled_model, 60, seed=5, soft=0.0)
+    cases = frame(bundled_model, rows, bundled_model.findings)
+    reference = infer_batch(cases, priors=bundled_model)
+    for converted in (cases.astype("category"), cases.astype("str"), cases.astype(object)):
+        np.testing.assert_allclose(infer_batch(converted, priors=bundled_model).to_numpy(), reference.to_numpy(),
+                                   rtol=0, atol=1e-12)
+
+
+def test_red_flags_mark_rows_with_an_emergency_finding(bundled_model):
+    cases = pd.DataFrame({"saddle_anaesthesia": ["yes", "no", None],
+                          "bladder_bowel_dysfunction": [None, "yes", "no"]}, index=["a", "b", "c"])
+    flags = infer_batch(cases, priors=bundled_model).attrs["red_flags"]
+    assert flags == {"a": ["saddle_anaesthesia"], "b": ["bladder_bowel_dysfunction"]}
+    none = infer_batch(pd.DataFrame({"pain_burning": ["yes"]}), priors=bundled_model).attrs["red_flags"]
+    assert none == {}
+
+
+def test_results_of_several_batches_concatenate(bundled_model):
+    first = infer_batch(pd.DataFrame({"saddle_anaesthesia": ["yes"]}), priors=bundled_model)
+    second = infer_batch(pd.DataFrame({"pain_burning": ["maybe"]}, index=[1]), priors=bundled_model)
+    joined = pd.concat([first, second])
+    assert joined.shape == (2, 9) and joined.iloc[1].isna().all()
+
+
+def test_progress_bar_only_when_asked_and_more_than_one_chunk(bundled_model, capsys):
+    cases = pd.DataFrame({"pain_burning": ["yes", "no", None] * 4})
+    infer_batch(cases, priors=bundled_model, chunk_size=5, progress=True)
+    assert "infer_batch" in capsys.readouterr().err
+    infer_batch(cases, priors=bundled_model, chunk_size=5, progress=False)
+    infer_batch(cases, priors=bundled_model, chunk_size=50, progress=True)
+    infer_batch(cases, priors=bundled_model, chunk_size=5)  # stderr is not a terminal under pytest
+    assert capsys.readouterr().err == ""
