@@ -1,0 +1,144 @@
+"""Scoring one chunk of cases with a compiled plan: the posteriors of every reported node.
+
+In plain terms: given the recipe built by :mod:`model.engine_plan` and the
+observations of a block of patients (already read into state numbers and
+likelihoods by :mod:`model.engine`), this module computes, for every patient
+at once, the probability of each cause and complication, and whether that
+patient's observations are possible at all under the model (probability above
+zero). It fills the recipe's per-case tables (root block, leaf groups) from the
+evidence, runs the elimination steps, and reads off the marginals. Pure:
+takes arrays, returns arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .engine_plan import _DEAD, _run_step
+
+
+def _evaluate(plan, n, hard, soft):
+    """Posteriors P(not reference | evidence), shape (n, reported), and whether each row is possible.
+
+    When the root block tabulates leaf patterns (and no row has soft evidence
+    on those leaves), rows are first sorted by pattern, so each pattern's rows
+    are one contiguous matrix product.
+    """
+    if plan.root_tables is None or len(plan.root_tables) == 1 or any(f in soft for f in plan.tabulated):
+        return _compute(plan, n, hard, soft, None)
+    pattern = np.zeros(n, dtype=np.intp)
+    for f in plan.tabulated:
+        codes = hard.get(f)
+        pattern = pattern * (len(plan.states[f]) + 1) + (0 if codes is None else codes + 1)
+    perm = np.argsort(pattern, kind="stable")
+    counts = np.bincount(pattern, minlength=len(plan.root_tables))
+    inverse = np.empty(n, dtype=np.intp)
+    inverse[perm] = np.arange(n)
+    hard = {node: codes[perm] for node, codes in hard.items()}
+    soft = {node: (inverse[at], lam) for node, (at, lam) in soft.items()}
+    posterior, possible = _compute(plan, n, hard, soft, counts)
+    return posterior[inverse], possible[inverse]
+
+
+def _compute(plan, n, hard, soft, counts):
+    env = dict(plan.constants)
+    if plan.roots:
+        env[0] = _root_factor(plan, n, hard, soft, counts)
+    first = 1 if plan.roots else 0
+    possible = np.ones(n, dtype=bool)
+    for g, group in enumerate(plan.groups):
+        observed = [(row, hard[node]) for node, row in group.rows.items() if node in hard]
+        x = np.zeros((n, len(group.logw)))  # one-hot state indicators; missing cells hit the last, zero row
+        if observed:
+            codes = np.stack([c for _, c in observed], axis=1)
+            columns = np.where(codes >= 0, codes + np.array([r for r, _ in observed]), len(group.logw) - 1)
+            x[np.arange(n)[:, None], columns] = 1.0
+        logs = x @ group.logw
+        shift = not group.safe
+        for node in group.rows:
+            if node in soft:
+                at, lam = soft[node]
+                with np.errstate(divide="ignore"):
+                    extra = np.log(lam @ plan.cpts[node]) if node in group.leaves else np.log(lam)
+                logs[at] += extra[:, group.maps[node]]
+                shift = True
+        if shift:  # log-sum-exp: each row's largest entry becomes exp(0) = 1
+            top = logs.max(axis=1)
+            dead = top < _DEAD
+            possible &= ~dead
+            logs -= np.where(dead, 0.0, top)[:, None]
+        env[first + g] = np.exp(logs, out=logs)
+    ref, other = [], []
+    for steps, final, made in plan.programs:
+        local = {**env, **made}
+        for spec in steps:
+            local[spec[3]] = _run_step(local, spec, n)
+        table = local[final].reshape(n, -1)
+        if plan.marginals is not None:
+            sums = table @ plan.marginals
+            k = sums.shape[1] // 2
+            ref, other = sums[:, :k], sums[:, k:]
+        else:
+            ref.append(table[:, 0])
+            other.append(table[:, 1:].sum(axis=1))
+    if plan.marginals is None:
+        ref, other = np.stack(ref, axis=1), np.stack(other, axis=1)
+    total = ref + other
+    if total.shape[1]:
+        possible &= total[:, 0] > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        posterior = other / total
+    posterior[~possible] = np.nan
+    return posterior, possible
+
+
+def _root_factor(plan, n, hard, soft, counts):
+    """Sum out the block's roots: Khatri-Rao products of their likelihoods times the constant tables,
+    one table per evidence pattern of the tabulated leaves (``counts``: rows sorted by pattern)."""
+    kr = np.ones((n, 1))
+    for root in plan.roots[::-1]:  # the first root slowest; the long axis innermost
+        lam = _likelihoods(plan, root, n, hard, soft)
+        kr = (lam[:, :, None] * kr[:, None, :]).reshape(n, -1)
+    tables = plan.root_tables
+    if len(tables) == 1:
+        return kr @ tables[0]
+    if counts is not None:
+        out, start = np.empty((n, tables.shape[2])), 0
+        for p, count in enumerate(counts):
+            if count:
+                np.matmul(kr[start:start + count], tables[p], out=out[start:start + count])
+                start += count
+        return out
+    weights = np.ones((n, 1))  # soft evidence mixes patterns: weight of each pattern per row
+    for f in plan.tabulated:
+        w = np.zeros((n, len(plan.states[f]) + 1))
+        codes = hard.get(f)
+        if codes is None:
+            w[:, 0] = 1.0
+        else:
+            at = np.flatnonzero(codes >= 0)
+            w[at, 1 + codes[at]] = 1.0
+            w[codes < 0, 0] = 1.0
+        if f in soft:
+            at, lam = soft[f]
+            w[at, 0], w[at, 1:] = 0.0, lam
+        weights = (weights[:, :, None] * w[:, None, :]).reshape(n, -1)
+    out = np.zeros((n, tables.shape[2]))
+    for p in range(len(tables)):
+        rows = np.flatnonzero(weights[:, p])
+        if len(rows):
+            out[rows] += weights[rows, p, None] * (kr[rows] @ tables[p])
+    return out
+
+
+def _likelihoods(plan, node, n, hard, soft):
+    lam = np.ones((n, len(plan.states[node])))
+    codes = hard.get(node)
+    if codes is not None:
+        at = np.flatnonzero(codes >= 0)
+        lam[at] = 0.0
+        lam[at, codes[at]] = 1.0
+    if node in soft:
+        at, values = soft[node]
+        lam[at] = values
+    return lam
