@@ -17,6 +17,7 @@ EPILOG = """examples:
   python -m model check priors/
   python -m model nodes            # every node, its states and how to ask for it
   python -m model compare priors/ my_priors/ --given avid_cyclist=yes sitting_effect=dominant
+  python -m model batch cases.csv -o posteriors.csv  # many cases: one row each, empty cell = not observed
   python -m model export priors/ thigh.bif          # BIF or XMLBIF, by extension
   python -m model import alarm.bif alarm_priors/    # BIF, XMLBIF or NET into a priors folder
 
@@ -89,6 +90,37 @@ def _convert(args):
     return 0
 
 
+def _batch(args, parser):
+    import pandas as pd
+
+    from . import load_model
+
+    try:
+        cases = pd.read_csv(args.cases, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
+        parser.error(f"cannot read {args.cases}: {err}")
+    cases.columns = [str(c).strip() for c in cases.columns]
+    cases = cases.apply(lambda column: column.str.strip()).replace("", None)
+    model = load_model(args.priors)
+    id_column = args.id or (cases.columns[0] if len(cases.columns) and cases.columns[0] not in model.nodes.index
+                            else None)
+    if id_column is not None and id_column not in cases.columns:
+        parser.error(f"--id {id_column!r} is not a column of {args.cases}")
+    cases.index = pd.RangeIndex(2, len(cases) + 2, name="line")  # line numbers of the file (header = 1)
+    evidence = cases.drop(columns=[id_column]) if id_column else cases
+    result = model.infer_batch(evidence, progress=sys.stderr.isatty())
+    for problem in result.attrs["problems"]:
+        print(f"{args.cases}, line {problem['row']}: {problem['problem']}", file=sys.stderr)
+    out = result.copy()
+    out.insert(0, id_column or "line", cases[id_column] if id_column else cases.index)
+    out.attrs = {}
+    out.to_csv(args.output, index=False)  # full precision: the numbers are exact
+    bad = len({p["row"] for p in result.attrs["problems"]})
+    print(f"wrote {args.output}: {len(out)} cases, {len(out) - bad} computed, {bad} bad (left empty); "
+          f"priors {model.priors_digest}.", file=sys.stderr)
+    return 1 if bad else 0
+
+
 def _compare(args, parser):
     from . import compare
 
@@ -128,6 +160,16 @@ def _build_parser():
                                  epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     versus.add_argument("folders", nargs="+", metavar="DIR", help="priors folders; the first is the reference")
     versus.add_argument("--given", nargs="*", default=[], metavar="node=state", help="the observations")
+    batch = commands.add_parser("batch", parents=[priors], help="posteriors of many cases from a CSV file",
+                                description="Read cases (one row each; a column per observed node; an empty "
+                                "cell = not observed; an optional first column with the case id), write each "
+                                "case's posteriors beside its id. Bad rows are reported by line number on "
+                                "stderr and left empty in the output; the good rows are kept (exit 1 if any "
+                                "row was bad).", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    batch.add_argument("cases", metavar="CASES.csv")
+    batch.add_argument("-o", "--output", metavar="OUT.csv", required=True, help="where to write the posteriors")
+    batch.add_argument("--id", metavar="COLUMN", help="the case-id column (default: the first column, unless "
+                       "it names a node)")
     export = commands.add_parser("export", help="write a priors folder as BIF or XMLBIF (by extension)",
                                  epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     export.add_argument("folder", metavar="PRIORS_DIR")
@@ -164,6 +206,8 @@ def main(argv=None):
             return _convert(args)
         if args.command == "compare":
             return _compare(args, parser)
+        if args.command == "batch":
+            return _batch(args, parser)
         evidence = _parse_evidence(args.evidence, parser) if args.command == "infer" else {}
         from . import load_model
 

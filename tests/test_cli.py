@@ -104,3 +104,55 @@ def test_module_entry_point_runs_a_diagnosis():
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[0].split() == ["cause", "posterior", "prior"]
     assert out.stderr == ""
+
+
+CASES = """case,pain_burning,sitting_effect,avid_cyclist,low_back_pain
+p1,yes,dominant,yes,no
+p2,,aggravates,,yes
+p3,maybe,,no,
+p4, no ,none,,
+"""
+
+
+def test_batch_writes_posteriors_beside_case_ids_and_reports_bad_rows_by_line(capsys, tmp_path):
+    import pandas as pd
+
+    from model import load_model
+
+    (tmp_path / "cases.csv").write_text(CASES, encoding="utf-8")
+    code, _, err = run(capsys, "batch", str(tmp_path / "cases.csv"), "-o", str(tmp_path / "out.csv"))
+    assert code == 1
+    assert f"{tmp_path / 'cases.csv'}, line 4: 'pain_burning' has no state 'maybe'" in err
+    assert "4 cases, 3 computed, 1 bad" in err
+    out = pd.read_csv(tmp_path / "out.csv")
+    m = load_model()
+    assert list(out.columns) == ["case"] + list(m.causes) + list(m.complications)
+    assert list(out["case"]) == ["p1", "p2", "p3", "p4"]
+    assert out.iloc[2, 1:].isna().all()
+    expected = m.infer({"pain_burning": "yes", "sitting_effect": "dominant", "avid_cyclist": "yes",
+                        "low_back_pain": "no"})["posterior"]
+    for cause, value in expected.items():
+        assert out.loc[0, cause] == pytest.approx(value, abs=1e-12)
+    assert out.loc[3, "tumour"] == pytest.approx(
+        m.infer({"pain_burning": "no", "sitting_effect": "none"}).loc["tumour", "posterior"], abs=1e-12)
+
+
+def test_batch_without_id_column_numbers_rows_by_line(capsys, tmp_path):
+    import pandas as pd
+
+    (tmp_path / "cases.csv").write_text("pain_burning,crossed_slr_positive\nyes,yes\n,no\n", encoding="utf-8")
+    code, _, err = run(capsys, "batch", str(tmp_path / "cases.csv"), "-o", str(tmp_path / "out.csv"))
+    assert code == 0, err
+    assert list(pd.read_csv(tmp_path / "out.csv")["line"]) == [2, 3]
+
+
+def test_batch_unknown_column_and_unreadable_file_fail_cleanly(capsys, tmp_path):
+    (tmp_path / "cases.csv").write_text("case,pain_burnig\np1,yes\n", encoding="utf-8")
+    code, _, err = run(capsys, "batch", str(tmp_path / "cases.csv"), "-o", str(tmp_path / "out.csv"))
+    assert code == 2 and "pain_burnig" in err and "Traceback" not in err
+    assert not (tmp_path / "out.csv").exists()
+    try:
+        code = main(["batch", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "out.csv")])
+    except SystemExit as exit_:
+        code = exit_.code
+    assert code == 2 and "cannot read" in capsys.readouterr().err
