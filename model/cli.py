@@ -63,7 +63,7 @@ def _convert(args):
 
     from . import load_model
     from .interop import network_to_tables, read_network, write_network
-    from .priors import save_tables
+    from .priors import check_save_target, save_tables
     from .priors_checks import check_priors
     from .tables import raw_tables
 
@@ -72,17 +72,13 @@ def _convert(args):
         write_network(model.network, args.file)
         print(f"wrote {args.file}: {len(model.nodes)} nodes from {args.folder} (priors {model.priors_digest}).")
         return 0
-    target = Path(args.folder)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())) and not args.overwrite:
-        raise FileExistsError(f"{target} already exists and is not empty; nothing was written. Choose a new "
-                              "folder, or pass overwrite=True to replace its priors.")
+    check_save_target(args.folder, overwrite=args.overwrite)  # refuse before the (slow) read
     tables = network_to_tables(read_network(args.file), source=Path(args.file).name)
     names = tables["import_names"]
     changed = names[(names["node"] != names["original_node"]) | (names["state"] != names["original_state"])]
-    check_priors(*raw_tables({k: v for k, v in tables.items() if k != "import_names"}), origin=args.file)
+    priors = check_priors(*raw_tables({k: v for k, v in tables.items() if k != "import_names"}), origin=args.file)
     save_tables(tables, args.folder, overwrite=args.overwrite)  # only priors that passed every check
-    model = load_model(args.folder)
-    print(f"imported {args.file} into {args.folder}: {len(model.nodes)} nodes, priors {model.priors_digest}.")
+    print(f"imported {args.file} into {args.folder}: {len(priors.nodes)} nodes, priors {priors.digest}.")
     for _, row in changed.iterrows():
         print(f"  renamed {row['original_node']}={row['original_state']} -> {row['node']}={row['state']}")
     if len(changed):

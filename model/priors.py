@@ -24,7 +24,14 @@ from .errors import PriorsError
 from .priors_checks import check_priors
 from .tables import CPT_FOLDER, TABLE_FILES, TABLE_NAMES, RawTable, format_cell
 
-__all__ = ["bundled_priors_folder", "load_priors", "read_priors_folder", "read_vignettes", "save_tables"]
+__all__ = [
+    "bundled_priors_folder",
+    "check_save_target",
+    "load_priors",
+    "read_priors_folder",
+    "read_vignettes",
+    "save_tables",
+]
 
 def bundled_priors_folder():
     """The priors folder shipped with the package.
@@ -156,6 +163,23 @@ def _file_name(table):
     return TABLE_NAMES.get(table, f"{table}.csv")
 
 
+def check_save_target(folder, *, overwrite=False):
+    """The absolute folder a save would write to; FileExistsError if it may not be written.
+
+    A file is never replaced; a non-empty folder only with ``overwrite``. A
+    symlinked folder resolves to the folder it points to.
+    """
+    folder = Path(os.path.abspath(folder))  # '.' and 'x/..' have a real name and parent
+    if folder.is_symlink():  # write into the folder it points to; renaming would replace the link
+        folder = folder.resolve()
+    if folder.exists() and not folder.is_dir():
+        raise FileExistsError(f"{folder} is a file, not a folder; nothing was written. Choose a folder.")
+    if folder.is_dir() and any(folder.iterdir()) and not overwrite:
+        raise FileExistsError(f"{folder} already exists and is not empty; nothing was written. Choose a new "
+                              "folder, or pass overwrite=True to replace its priors.")
+    return folder
+
+
 def save_tables(tables, folder, *, overwrite=False):
     """Write priors tables as CSV files into ``folder``, atomically.
 
@@ -179,14 +203,7 @@ def save_tables(tables, folder, *, overwrite=False):
         When ``folder`` exists, is not empty, and ``overwrite`` is false; or
         when it is a file, not a folder.
     """
-    folder = Path(os.path.abspath(folder))  # '.' and 'x/..' have a real name and parent
-    if folder.is_symlink():  # write into the folder it points to; renaming would replace the link
-        folder = folder.resolve()
-    if folder.exists() and not folder.is_dir():
-        raise FileExistsError(f"{folder} is a file, not a folder; nothing was written. Choose a folder.")
-    if folder.is_dir() and any(folder.iterdir()) and not overwrite:
-        raise FileExistsError(f"{folder} already exists and is not empty; nothing was written. Choose a new "
-                              "folder, or pass overwrite=True to replace its priors.")
+    folder = check_save_target(folder, overwrite=overwrite)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.saving-", dir=folder.parent))
     try:

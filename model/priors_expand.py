@@ -229,7 +229,8 @@ def _base_rate_table(chk, node, info, own, risks, nodes, order):
     states = info["states"]
     total = sum(value for _, value in own.values())
     if total > 1.0 + TOLERANCE:
-        chk.fail(f"{_at('base_rates.csv', [line for line, _ in own.values()], chk.labels)}: the probabilities of node {node!r} "
+        at = _at("base_rates.csv", [line for line, _ in own.values()], chk.labels)
+        chk.fail(f"{at}: the probabilities of node {node!r} "
                  f"sum to {total:.10g}, more than 1; the reference state {states[0]!r} takes the remainder, so "
                  "they must add up to at most 1.", node)
         return None
@@ -253,9 +254,10 @@ def _base_rate_table(chk, node, info, own, risks, nodes, order):
                           for j in too_high[:5])
         more = f" and {too_high.size - 5} more" if too_high.size > 5 else ""
         active = [lines[(i, k)] for j in too_high for i, k in enumerate(configs[j]) if (i, k) in lines]
-        where = _at("risk_factors.csv", active, chk.labels) if active else _at("base_rates.csv", [baseline_line], chk.labels)
+        baseline_at = _at("base_rates.csv", [baseline_line], chk.labels)
+        where = _at("risk_factors.csv", active, chk.labels) if active else baseline_at
         chk.fail(f"{where}: the relative risks of {node!r} push its probability to 1 or more for {shown}{more}, "
-                 f"from the baseline {baseline:g} ({_at('base_rates.csv', [baseline_line], chk.labels)}). Lower the baseline or "
+                 f"from the baseline {baseline:g} ({baseline_at}). Lower the baseline or "
                  "the relative risks.", node)
         return None
     return NodeTable(node, states, tuple(parents), parent_states, values)
@@ -334,7 +336,8 @@ def _report_link(chk, node, info, leak, leak_at, label, by_state):
     form, states = info["form"], info["states"]
     lacking = [c for c in states[1:] if c not in by_state]
     if lacking:
-        chk.fail(f"{_at('links.csv', [line for line, _ in by_state.values()], chk.labels)}: {label} has no row for child "
+        at = _at("links.csv", [line for line, _ in by_state.values()], chk.labels)
+        chk.fail(f"{at}: {label} has no row for child "
                  f"state(s) {', '.join(lacking)}. Give one row per non-reference state of the child.", node)
         return
     totals = [by_state[c][1] for c in states[1:]]
