@@ -17,27 +17,40 @@ import numpy as np
 from .engine_plan import _DEAD, _run_step
 
 
-def _evaluate(plan, n, hard, soft):
+def _evaluate(plan, n, hard, soft, draws=False):
     """Posteriors P(not reference | evidence), shape (n, reported), and whether each row is possible.
+
+    With ``draws=True`` the shapes are (draws, n, reported) and (draws, n): one
+    result per parameter draw of the plan (see :mod:`model.engine_plan`).
 
     When the root block tabulates leaf patterns (and no row has soft evidence
     on those leaves), rows are first sorted by pattern, so each pattern's rows
     are one contiguous matrix product.
     """
-    if plan.root_tables is None or len(plan.root_tables) == 1 or any(f in soft for f in plan.tabulated):
-        return _compute(plan, n, hard, soft, None)
-    pattern = np.zeros(n, dtype=np.intp)
-    for f in plan.tabulated:
-        codes = hard.get(f)
-        pattern = pattern * (len(plan.states[f]) + 1) + (0 if codes is None else codes + 1)
+    if plan.root_tables is None or len(plan.pattern_rows) == 1 or any(f in soft for f in plan.tabulated):
+        posterior, possible = _compute(plan, n, hard, soft, None)
+        return (posterior, possible) if draws else (posterior[0], possible[0])
+    pattern = plan.pattern_rows[_patterns(plan, n, hard)]
+    if (pattern < 0).any():
+        raise ValueError("internal: a case's evidence pattern has no table in this plan")
     perm = np.argsort(pattern, kind="stable")
-    counts = np.bincount(pattern, minlength=len(plan.root_tables))
+    counts = np.bincount(pattern, minlength=plan.root_tables.shape[1])
     inverse = np.empty(n, dtype=np.intp)
     inverse[perm] = np.arange(n)
     hard = {node: codes[perm] for node, codes in hard.items()}
     soft = {node: (inverse[at], lam) for node, (at, lam) in soft.items()}
     posterior, possible = _compute(plan, n, hard, soft, counts)
-    return posterior[inverse], possible[inverse]
+    posterior, possible = posterior[:, inverse], possible[:, inverse]
+    return (posterior, possible) if draws else (posterior[0], possible[0])
+
+
+def _patterns(plan, n, hard):
+    """The evidence pattern number of each case: which tabulated leaves are observed, and in which state."""
+    pattern = np.zeros(n, dtype=np.intp)
+    for f in plan.tabulated:
+        codes = hard.get(f)
+        pattern = pattern * (len(plan.states[f]) + 1) + (0 if codes is None else codes + 1)
+    return pattern
 
 
 def _compute(plan, n, hard, soft, counts):
@@ -45,47 +58,47 @@ def _compute(plan, n, hard, soft, counts):
     if plan.roots:
         env[0] = _root_factor(plan, n, hard, soft, counts)
     first = 1 if plan.roots else 0
-    possible = np.ones(n, dtype=bool)
+    possible = np.ones((plan.draws, n), dtype=bool)
     for g, group in enumerate(plan.groups):
         observed = [(row, hard[node]) for node, row in group.rows.items() if node in hard]
-        x = np.zeros((n, len(group.logw)))  # one-hot state indicators; missing cells hit the last, zero row
+        x = np.zeros((n, group.logw.shape[1]))  # one-hot state indicators; missing cells hit the last, zero row
         if observed:
             codes = np.stack([c for _, c in observed], axis=1)
-            columns = np.where(codes >= 0, codes + np.array([r for r, _ in observed]), len(group.logw) - 1)
+            columns = np.where(codes >= 0, codes + np.array([r for r, _ in observed]), group.logw.shape[1] - 1)
             x[np.arange(n)[:, None], columns] = 1.0
-        logs = x @ group.logw
+        logs = np.matmul(x, group.logw)  # (draws, n, configurations)
         shift = not group.safe
         for node in group.rows:
             if node in soft:
                 at, lam = soft[node]
                 with np.errstate(divide="ignore"):
-                    extra = np.log(lam @ plan.cpts[node]) if node in group.leaves else np.log(lam)
-                logs[at] += extra[:, group.maps[node]]
+                    extra = np.log(np.matmul(lam, plan.cpts[node])) if node in group.leaves else np.log(lam)[None]
+                logs[:, at] += extra[..., group.maps[node]]
                 shift = True
         if shift:  # log-sum-exp: each row's largest entry becomes exp(0) = 1
-            top = logs.max(axis=1)
+            top = logs.max(axis=2)
             dead = top < _DEAD
             possible &= ~dead
-            logs -= np.where(dead, 0.0, top)[:, None]
+            logs -= np.where(dead, 0.0, top)[:, :, None]
         env[first + g] = np.exp(logs, out=logs)
     ref, other = [], []
     for steps, final, made in plan.programs:
         local = {**env, **made}
         for spec in steps:
             local[spec[3]] = _run_step(local, spec, n)
-        table = local[final].reshape(n, -1)
+        table = np.broadcast_to(local[final], (plan.draws,) + local[final].shape[1:]).reshape(plan.draws, n, -1)
         if plan.marginals is not None:
             sums = table @ plan.marginals
-            k = sums.shape[1] // 2
-            ref, other = sums[:, :k], sums[:, k:]
+            k = sums.shape[2] // 2
+            ref, other = sums[..., :k], sums[..., k:]
         else:
-            ref.append(table[:, 0])
-            other.append(table[:, 1:].sum(axis=1))
+            ref.append(table[..., 0])
+            other.append(table[..., 1:].sum(axis=2))
     if plan.marginals is None:
-        ref, other = np.stack(ref, axis=1), np.stack(other, axis=1)
+        ref, other = np.stack(ref, axis=2), np.stack(other, axis=2)
     total = ref + other
-    if total.shape[1]:
-        possible &= total[:, 0] > 0
+    if total.shape[2]:
+        possible &= total[..., 0] > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         posterior = other / total
     posterior[~possible] = np.nan
@@ -99,14 +112,14 @@ def _root_factor(plan, n, hard, soft, counts):
     for root in plan.roots[::-1]:  # the first root slowest; the long axis innermost
         lam = _likelihoods(plan, root, n, hard, soft)
         kr = (lam[:, :, None] * kr[:, None, :]).reshape(n, -1)
-    tables = plan.root_tables
-    if len(tables) == 1:
-        return kr @ tables[0]
+    tables = plan.root_tables  # (draws, patterns, root configurations, rest)
+    if len(plan.pattern_rows) == 1:
+        return np.matmul(kr, tables[:, 0])
     if counts is not None:
-        out, start = np.empty((n, tables.shape[2])), 0
+        out, start = np.empty((plan.draws, n, tables.shape[3])), 0
         for p, count in enumerate(counts):
             if count:
-                np.matmul(kr[start:start + count], tables[p], out=out[start:start + count])
+                np.matmul(kr[start:start + count], tables[:, p], out=out[:, start:start + count])
                 start += count
         return out
     weights = np.ones((n, 1))  # soft evidence mixes patterns: weight of each pattern per row
@@ -123,11 +136,13 @@ def _root_factor(plan, n, hard, soft, counts):
             at, lam = soft[f]
             w[at, 0], w[at, 1:] = 0.0, lam
         weights = (weights[:, :, None] * w[:, None, :]).reshape(n, -1)
-    out = np.zeros((n, tables.shape[2]))
-    for p in range(len(tables)):
+    out = np.zeros((plan.draws, n, tables.shape[3]))
+    for p, t in enumerate(plan.pattern_rows):
         rows = np.flatnonzero(weights[:, p])
         if len(rows):
-            out[rows] += weights[rows, p, None] * (kr[rows] @ tables[p])
+            if t < 0:
+                raise ValueError("internal: a case's evidence pattern has no table in this plan")
+            out[:, rows] += weights[rows, p, None] * np.matmul(kr[rows], tables[:, t])
     return out
 
 

@@ -28,6 +28,12 @@ chunk of cases. This module builds the plan:
    single per-case factor is a product with a constant matrix; the others
    multiply with numpy broadcasting or ``einsum`` (axes merged first).
 
+**Draws.** Every number of a plan carries a leading *draw* axis: one set of
+node tables per draw of the parameters (:mod:`model.analysis.intervals`), one
+draw (size 1) for the point values. The structure (root block, groups,
+elimination order) depends only on the graph, so a plan compiled for ``D``
+draws evaluates ``D`` parameter sets on every case at once.
+
 The bundled network compiles to 27 tables of 192 x 256 (7 risk factors x 8
 causes, one per pattern of the three age-dependent findings) and per-case
 tables of at most 512 entries. Any network is exact; only the speed depends on
@@ -64,7 +70,7 @@ class _Group:
     scope: tuple  # variables, in node order
     rows: dict  # member node -> its first row in logw
     maps: dict  # member node -> per configuration: its parent configuration (leaf) or its state (other)
-    logw: np.ndarray  # (member states + a last row of zeros for missing cells, configurations)
+    logw: np.ndarray  # (draws, member states + a last row of zeros for missing cells, configurations)
     leaves: frozenset
     safe: bool  # exp(X @ logw) cannot underflow to 0 unless the row is impossible: no shift needed
 
@@ -75,13 +81,16 @@ class _Plan:
     index: dict  # node -> pandas Index of its states, for fast lookups
     roots: tuple  # roots summed out by the root block
     tabulated: tuple  # leaves below those roots, whose evidence patterns are tabulated
-    root_tables: np.ndarray | None  # (patterns, root configurations, configurations of the block's rest)
+    root_tables: np.ndarray | None  # (draws, patterns, root configurations, configurations of the block's rest)
+    pattern_rows: np.ndarray | None  # evidence pattern -> its table in root_tables (-1: not tabulated)
     groups: tuple
-    constants: dict  # factor id -> array (no case axis)
+    constants: dict  # factor id -> array (draws, ...) (no case axis)
     programs: tuple  # per output: (steps, final id, constants made for the steps)
     marginals: np.ndarray | None  # (joint configurations, 2 x reported): reference / other states
     rows_per_chunk: int
-    cpts: dict  # leaf -> its (states, parent configurations) table
+    cpts: dict  # leaf -> its (draws, states, parent configurations) table
+    draws: int  # the size of the leading draw axis of every number
+    work: int  # entries computed per case and draw (matrix products and elimination steps), roughly
 
 
 def _size(cards):
@@ -101,8 +110,9 @@ def _flat(grid, positions, cards):
 class _Graph:
     """The network in the engine's terms: node order, cardinalities, children, CPTs over ordered scopes."""
 
-    def __init__(self, model):
+    def __init__(self, model, values=None):
         self.tables, self.reported = model._priors.node_tables, model._reported
+        values = values or {}  # node -> (draws, states, configurations); default: the point values
         self.order = {n: i for i, n in enumerate(model._states)}
         self.card = {n: len(s) for n, s in model._states.items()}
         self.children = {n: [] for n in self.order}
@@ -111,12 +121,15 @@ class _Graph:
                 self.children[parent].append(node)
         self.leaves = [n for n in self.order if not self.children[n] and n not in self.reported]
         self.core = [n for n in self.order if n not in self.leaves]
-        self.cpt = {}  # node -> (scope in node order, array over that scope)
+        self.values = {n: values[n] if n in values else t.values[None] for n, t in self.tables.items()}
+        self.draws = max(v.shape[0] for v in self.values.values())
+        self.values = {n: np.broadcast_to(v, (self.draws,) + v.shape[1:]) for n, v in self.values.items()}
+        self.cpt = {}  # node -> (scope in node order, array (draws, ...) over that scope)
         for node, t in self.tables.items():
             names = (node,) + t.parents
             scope = self.ordered(names)
-            array = t.values.reshape((self.card[node],) + tuple(len(s) for s in t.parent_states))
-            self.cpt[node] = (scope, np.transpose(array, [names.index(v) for v in scope]))
+            array = self.values[node].reshape((self.draws, self.card[node]) + tuple(len(s) for s in t.parent_states))
+            self.cpt[node] = (scope, np.transpose(array, [0] + [1 + names.index(v) for v in scope]))
 
     def ordered(self, names):
         return tuple(sorted(set(names), key=self.order.get))
@@ -125,13 +138,16 @@ class _Graph:
         return _size([self.card[v] for v in names])
 
 
-def _root_block(g, max_root_block):
-    """Roots summed out by one matrix product: ``(roots, leaves below, rest, CPTs used, tables)``.
+def _root_block(g, max_root_block, wanted=None, tabulate=True):
+    """Roots summed out by one matrix product: ``(roots, leaves below, rest, CPTs used, tables, pattern rows)``.
 
     First every non-reported root, with one table per evidence pattern of
     their leaf children; else only roots without leaf children; else none.
+    ``wanted`` (evidence pattern numbers, see :func:`model.engine_chunk._patterns`)
+    limits the tables to those patterns; default: all. ``tabulate=False`` leaves
+    out the roots with leaf children (no pattern tables).
     """
-    for with_leaves in (True, False):
+    for with_leaves in ((True, False) if tabulate else (False,)):
         roots = tuple(n for n in g.core if not g.tables[n].parents and n not in g.reported
                       and (with_leaves or all(c not in g.leaves for c in g.children[n])))
         below = tuple(f for f in g.leaves if set(g.tables[f].parents) & set(roots))
@@ -141,22 +157,41 @@ def _root_block(g, max_root_block):
         if roots and patterns <= 1024 and patterns * g.size(block) <= max_root_block:
             break
     else:
-        return (), (), (), [], None
-    rest, axes = g.ordered(block - set(roots)), g.ordered(block)
+        return (), (), (), [], None, None
+    rest, axes = g.ordered(block - set(roots)), roots + g.ordered(block - set(roots))
     inside = [n for n in g.core if set(g.cpt[n][0]) <= block]
-    letters = {v: chr(65 + i) if i < 26 else chr(71 + i) for i, v in enumerate(axes)}
-    spec = ",".join("".join(letters[v] for v in g.cpt[n][0]) for n in inside)
-    base = np.einsum(f"{spec}->{''.join(letters[v] for v in axes)}", *(g.cpt[n][1] for n in inside), optimize=True)
-    tables = []
-    for pattern in np.ndindex(*[g.card[f] + 1 for f in below]):  # per leaf: 0 not observed, k state k - 1
-        table = base
-        for f, code in zip(below, pattern):
-            if code:
-                scope, array = g.cpt[f]
-                row = np.take(array, [code - 1], axis=scope.index(f))
-                table = table * row.reshape([g.card[v] if v in scope else 1 for v in axes])
-        tables.append(np.transpose(table, [axes.index(v) for v in roots + rest]).reshape(g.size(roots), -1))
-    return roots, below, rest, inside, np.stack(tables)
+    base, k = np.ones((g.draws,)), 0  # the product of the CPTs inside the block, grown one axis at a time
+    for node in sorted(inside, key=lambda n: max(axes.index(v) for v in g.cpt[n][0])):
+        scope, array = g.cpt[node]
+        top = max(axes.index(v) for v in scope) + 1
+        base, k = base.reshape(base.shape + (1,) * (top - k)), max(k, top)
+        array = np.transpose(array, [0] + [1 + scope.index(v) for v in axes[:k] if v in scope])
+        base = base * array.reshape((g.draws,) + tuple(g.card[v] if v in scope else 1 for v in axes[:k]))
+    base = np.broadcast_to(base.reshape(base.shape + (1,) * (len(axes) - k)),
+                           (g.draws,) + tuple(g.card[v] for v in axes))
+    rows = {}  # (leaf, code) -> its CPT row laid over the block's axes (roots first)
+    for f in below:
+        scope, array = g.cpt[f]
+        here = [v for v in axes if v in scope]
+        for code in range(1, g.card[f] + 1):
+            row = np.take(array, code - 1, axis=1 + scope.index(f))
+            row = np.transpose(row, [0] + [1 + [v for v in scope if v != f].index(v) for v in here])
+            rows[f, code] = row.reshape((g.draws,) + tuple(g.card[v] if v in scope else 1 for v in axes))
+    every = list(np.ndindex(*[g.card[f] + 1 for f in below]))  # per leaf: 0 not observed, k state k - 1
+    chosen = range(len(every)) if wanted is None else sorted(set(wanted))
+    pattern_rows = np.full(len(every), -1)
+    pattern_rows[list(chosen)] = np.arange(len(chosen))
+    patterns = [every[c] for c in chosen]
+    tables = np.empty((g.draws, len(patterns)) + base.shape[1:])
+    for p, pattern in enumerate(patterns):
+        used = [rows[f, code] for f, code in zip(below, pattern) if code]
+        if not used:
+            tables[:, p] = base
+            continue
+        np.multiply(base, used[0], out=tables[:, p])
+        for row in used[1:]:
+            tables[:, p] *= row
+    return roots, below, rest, inside, tables.reshape(g.draws, len(patterns), g.size(roots), -1), pattern_rows
 
 
 def _leaf_groups(g, roots, below, safe):
@@ -183,28 +218,36 @@ def _leaf_groups(g, roots, below, safe):
         grid = _grid([g.card[v] for v in scope])
         rows, maps, blocks = {}, {}, []
         for node in sorted(members[scope], key=g.order.get):
-            rows[node] = sum(len(b) for b in blocks)
+            rows[node] = sum(b.shape[1] for b in blocks)
             if node in scopes:  # log P(leaf = s | parents) laid over the group's configurations
                 t = g.tables[node]
                 maps[node] = _flat(grid, [scope.index(p) for p in t.parents], [len(s) for s in t.parent_states])
                 with np.errstate(divide="ignore"):
-                    logs = np.log(t.values[:, maps[node]])
+                    logs = np.log(g.values[node][:, :, maps[node]])
                 blocks.append(np.where(logs > -np.inf, logs, _LOG0))
             else:  # log [node = s]
                 maps[node] = grid[:, scope.index(node)]
-                blocks.append(np.where(maps[node][None, :] == np.arange(g.card[node])[:, None], 0.0, _LOG0))
-        logw = np.vstack(blocks + [np.zeros((1, len(grid)))])
-        floor = sum(w[w > _DEAD].min(initial=0.0) for w in (logw[rows[f]: rows[f] + g.card[f]] for f in rows
+                indicator = np.where(maps[node][None, :] == np.arange(g.card[node])[:, None], 0.0, _LOG0)
+                blocks.append(np.broadcast_to(indicator, (g.draws,) + indicator.shape))
+        logw = np.concatenate(blocks + [np.zeros((g.draws, 1, len(grid)))], axis=1)
+        floor = sum(w[w > _DEAD].min(initial=0.0) for w in (logw[:, rows[f]: rows[f] + g.card[f]] for f in rows
                                                                if f in scopes))
         groups.append(_Group(scope, rows, maps, logw, frozenset(scopes) & set(rows), floor > safe))
     return groups
 
 
-def _compile(model, limits):
+def _compile(model, limits, values=None, index=None, patterns=None, tabulate=True):
     """The evaluation plan of ``model`` under ``limits`` (a :class:`_Limits`): root block, leaf groups,
-    elimination programs."""
-    g = _Graph(model)
-    roots, below, rest, inside, root_tables = _root_block(g, limits.max_root_block)
+    elimination programs.
+
+    ``values`` maps nodes to tables with a leading draw axis, ``(draws, states,
+    configurations)``, replacing the model's point values (other nodes keep
+    theirs); ``index`` reuses the state lookups of an earlier plan of the same model;
+    ``patterns`` limits the root block's tables to the evidence patterns of the cases at hand;
+    ``tabulate=False`` makes no pattern tables (cheaper numbers, dearer cases: for many draws).
+    """
+    g = _Graph(model, values)
+    roots, below, rest, inside, root_tables, pattern_rows = _root_block(g, limits.max_root_block, patterns, tabulate)
     groups = _leaf_groups(g, roots, below, limits.safe)
     factors = ([rest] if roots else []) + [group.scope for group in groups]
     constants = {}
@@ -222,18 +265,21 @@ def _compile(model, limits):
         if best is None or cost < best[0]:
             best = (cost, programs, targets)
     _, programs, targets = best
-    largest = max([len(group.logw[0]) for group in groups] + [p[4] for p in programs]
-                  + ([*root_tables.shape[1:]] if roots else []))
+    largest = max([group.logw.shape[2] for group in groups] + [p[4] for p in programs]
+                  + ([*root_tables.shape[2:]] if roots else []))
     marginals = None
     if targets == [keep]:
         order = programs[0][2]
         grid = _grid([g.card[v] for v in order])
         ref = np.stack([grid[:, order.index(r)] == 0 for r in g.reported], axis=1).astype(float).reshape(len(grid), -1)
         marginals = np.hstack([ref, 1.0 - ref])
-    return _Plan(dict(model._states), {n: pd.Index(list(s), dtype=object) for n, s in model._states.items()},
-                 roots, below, root_tables, tuple(groups), constants, tuple(p[:2] + p[3:4] for p in programs),
-                 marginals,
-                 max(1, limits.max_table // largest), {f: g.tables[f].values for f in g.leaves})
+    work = (sum(p[5] for p in programs) + sum(group.logw[0].size for group in groups)
+            + (root_tables[0, 0].size if roots else 0))
+    if index is None:
+        index = {n: pd.Index(list(s), dtype=object) for n, s in model._states.items()}
+    return _Plan(dict(model._states), index, roots, below, root_tables, pattern_rows, tuple(groups), constants,
+                 tuple(p[:2] + p[3:4] for p in programs), marginals,
+                 max(1, limits.max_table // (largest * g.draws)), {f: g.values[f] for f in g.leaves}, g.draws, work)
 
 
 def _eliminate(scopes, constants, keep, g):
@@ -253,10 +299,10 @@ def _eliminate(scopes, constants, keep, g):
     def folded(ids, union):
         """The product of the constant factors ``ids`` over ``union`` (flat, first variable slowest)."""
         grid = _grid([card[u] for u in union])
-        table = np.ones(len(grid))
+        table = np.ones((g.draws, len(grid)))
         for i in ids:
             where = _flat(grid, [union.index(u) for u in live[i]], [card[u] for u in live[i]])
-            table = table * (constants[i] if i in constants else made[i]).reshape(-1)[where]
+            table = table * (constants[i] if i in constants else made[i]).reshape(g.draws, -1)[:, where]
         return grid, table
 
     def step(ids, union, gone, final=False):
@@ -271,15 +317,16 @@ def _eliminate(scopes, constants, keep, g):
         grid, table = folded(fixed, union)
         if len(batched) == 1 and sizeof(live[batched[0]]) * sizeof(out) <= 8 * sizeof(union):
             b = batched[0]  # out = B @ M, M[b, o] = sum over the gone variables of the constants
-            matrix = np.zeros((sizeof(live[b]), sizeof(out)))
-            np.add.at(matrix, (_flat(grid, [union.index(u) for u in live[b]], [card[u] for u in live[b]]),
+            matrix = np.zeros((g.draws, sizeof(live[b]), sizeof(out)))
+            np.add.at(matrix, (slice(None),
+                               _flat(grid, [union.index(u) for u in live[b]], [card[u] for u in live[b]]),
                                _flat(grid, [union.index(u) for u in out], [card[u] for u in out])), table)
             steps.append(("matmul", b, matrix, next_id))
-            cost += matrix.size
+            cost += matrix[0].size
         else:
             inputs = list(batched)
             if fixed:
-                made[next_id] = table.reshape([card[u] for u in union])
+                made[next_id] = table.reshape([g.draws] + [card[u] for u in union])
                 live[next_id] = union
                 inputs.append(next_id)
                 next_id += 1
@@ -295,10 +342,10 @@ def _eliminate(scopes, constants, keep, g):
                             i in batched) for j, i in enumerate(inputs))
             axes = tuple(1 + k for k, (pattern, _) in enumerate(merged) if pattern[0])
             subscripts = None  # many short axes: numpy's einsum; few long ones: broadcasting
-            if 3 < len(merged) <= len(_LETTERS):
-                subscripts = ",".join(("z" if i in batched else "") + "".join(c for c, d in zip(_LETTERS, shape)
-                                                                              if d > 1) for i, shape, _ in shapes)
-                subscripts += "->" + ("z" if batched else "") + "".join(
+            if 3 < len(merged) <= len(_LETTERS):  # "..." is the draw axis, "z" the case axis
+                subscripts = ",".join("..." + ("z" if i in batched else "") + "".join(
+                    c for c, d in zip(_LETTERS, shape) if d > 1) for i, shape, _ in shapes)
+                subscripts += "->..." + ("z" if batched else "") + "".join(
                     c for k, c in enumerate(_LETTERS[:len(merged)]) if 1 + k not in axes and sizes[k] > 1)
             spec = ("product", shapes, axes, next_id, subscripts, {})
             if batched:
@@ -306,7 +353,7 @@ def _eliminate(scopes, constants, keep, g):
                 biggest = max(biggest, sizeof(union))
                 cost += sizeof(union) * len(inputs)
             else:
-                made[next_id] = _run_step(made, spec, 1).reshape([card[u] for u in out])
+                made[next_id] = _run_step(made, spec, 1).reshape([g.draws] + [card[u] for u in out])
         for i in set(ids) | set(inputs):
             live.pop(i, None)
         live[next_id] = out
@@ -330,31 +377,32 @@ def _eliminate(scopes, constants, keep, g):
 
 
 def _run_step(env, spec, n):
-    """One elimination step on a chunk of ``n`` cases."""
+    """One elimination step on a chunk of ``n`` cases; every array has a leading draw axis."""
     if spec[0] == "matmul":
         _, i, matrix, _ = spec
-        return env[i].reshape(n, -1) @ matrix
+        return np.matmul(env[i].reshape(env[i].shape[0], n, -1), matrix)
     _, inputs, axes, _, subscripts, paths = spec
     if subscripts:  # einsum, with its contraction order found once per chunk size
-        arrays = [env[i].reshape(((n,) if batched else ()) + tuple(d for d in shape if d > 1))
+        arrays = [env[i].reshape((env[i].shape[0],) + ((n,) if batched else ()) + tuple(d for d in shape if d > 1))
                   for i, shape, batched in inputs]
-        if n not in paths:
-            paths[n] = np.einsum_path(subscripts, *arrays, optimize="greedy")[0]
-        out = np.einsum(subscripts, *arrays, optimize=paths[n])
+        key = (n,) + tuple(a.shape[0] for a in arrays)
+        if key not in paths:
+            paths[key] = np.einsum_path(subscripts, *arrays, optimize="greedy")[0]
+        out = np.einsum(subscripts, *arrays, optimize=paths[key])
     else:
-        arrays = sorted((env[i].reshape(((n if batched else 1),) + shape) for i, shape, batched in inputs),
-                        key=lambda a: -a.size)
+        arrays = sorted((env[i].reshape((env[i].shape[0], n if batched else 1) + shape)
+                         for i, shape, batched in inputs), key=lambda a: -a.size)
         out = arrays[0] if len(arrays) == 1 else arrays[0] * arrays[1]
         for a in arrays[2:]:
             if np.broadcast_shapes(out.shape, a.shape) == out.shape:
                 np.multiply(out, a, out=out)
             else:
                 out = out * a
-        if out.shape[0] != n:
-            out = np.broadcast_to(out, (n,) + out.shape[1:])
+        if out.shape[1] != n:
+            out = np.broadcast_to(out, out.shape[:1] + (n,) + out.shape[2:])
         if axes:
-            out = out.sum(axis=axes)
+            out = out.sum(axis=tuple(a + 1 for a in axes))
     if axes:
-        top = out.reshape(n, -1).max(axis=1)  # rescale each case: nothing underflows on long chains
-        out = out / np.where(top > 0, top, 1.0).reshape((n,) + (1,) * (out.ndim - 1))
+        top = out.reshape(out.shape[0], n, -1).max(axis=2)  # rescale each case: nothing underflows on long chains
+        out = out / np.where(top > 0, top, 1.0).reshape(top.shape + (1,) * (out.ndim - 2))
     return out

@@ -3,7 +3,9 @@
 Pure numpy, no I/O and no pgmpy. Every function returns the table of one node
 as an array of shape ``(number of child states, number of parent
 configurations)``; the columns enumerate parent configurations with the first
-parent varying slowest (pgmpy's ``TabularCPD`` order).
+parent varying slowest (pgmpy's ``TabularCPD`` order). Parameters may carry
+leading axes (one per draw of the parameters, for credible intervals): the
+tables then carry the same leading axes.
 
 The link probabilities are *totals* (Henrion's parameterisation): the
 probability of the child being at or above a state when only that parent is
@@ -66,10 +68,10 @@ def _grid(parent_states):
 
 
 def _cumulative_to_table(at_least):
-    """Turn P(child >= state t), t = 1..k-1, per configuration into P(child = state)."""
-    n_configs = at_least.shape[1]
-    bounded = np.vstack([np.ones(n_configs), at_least, np.zeros(n_configs)])
-    return bounded[:-1] - bounded[1:]
+    """Turn P(child >= state t), t = 1..k-1, per configuration (last axis) into P(child = state)."""
+    edge = at_least.shape[:-2] + (1, at_least.shape[-1])
+    bounded = np.concatenate([np.ones(edge), at_least, np.zeros(edge)], axis=-2)
+    return bounded[..., :-1, :] - bounded[..., 1:, :]
 
 
 def noisy_max_table(leak, links, parent_states):
@@ -79,7 +81,8 @@ def noisy_max_table(leak, links, parent_states):
     ----------
     leak : sequence of float
         P(child >= state t | every parent in its reference state), for the
-        non-reference child states t = 1..k-1.
+        non-reference child states t = 1..k-1 (last axis; leading axes, such
+        as draws, carry through).
     links : dict
         ``{(parent index, parent state index): [total_1, ..., total_{k-1}]}``:
         P(child >= state t | only this parent, in this state, is active).
@@ -90,7 +93,7 @@ def noisy_max_table(leak, links, parent_states):
     Returns
     -------
     numpy.ndarray
-        Shape ``(k, number of configurations)``.
+        Shape ``(..., k, number of configurations)``.
 
     Examples
     --------
@@ -101,12 +104,12 @@ def noisy_max_table(leak, links, parent_states):
     array([[0.85, 0.1 ],
            [0.15, 0.9 ]])
     """
-    leak = np.asarray(leak, dtype=float)[:, None]
+    leak = np.asarray(leak, dtype=float)[..., :, None]
     grid = _grid(parent_states)
-    below = np.repeat(1.0 - leak, grid.shape[0], axis=1)
+    below = np.repeat(1.0 - leak, grid.shape[0], axis=-1)
     for (parent, state), totals in links.items():
         with np.errstate(divide="ignore", invalid="ignore"):
-            q = np.where(leak < 1.0, 1.0 - (1.0 - np.asarray(totals, dtype=float)[:, None]) / (1.0 - leak), 0.0)
+            q = np.where(leak < 1.0, 1.0 - (1.0 - np.asarray(totals, dtype=float)[..., :, None]) / (1.0 - leak), 0.0)
         below = below * np.where(grid[:, parent] == state, 1.0 - q, 1.0)
     return _cumulative_to_table(1.0 - below)
 
@@ -130,11 +133,11 @@ def logistic_table(leak, links, parent_states):
     array([[0.1 , 0.75],
            [0.9 , 0.25]])
     """
-    base = _logit(np.asarray(leak, dtype=float))[:, None]
+    base = _logit(np.asarray(leak, dtype=float))[..., :, None]
     grid = _grid(parent_states)
-    log_odds = np.repeat(base, grid.shape[0], axis=1)
+    log_odds = np.repeat(base, grid.shape[0], axis=-1)
     for (parent, state), totals in links.items():
-        shift = _logit(np.asarray(totals, dtype=float))[:, None] - base
+        shift = _logit(np.asarray(totals, dtype=float))[..., :, None] - base
         log_odds = log_odds + np.where(grid[:, parent] == state, shift, 0.0)
     return _cumulative_to_table(1.0 / (1.0 + np.exp(-log_odds)))
 
@@ -144,8 +147,9 @@ def relative_risk_table(baseline, relative_risks, parent_states, *, cap=RELATIVE
 
     Parameters
     ----------
-    baseline : float
-        P(present | every risk factor in its reference state).
+    baseline : float or numpy.ndarray
+        P(present | every risk factor in its reference state); an array
+        (with relative risks of the same shape) gives one table per entry.
     relative_risks : dict
         ``{(parent index, parent state index): relative risk}``.
     parent_states : sequence of tuple of str
@@ -155,7 +159,7 @@ def relative_risk_table(baseline, relative_risks, parent_states, *, cap=RELATIVE
     Returns
     -------
     table : numpy.ndarray
-        Shape ``(2, number of configurations)``.
+        Shape ``(..., 2, number of configurations)``.
     uncapped : numpy.ndarray
         The raw products, so callers can reject those that reach 1.
 
@@ -167,8 +171,9 @@ def relative_risk_table(baseline, relative_risks, parent_states, *, cap=RELATIVE
            [0.1, 0.4]])
     """
     grid = _grid(parent_states)
-    raw = np.full(grid.shape[0], float(baseline))
+    baseline = np.asarray(baseline, dtype=float)[..., None]
+    raw = np.repeat(baseline, grid.shape[0], axis=-1)
     for (parent, state), rr in relative_risks.items():
-        raw = raw * np.where(grid[:, parent] == state, rr, 1.0)
+        raw = raw * np.where(grid[:, parent] == state, np.asarray(rr, dtype=float)[..., None], 1.0)
     present = np.minimum(raw, cap)
-    return np.vstack([1.0 - present, present]), raw
+    return np.stack([1.0 - present, present], axis=-2), raw

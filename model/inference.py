@@ -320,7 +320,7 @@ class Model:
             self._prior = self._posteriors({}, {})
         return pd.Series(self._prior, index=pd.Index(self._reported, name="cause"), name="prior")
 
-    def infer(self, evidence):
+    def infer(self, evidence, *, interval=None, draws=1000, seed=None):
         """Exact posterior probability of every cause given the evidence.
 
         Parameters
@@ -329,15 +329,26 @@ class Model:
             node -> state (hard evidence), or node -> {state: likelihood} (soft,
             virtual evidence). Any node may be observed: findings, risk
             factors, even causes.
+        interval : float, optional
+            Also report a credible interval of this central probability (0.9:
+            5th to 95th percentile) from ``draws`` joint draws of the
+            parameters within the experts' ranges; see
+            :mod:`model.analysis.intervals` for the distributions.
+        draws : int
+            Parameter draws for the interval.
+        seed : int, optional
+            Seed of the draws (same seed, same interval).
 
         Returns
         -------
         pandas.DataFrame
             Indexed by cause (causes, then complications), columns
             ``posterior`` = P(present | evidence) and ``prior`` = P(present),
-            sorted by posterior, highest first. ``.attrs`` holds ``evidence``,
-            ``priors_digest`` and ``red_flags`` (emergency findings present in
-            the evidence; empty when none).
+            sorted by posterior, highest first; with ``interval``, also
+            ``median``, ``low`` and ``high`` of the posterior over the draws.
+            ``.attrs`` holds ``evidence``, ``priors_digest`` and ``red_flags``
+            (emergency findings present in the evidence; empty when none), and
+            ``interval`` (level, draws, seed) when one was asked for.
 
         Raises
         ------
@@ -353,6 +364,9 @@ class Model:
         ['saddle_anaesthesia']
         >>> result.index[0]
         'lumbar_disc_herniation'
+        >>> ranged = m.infer({"avid_cyclist": "yes"}, interval=0.9, draws=200, seed=1)
+        >>> list(ranged.columns)
+        ['posterior', 'prior', 'median', 'low', 'high']
         """
         hard, soft = self.check_evidence(evidence)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -365,12 +379,20 @@ class Model:
                     raise EvidenceError(problem)
         frame = pd.DataFrame({"posterior": posterior, "prior": self.prior().to_numpy()},
                              index=pd.Index(self._reported, name="cause"))
-        frame = frame.sort_values("posterior", ascending=False, kind="mergesort")
-        frame.attrs = {
+        attrs = {
             "evidence": dict(evidence),
             "priors_digest": self.priors_digest,
             "red_flags": [n for n, s in hard.items() if self._emergency.get(n) == s],
         }
+        if interval is not None:
+            from .analysis.intervals import evidence_frame, posterior_intervals  # analysis imports this module
+
+            ranges = posterior_intervals(self, evidence_frame(evidence), interval=interval, draws=draws, seed=seed)
+            for name in ("median", "low", "high"):
+                frame[name] = ranges[name][0]
+            attrs["interval"] = {"level": float(interval), "draws": int(draws), "seed": seed}
+        frame = frame.sort_values("posterior", ascending=False, kind="mergesort")
+        frame.attrs = attrs
         return frame
 
 
@@ -407,7 +429,7 @@ def _cached_model(signature):
     return load_model(signature[0])
 
 
-def infer(evidence, *, priors=None):
+def infer(evidence, *, priors=None, interval=None, draws=1000, seed=None):
     """Posterior probability of every cause: the one-call doorway.
 
     Parameters
@@ -417,6 +439,8 @@ def infer(evidence, *, priors=None):
     priors : str, os.PathLike or Model, optional
         A priors folder (re-read only when its files change) or a loaded
         ``Model``; default: the bundled priors.
+    interval, draws, seed
+        A credible interval from the experts' ranges; see :meth:`Model.infer`.
 
     Returns
     -------
@@ -430,7 +454,6 @@ def infer(evidence, *, priors=None):
     >>> result.index[0]
     'pfcn_neuropathy'
     """
-    if isinstance(priors, Model):
-        return priors.infer(evidence)
-    folder = bundled_priors_folder() if priors is None else os.fspath(priors)
-    return _cached_model(_signature(folder)).infer(evidence)
+    model = priors if isinstance(priors, Model) else _cached_model(
+        _signature(bundled_priors_folder() if priors is None else os.fspath(priors)))
+    return model.infer(evidence, interval=interval, draws=draws, seed=seed)

@@ -170,3 +170,134 @@ def plot_network(model, *, ax=None, title=None):
     ax.set_axis_off()
     ax.set_title(title or "Network by role (red: emergency red flags)", fontsize=11, loc="left")
     return ax
+
+
+def plot_calibration(report_or_calibration, *, causes=None, ax=None, title=None):
+    """Reliability diagram: observed rate against mean predicted probability, per bin and cause.
+
+    Points on the dashed diagonal are perfectly calibrated; above it, the
+    model under-estimates the cause, below it, over-estimates. A point's area
+    grows with the number of cases in its bin; empty bins are not drawn.
+
+    Parameters
+    ----------
+    report_or_calibration : ValidationReport or pandas.DataFrame
+        The result of ``model.analysis.validation.validate`` or its
+        ``calibration`` table (columns ``cause``, ``count``,
+        ``mean_predicted``, ``observed_rate``).
+    causes : list of str, optional
+        The causes to draw, in this order; default: every cause in the table.
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"cause": ["tumour", "tumour"], "count": [90, 10],
+    ...                       "mean_predicted": [0.05, 0.8], "observed_rate": [0.04, 0.7]})
+    >>> ax = plot_calibration(table)
+    >>> [float(x) for x in ax.get_xlim()]
+    [0.0, 1.0]
+    >>> matplotlib.pyplot.close(ax.figure)
+    """
+    table = getattr(report_or_calibration, "calibration", report_or_calibration)
+    names = list(dict.fromkeys(table["cause"])) if causes is None else list(causes)
+    unknown = [c for c in names if c not in set(table["cause"])]
+    if unknown:
+        raise ValueError(f"causes not in the calibration table: {', '.join(map(str, unknown))}. "
+                         f"It has: {', '.join(map(str, dict.fromkeys(table['cause'])))}.")
+    ax = _axes(ax, (5.5, 5.5))
+    ax.plot([0.0, 1.0], [0.0, 1.0], linestyle="--", color="#969696", linewidth=1, label="perfect calibration")
+    largest = max(float(table["count"].max()), 1.0) if len(table) else 1.0
+    for cause in names:
+        rows = table[(table["cause"] == cause) & (table["count"] > 0)]
+        line, = ax.plot(rows["mean_predicted"], rows["observed_rate"], marker="", linewidth=1.2,
+                        label=str(cause).replace("_", " "))
+        ax.scatter(rows["mean_predicted"], rows["observed_rate"], s=15 + 185 * rows["count"] / largest,
+                   color=line.get_color(), alpha=0.8, zorder=3)
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(0.0, 1.0)
+    ax.set_aspect("equal")
+    ax.set_xlabel("mean predicted P(present) in bin")
+    ax.set_ylabel("observed rate in bin")
+    ax.legend(loc="upper left", frameon=False, fontsize=8)
+    ax.set_title(title or "Calibration (point area: cases in bin)", fontsize=10, loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+EXPLANATION_COLOURS = {"raises": "#d6604d", "lowers": "#4393c3", "none": "#969696"}
+
+
+def plot_explanation(explanation, *, ax=None, title=None):
+    """Waterfall of an explanation: the cause's log-odds from its prior to its posterior.
+
+    The top bar is the prior's log-odds, the bottom one the posterior's (both
+    from 0, i.e. probability 0.5, and labelled with their probability); each
+    evidence row in between is a floating bar from the running total, red
+    when it raises the cause, blue when it lowers it, grey otherwise (the
+    ``interaction`` row included), labelled with its ``log_lr``.
+
+    Parameters
+    ----------
+    explanation : pandas.DataFrame
+        From :func:`model.analysis.explain.explain`: columns ``observed``,
+        ``log_lr``, ``direction``; ``.attrs`` with ``cause``, ``prior`` and
+        ``posterior``.
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from model.analysis.explain import explain
+    >>> ax = plot_explanation(explain({"avid_cyclist": "yes", "pain_burning": "yes"}, "pfcn_neuropathy"))
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['posterior', 'pain burning = yes', 'avid cyclist = yes', 'prior']
+    >>> matplotlib.pyplot.close(ax.figure)
+    """
+    attrs = explanation.attrs
+    missing = [key for key in ("cause", "prior", "posterior") if key not in attrs]
+    if missing:
+        raise ValueError(f"explanation.attrs lacks {', '.join(missing)}: pass the DataFrame returned by "
+                         "explain() (row selections keep the attrs, so the prior and posterior stay known).")
+    prior, posterior = float(attrs["prior"]), float(attrs["posterior"])
+    start = np.log(prior) - np.log1p(-prior)
+    end = np.log(posterior) - np.log1p(-posterior)
+    steps = explanation["log_lr"].to_numpy(dtype=float)
+    lefts = start + np.concatenate([[0.0], np.cumsum(steps)[:-1]])
+    n = len(steps)
+    ax = _axes(ax, (7.5, 0.4 * n + 2.0))
+    y = np.arange(n, 0, -1)  # prior at n + 1, evidence rows downwards, posterior at 0
+    colours = [EXPLANATION_COLOURS.get(d, EXPLANATION_COLOURS["none"]) for d in explanation["direction"]]
+    ax.barh([n + 1, 0], [start, end], height=0.6, color="#525252")
+    ax.barh(y, steps, left=lefts, height=0.6, color=colours)
+    ax.plot([start] * 2, [n + 0.7, n + 0.3], color="#737373", linewidth=0.6)
+    for yi, left, step in zip(y, lefts, steps):
+        ax.plot([left + step] * 2, [yi - 0.3, yi - 0.7], color="#737373", linewidth=0.6)  # link to the next bar
+        ax.text(max(left, left + step), yi, f" {step:+.2f}", va="center", ha="left", fontsize=8)
+    for yi, value, p in ((n + 1, start, prior), (0, end, posterior)):
+        ax.text(max(value, 0.0), yi, f" P = {p:.3g}", va="center", ha="left", fontsize=8, fontweight="bold")
+    ax.axvline(0.0, color="#bdbdbd", linewidth=0.8, zorder=0)
+    labels = [str(node).replace("_", " ") + (f" = {observed}" if observed else "")
+              for node, observed in zip(explanation.index, explanation["observed"])]
+    ax.set_yticks([0, *y[::-1], n + 1], ["posterior", *labels[::-1], "prior"])
+    low = min(0.0, start, end, *(lefts + np.minimum(steps, 0.0)))
+    high = max(0.0, start, end, *(lefts + np.maximum(steps, 0.0)))
+    margin = 0.25 * (high - low) + 0.1
+    ax.set_xlim(low - 0.05 * margin, high + margin)
+    cause = str(attrs["cause"]).replace("_", " ")
+    ax.set_xlabel(f"log-odds of {cause}\n(natural log; 0 = probability 0.5)")
+    ax.set_title(title or f"How the evidence moved P({cause})\nfrom {prior:.3g} to {posterior:.3g}",
+                 fontsize=10, loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax
