@@ -16,12 +16,19 @@ __all__ = sorted(
         "EvidenceError",
         "Model",
         "PriorsError",
+        "ValidationReport",
         "bundled_priors_folder",
         "compare",
+        "explain",
         "infer",
         "infer_batch",
         "load_model",
+        "next_questions",
+        "parameter_table",
         "read_vignettes",
+        "sensitivity",
+        "validate",
+        "vignette_scorecard",
     ]
 )
 
@@ -35,6 +42,13 @@ _HOMES = {
     "load_model": "model.inference",
     "read_vignettes": "model.priors",
     "bundled_priors_folder": "model.priors",
+    "explain": "model.analysis.explain",
+    "next_questions": "model.analysis.questions",
+    "parameter_table": "model.analysis.parameters",
+    "sensitivity": "model.analysis.sensitivity",
+    "ValidationReport": "model.analysis.validation",
+    "validate": "model.analysis.validation",
+    "vignette_scorecard": "model.analysis.validation",
 }
 
 

@@ -1,4 +1,4 @@
-"""Figures for papers: posterior bars, variant comparisons, the network drawn by role.
+"""Figures for papers: posteriors, comparisons, the network, calibration, explanation waterfalls, tornadoes.
 
 Every function takes results (or a model), draws on ``ax`` (a new figure when
 ``ax`` is None) and returns the matplotlib ``Axes``. Nothing here infers or
@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_comparison", "plot_network", "plot_posteriors"]
+__all__ = [
+    "plot_calibration",
+    "plot_comparison",
+    "plot_explanation",
+    "plot_network",
+    "plot_posteriors",
+    "plot_tornado",
+]
 
 ROLE_COLUMNS = ("risk_factor", "cause", "complication", "finding")
 #: Horizontal position of each role's column: complications sit near the findings they explain.
@@ -299,5 +306,64 @@ def plot_explanation(explanation, *, ax=None, title=None):
     ax.set_xlabel(f"log-odds of {cause}\n(natural log; 0 = probability 0.5)")
     ax.set_title(title or f"How the evidence moved P({cause})\nfrom {prior:.3g} to {posterior:.3g}",
                  fontsize=10, loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+TORNADO_COLOURS = {"low": "#4393c3", "high": "#d6604d"}
+
+
+def plot_tornado(sensitivity_table, *, top=15, ax=None, title=None):
+    """Tornado diagram: the cause's posterior with each parameter at the low and high end of its range.
+
+    One row per parameter, the largest swing on top; the blue part of a bar
+    reaches the posterior with the parameter at ``low``, the red part at
+    ``high``; the vertical line is the posterior at the experts' values.
+    A whisker spans the full sweep (``minimum`` to ``maximum``) where it
+    reaches beyond the two ends.
+
+    Parameters
+    ----------
+    sensitivity_table : pandas.DataFrame
+        From :func:`model.analysis.sensitivity.sensitivity`.
+    top : int
+        How many parameters to draw.
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"parameter": ["a", "b"], "at_low": [0.2, 0.45], "at_high": [0.7, 0.55],
+    ...                       "minimum": [0.2, 0.45], "maximum": [0.7, 0.55], "swing": [0.5, 0.1]})
+    >>> table.attrs = {"cause": "tumour", "posterior": 0.5}
+    >>> ax = plot_tornado(table)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['a', 'b']
+    >>> matplotlib.pyplot.close(ax.figure)
+    """
+    if "posterior" not in sensitivity_table.attrs or "cause" not in sensitivity_table.attrs:
+        raise ValueError("plot_tornado needs the table returned by sensitivity() (its attrs give the cause and "
+                         "the posterior at the experts' values).")
+    rows = sensitivity_table.head(int(top))
+    centre = sensitivity_table.attrs["posterior"]
+    ax = _axes(ax, (7.5, 0.5 + 0.38 * max(len(rows), 1)))
+    y = np.arange(len(rows))[::-1]
+    for end in ("low", "high"):
+        values = rows[f"at_{end}"].to_numpy(dtype=float)
+        ax.barh(y, values - centre, left=centre, height=0.6, color=TORNADO_COLOURS[end],
+                label=f"parameter at {end}")
+    ax.hlines(y, rows["minimum"], rows["maximum"], color="#252525", linewidth=0.8)
+    ax.axvline(centre, color="#252525", linewidth=1)
+    ax.set_yticks(y, [str(p) for p in rows["parameter"]], fontsize=8)
+    ax.set_xlabel(f"P({sensitivity_table.attrs['cause']} present | evidence)")
+    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    ax.set_title(title or f"Sensitivity of {sensitivity_table.attrs['cause'].replace('_', ' ')} "
+                 f"(line: {centre:.3f} at the experts' values)", fontsize=10, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     return ax

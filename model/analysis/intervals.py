@@ -64,6 +64,11 @@ def _beta(low, high):
     return tuple(float(v) for v in np.exp(fit.x))
 
 
+def _inside(low, high):
+    """The range with a bound of exactly 0 or 1 moved to :data:`EDGE` or 1 - :data:`EDGE` (at most half-way)."""
+    return (min(EDGE, high / 2) if low == 0 else low), (max(1 - EDGE, (1 + low) / 2) if high == 1 else high)
+
+
 def parameter_distributions(model):
     """The distribution of every parameter: the parameter table plus ``distribution``, ``a``, ``b``.
 
@@ -93,7 +98,7 @@ def parameter_distributions(model):
                 a.append((np.log(low) + np.log(high)) / 2), b.append((np.log(high) - np.log(low)) / (2 * _Z95))
             else:
                 kind.append("beta")
-                shapes = _beta(min(max(low, EDGE), 1 - EDGE), min(max(high, EDGE), 1 - EDGE))
+                shapes = _beta(*_inside(low, high))
                 a.append(shapes[0]), b.append(shapes[1])
         found = _DISTRIBUTIONS[model] = table.assign(distribution=kind, a=a, b=b)
     return found.copy()

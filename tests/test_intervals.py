@@ -1,0 +1,247 @@
+"""Credible intervals (model/analysis/intervals.py) and the draw axis of the batch engine.
+
+The draw axis is exact: each draw's posteriors equal pgmpy's on a model built from that draw's
+tables, through every compilation path (pattern tables or not, several draw groups, several case
+blocks). Intervals shrink when the ranges shrink, collapse to the point value when low == high, are
+reproducible with a seed, and agree between ``infer`` and ``infer_batch``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from model import Model, engine, infer, infer_batch, load_model
+from model.analysis.intervals import EDGE, draw_parameters, parameter_distributions, posterior_intervals
+from model.analysis.parameters import model_parameters, node_values
+from model.forms import NodeTable
+from model.interop import network_to_tables, read_network
+from model.priors import save_tables
+
+DATA = Path(__file__).parent / "data" / "bnlearn"
+SCENARIOS = [
+    {"pain_burning": "yes", "low_back_pain": "no", "sitting_effect": "dominant"},
+    {"avid_cyclist": "yes", "groin_perineal_radiation": "yes", "pfcn_block_relief": "yes"},
+    {"crossed_slr_positive": "yes", "pain_below_knee": "yes", "age_group": "60_plus"},
+    {"sitting_effect": {"none": 0.2, "aggravates": 1.0, "dominant": 1.0}, "reduced_pulses": "yes"},
+]
+
+
+def random_cases(model, n, seed, observe=0.4):
+    """``n`` cases of hard, soft and missing cells over every non-reported node."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(n):
+        row = {}
+        for node, states in model._states.items():
+            if node in model._reported or rng.random() > observe:
+                continue
+            if rng.random() < 0.1:
+                row[node] = [float(x) for x in rng.uniform(0.05, 1.0, len(states))]
+            else:
+                row[node] = states[rng.integers(len(states))]
+        rows.append(row)
+    return pd.DataFrame(rows, columns=[n for n in model._states if n not in model._reported], dtype=object)
+
+
+def model_of_draw(model, tables, d):
+    """A Model (pgmpy VE inside) whose node tables are draw ``d`` of ``tables``."""
+    node_tables = dict(model._priors.node_tables)
+    for node, values in tables.items():
+        t = node_tables[node]
+        node_tables[node] = NodeTable(node, t.states, t.parents, t.parent_states, np.array(values[d]))
+    return Model(dataclasses.replace(model._priors, node_tables=node_tables))
+
+
+def as_evidence(model, row):
+    return {n: dict(zip(model._states[n], v)) if isinstance(v, list) else v for n, v in row.items()
+            if not (isinstance(v, float) and np.isnan(v)) and v is not None}
+
+
+def with_ranges(model, shrink):
+    """The model with every range pulled towards its value by the factor ``shrink`` (0: low == high)."""
+    changes = {}
+    for name, frame in model.tables.items():
+        if name == "nodes":
+            continue
+        value = frame["relative_risk" if "relative_risk" in frame else "probability"]
+        frame = frame.copy()
+        frame["low"] = value - shrink * (value - frame["low"])
+        frame["high"] = value + shrink * (frame["high"] - value)
+        changes[name] = frame
+    return model.with_tables(changes)
+
+
+# --- the draw axis is exact ------------------------------------------------------------------------
+@pytest.mark.parametrize("tabulate", [True, False])
+@pytest.mark.parametrize("small_groups", [False, True])
+def test_each_draw_equals_pgmpy_on_a_model_built_from_that_draw(bundled_model, monkeypatch, tabulate, small_groups):
+    m = bundled_model
+    monkeypatch.setattr(engine, "CASES_PER_PATTERN", 0 if tabulate else 10**9)
+    if small_groups:  # several draw groups and several case blocks
+        monkeypatch.setattr(engine, "MAX_DRAW_NUMBERS", 1)
+        monkeypatch.setattr(engine, "MAX_DRAW_RESULTS", 2 * 3 * len(m._reported))
+    cases = random_cases(m, 7, seed=5)
+    values = draw_parameters(m, 3, seed=11)
+    p = model_parameters(m)
+    tables = node_values(p, m, values)
+    got = np.full((3, len(cases), len(m._reported)), np.nan)
+    for start, stop, block in engine._draw_posteriors(m, cases, lambda a, b: node_values(p, m, values[a:b]), 3):
+        got[:, start:stop] = block
+    for d in range(3):
+        variant = model_of_draw(m, tables, d)
+        for i, (_, row) in enumerate(cases.iterrows()):
+            expected = variant.infer(as_evidence(m, row.dropna().to_dict()))["posterior"][list(m._reported)]
+            assert np.max(np.abs(got[d, i] - expected.to_numpy())) <= 1e-9
+
+
+def test_draw_axis_on_an_imported_network_equals_pgmpy(tmp_path):
+    save_tables(network_to_tables(read_network(DATA / "child.bif.gz"), source="child.bif.gz"), tmp_path / "child")
+    m = load_model(tmp_path / "child")
+    rng = np.random.default_rng(3)
+    tables = {}
+    for node, t in m._priors.node_tables.items():  # random valid tables, 2 draws
+        raw = rng.uniform(0.05, 1.0, (2,) + t.values.shape)
+        tables[node] = raw / raw.sum(axis=1, keepdims=True)
+    cases = random_cases(m, 5, seed=8)
+    (_, _, got), = engine._draw_posteriors(m, cases, lambda a, b: {k: v[a:b] for k, v in tables.items()}, 2)
+    for d in range(2):
+        variant = model_of_draw(m, tables, d)
+        for i, (_, row) in enumerate(cases.iterrows()):
+            expected = variant.infer(as_evidence(m, row.dropna().to_dict()))["posterior"][list(m._reported)]
+            assert np.max(np.abs(got[d, i] - expected.to_numpy())) <= 1e-9
+
+
+# --- the parameters and their distributions --------------------------------------------------------
+def test_tables_at_the_experts_values_are_the_loaders(bundled_model):
+    p = model_parameters(bundled_model)
+    tables = node_values(p, bundled_model, p.table["value"].to_numpy()[None, :])
+    for node, t in bundled_model._priors.node_tables.items():
+        assert np.max(np.abs(tables[node][0] - t.values)) <= 1e-12, node
+
+
+def test_drawn_tables_are_valid_distributions(bundled_model):
+    p = model_parameters(bundled_model)
+    tables = node_values(p, bundled_model, draw_parameters(bundled_model, 300, seed=2))
+    for node, values in tables.items():
+        assert values.shape[1:] == bundled_model._priors.node_tables[node].values.shape
+        assert (values >= 0).all() and (values <= 1).all(), node
+        assert np.allclose(values.sum(axis=1), 1.0, atol=1e-12), node
+
+
+def test_each_distribution_puts_its_5th_and_95th_percentiles_at_low_and_high(bundled_model):
+    table = parameter_distributions(bundled_model)
+    assert set(table["distribution"]) == {"beta", "lognormal"}
+    for _, row in table.iterrows():
+        if row["distribution"] == "beta":
+            q = stats.beta(row["a"], row["b"]).ppf([0.05, 0.95])
+            bounds = [EDGE if row["low"] == 0 else row["low"], 1 - EDGE if row["high"] == 1 else row["high"]]
+        else:
+            q = stats.lognorm(s=row["b"], scale=np.exp(row["a"])).ppf([0.05, 0.95])
+            bounds = [row["low"], row["high"]]
+        assert np.allclose(q, bounds, rtol=1e-9, atol=1e-12), row["parameter"]
+
+
+def test_draws_follow_their_distributions(bundled_model):
+    table = parameter_distributions(bundled_model)
+    values = draw_parameters(bundled_model, 4000, seed=7)
+    beta = (table["distribution"] == "beta").to_numpy()
+    low = np.where(beta & (table["low"] == 0), EDGE, table["low"])  # a bound at 0 or 1 is read as EDGE
+    high = np.where(beta & (table["high"] == 1), 1 - EDGE, table["high"])
+    inside = ((values >= low) & (values <= high)).mean(axis=0)
+    assert abs(inside.mean() - 0.9) < 0.01  # each range holds 90% of its draws
+    assert ((inside > 0.85) & (inside < 0.95)).all()
+
+
+# --- intervals -------------------------------------------------------------------------------------
+def test_intervals_collapse_to_the_point_value_when_low_equals_high(bundled_model):
+    point_model = with_ranges(bundled_model, 0.0)
+    assert set(parameter_distributions(point_model)["distribution"]) == {"fixed"}
+    for evidence in SCENARIOS:
+        result = point_model.infer(evidence, interval=0.9, draws=20, seed=1)
+        for column in ("median", "low", "high"):
+            assert np.max(np.abs(result[column] - result["posterior"])) <= 1e-12
+
+
+@pytest.mark.parametrize("evidence", SCENARIOS[:3])
+def test_intervals_shrink_when_the_ranges_shrink(bundled_model, evidence):
+    widths = []
+    for shrink in (1.0, 0.5, 0.1):
+        result = with_ranges(bundled_model, shrink).infer(evidence, interval=0.9, draws=300, seed=4)
+        assert (result["low"] <= result["median"]).all() and (result["median"] <= result["high"]).all()
+        widths.append(result["high"] - result["low"])
+    assert (widths[1] < widths[0]).all() and (widths[2] < widths[1]).all()
+    assert (widths[2] < 0.25 * widths[0]).all()
+
+
+def test_same_seed_same_interval_other_seed_other_interval(bundled_model):
+    evidence = SCENARIOS[1]
+    a = bundled_model.infer(evidence, interval=0.9, draws=100, seed=3)
+    b = bundled_model.infer(evidence, interval=0.9, draws=100, seed=3)
+    c = bundled_model.infer(evidence, interval=0.9, draws=100, seed=4)
+    pd.testing.assert_frame_equal(a, b)
+    assert not np.allclose(a["low"], c["low"])
+    assert a.attrs["interval"] == {"level": 0.9, "draws": 100, "seed": 3}
+
+
+def test_infer_and_infer_batch_give_the_same_interval(bundled_model):
+    cases = pd.DataFrame([{k: v for k, v in e.items()} for e in SCENARIOS], dtype=object)
+    batch = infer_batch(cases, priors=bundled_model, interval=0.8, draws=150, seed=9)
+    assert batch.columns.names == ["cause", "statistic"]
+    for i, evidence in enumerate(SCENARIOS):
+        one = infer(evidence, priors=bundled_model, interval=0.8, draws=150, seed=9)
+        for statistic in ("posterior", "median", "low", "high"):
+            got = batch.xs(statistic, axis=1, level="statistic").iloc[i][one.index]
+            assert np.max(np.abs(got - one[statistic])) <= 1e-12, statistic
+
+
+def test_the_interval_level_sets_the_percentiles(bundled_model):
+    values = posterior_intervals(bundled_model, pd.DataFrame({"avid_cyclist": ["yes"]}), interval=0.5, draws=200,
+                                 seed=1)
+    wide = posterior_intervals(bundled_model, pd.DataFrame({"avid_cyclist": ["yes"]}), interval=0.95, draws=200,
+                               seed=1)
+    assert (wide["low"] < values["low"]).all() and (values["high"] < wide["high"]).all()
+    assert np.array_equal(values["median"], wide["median"])
+
+
+def test_bad_rows_get_no_interval_and_good_rows_keep_theirs(bundled_model):
+    cases = pd.DataFrame({"pain_burning": ["yes", "maybe", None]})
+    result = infer_batch(cases, priors=bundled_model, interval=0.9, draws=50, seed=0)
+    assert result.iloc[1].isna().all()
+    assert result.iloc[[0, 2]].notna().all().all()
+    assert len(result.attrs["problems"]) == 1
+
+
+def test_an_imported_network_has_fixed_parameters_and_point_intervals(tmp_path):
+    save_tables(network_to_tables(read_network(DATA / "asia.bif.gz"), source="asia.bif.gz"), tmp_path / "asia")
+    m = load_model(tmp_path / "asia")
+    result = m.infer({"xray": "yes"}, interval=0.9, draws=10, seed=0)
+    assert np.max(np.abs(result["high"] - result["posterior"])) <= 1e-12
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"interval": 1.5}, "interval must be a number between 0 and 1"),
+    ({"interval": 0.0}, "interval must be a number between 0 and 1"),
+    ({"interval": "0.9"}, "interval must be a number between 0 and 1"),
+    ({"interval": 0.9, "draws": 0}, "draws must be a positive whole number"),
+    ({"interval": 0.9, "draws": 2.5}, "draws must be a positive whole number"),
+])
+def test_bad_interval_options_are_refused(bundled_model, options, message):
+    with pytest.raises(ValueError, match=message):
+        bundled_model.infer({"avid_cyclist": "yes"}, **options)
+    with pytest.raises(ValueError, match=message):
+        infer_batch(pd.DataFrame({"avid_cyclist": ["yes"]}), priors=bundled_model, **options)
+
+
+def test_intervals_leave_the_model_and_the_cases_unchanged(bundled_model):
+    cases = random_cases(bundled_model, 4, seed=1)
+    before = cases.copy()
+    plain = bundled_model.infer(SCENARIOS[0])
+    infer_batch(cases, priors=bundled_model, interval=0.9, draws=30, seed=1)
+    pd.testing.assert_frame_equal(cases, before)
+    pd.testing.assert_frame_equal(bundled_model.infer(SCENARIOS[0]), plain)
