@@ -361,11 +361,11 @@ def _impossible_problems(plan, model, columns, series, labels, impossible):
 # --- many parameter draws -------------------------------------------------------
 def _numbers_per_draw(plan, patterns):
     """Floats one draw adds to a plan tabulating ``patterns`` evidence patterns (all when None)."""
-    size = sum(group.logw[0].size for group in plan.groups) + sum(a[0].size for a in plan.constants.values())
+    size = sum(group.logw.size for group in plan.groups) + sum(a[0].size for a in plan.constants.values())
     for steps, _, made in plan.programs:
         size += sum(spec[2][0].size for spec in steps if spec[0] == "matmul") + sum(a[0].size for a in made.values())
     if plan.root_tables is not None:
-        size += plan.root_tables[0, 0].size * (len(plan.pattern_rows) if patterns is None else len(patterns))
+        size += plan.root_tables[0].size * (len(plan.pattern_rows) if patterns is None else len(patterns))
     return size
 
 

@@ -34,7 +34,7 @@ def _evaluate(plan, n, hard, soft, draws=False):
     if (pattern < 0).any():
         raise ValueError("internal: a case's evidence pattern has no table in this plan")
     perm = np.argsort(pattern, kind="stable")
-    counts = np.bincount(pattern, minlength=plan.root_tables.shape[1])
+    counts = np.bincount(pattern, minlength=len(plan.root_tables))
     inverse = np.empty(n, dtype=np.intp)
     inverse[perm] = np.arange(n)
     hard = {node: codes[perm] for node, codes in hard.items()}
@@ -61,12 +61,12 @@ def _compute(plan, n, hard, soft, counts):
     possible = np.ones((plan.draws, n), dtype=bool)
     for g, group in enumerate(plan.groups):
         observed = [(row, hard[node]) for node, row in group.rows.items() if node in hard]
-        x = np.zeros((n, group.logw.shape[1]))  # one-hot state indicators; missing cells hit the last, zero row
+        x = np.zeros((n, len(group.logw)))  # one-hot state indicators; missing cells hit the last, zero row
         if observed:
             codes = np.stack([c for _, c in observed], axis=1)
-            columns = np.where(codes >= 0, codes + np.array([r for r, _ in observed]), group.logw.shape[1] - 1)
+            columns = np.where(codes >= 0, codes + np.array([r for r, _ in observed]), len(group.logw) - 1)
             x[np.arange(n)[:, None], columns] = 1.0
-        logs = np.matmul(x, group.logw)  # (draws, n, configurations)
+        logs = _by_draw(x @ group.logw, plan.draws)  # (draws, n, configurations)
         shift = not group.safe
         for node in group.rows:
             if node in soft:
@@ -112,16 +112,16 @@ def _root_factor(plan, n, hard, soft, counts):
     for root in plan.roots[::-1]:  # the first root slowest; the long axis innermost
         lam = _likelihoods(plan, root, n, hard, soft)
         kr = (lam[:, :, None] * kr[:, None, :]).reshape(n, -1)
-    tables = plan.root_tables  # (draws, patterns, root configurations, rest)
+    tables = plan.root_tables  # (patterns, root configurations, draws x rest)
     if len(plan.pattern_rows) == 1:
-        return np.matmul(kr, tables[:, 0])
+        return _by_draw(kr @ tables[0], plan.draws)
     if counts is not None:
-        out, start = np.empty((plan.draws, n, tables.shape[3])), 0
+        out, start = np.empty((n, tables.shape[2])), 0
         for p, count in enumerate(counts):
             if count:
-                np.matmul(kr[start:start + count], tables[:, p], out=out[:, start:start + count])
+                np.matmul(kr[start:start + count], tables[p], out=out[start:start + count])
                 start += count
-        return out
+        return _by_draw(out, plan.draws)
     weights = np.ones((n, 1))  # soft evidence mixes patterns: weight of each pattern per row
     for f in plan.tabulated:
         w = np.zeros((n, len(plan.states[f]) + 1))
@@ -136,14 +136,22 @@ def _root_factor(plan, n, hard, soft, counts):
             at, lam = soft[f]
             w[at, 0], w[at, 1:] = 0.0, lam
         weights = (weights[:, :, None] * w[:, None, :]).reshape(n, -1)
-    out = np.zeros((plan.draws, n, tables.shape[3]))
+    out = np.zeros((n, tables.shape[2]))
     for p, t in enumerate(plan.pattern_rows):
         rows = np.flatnonzero(weights[:, p])
         if len(rows):
             if t < 0:
                 raise ValueError("internal: a case's evidence pattern has no table in this plan")
-            out[:, rows] += weights[rows, p, None] * np.matmul(kr[rows], tables[:, t])
-    return out
+            out[rows] += weights[rows, p, None] * (kr[rows] @ tables[t])
+    return _by_draw(out, plan.draws)
+
+
+def _by_draw(wide, draws):
+    """(cases, draws x k) as (draws, cases, k): the draw axis first, contiguous."""
+    n = len(wide)
+    if draws == 1:
+        return wide.reshape(1, n, -1)
+    return np.ascontiguousarray(wide.reshape(n, draws, -1).transpose(1, 0, 2))
 
 
 def _likelihoods(plan, node, n, hard, soft):

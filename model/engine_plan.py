@@ -70,7 +70,7 @@ class _Group:
     scope: tuple  # variables, in node order
     rows: dict  # member node -> its first row in logw
     maps: dict  # member node -> per configuration: its parent configuration (leaf) or its state (other)
-    logw: np.ndarray  # (draws, member states + a last row of zeros for missing cells, configurations)
+    logw: np.ndarray  # (member states + a last row of zeros for missing cells, draws x configurations)
     leaves: frozenset
     safe: bool  # exp(X @ logw) cannot underflow to 0 unless the row is impossible: no shift needed
 
@@ -81,7 +81,7 @@ class _Plan:
     index: dict  # node -> pandas Index of its states, for fast lookups
     roots: tuple  # roots summed out by the root block
     tabulated: tuple  # leaves below those roots, whose evidence patterns are tabulated
-    root_tables: np.ndarray | None  # (draws, patterns, root configurations, configurations of the block's rest)
+    root_tables: np.ndarray | None  # (patterns, root configurations, draws x configurations of the block's rest)
     pattern_rows: np.ndarray | None  # evidence pattern -> its table in root_tables (-1: not tabulated)
     groups: tuple
     constants: dict  # factor id -> array (draws, ...) (no case axis)
@@ -191,7 +191,9 @@ def _root_block(g, max_root_block, wanted=None, tabulate=True):
         np.multiply(base, used[0], out=tables[:, p])
         for row in used[1:]:
             tables[:, p] *= row
-    return roots, below, rest, inside, tables.reshape(g.draws, len(patterns), g.size(roots), -1), pattern_rows
+    tables = tables.reshape(g.draws, len(patterns), g.size(roots), -1)  # cases x one matrix per pattern:
+    tables = np.ascontiguousarray(tables.transpose(1, 2, 0, 3)) if g.draws > 1 else tables[0]  # draws inside
+    return roots, below, rest, inside, tables.reshape(len(patterns), g.size(roots), -1), pattern_rows
 
 
 def _leaf_groups(g, roots, below, safe):
@@ -232,7 +234,8 @@ def _leaf_groups(g, roots, below, safe):
         logw = np.concatenate(blocks + [np.zeros((g.draws, 1, len(grid)))], axis=1)
         floor = sum(w[w > _DEAD].min(initial=0.0) for w in (logw[:, rows[f]: rows[f] + g.card[f]] for f in rows
                                                                if f in scopes))
-        groups.append(_Group(scope, rows, maps, logw, frozenset(scopes) & set(rows), floor > safe))
+        wide = np.ascontiguousarray(logw.transpose(1, 0, 2)).reshape(logw.shape[1], -1)  # one matrix product
+        groups.append(_Group(scope, rows, maps, wide, frozenset(scopes) & set(rows), floor > safe))
     return groups
 
 
@@ -265,16 +268,16 @@ def _compile(model, limits, values=None, index=None, patterns=None, tabulate=Tru
         if best is None or cost < best[0]:
             best = (cost, programs, targets)
     _, programs, targets = best
-    largest = max([group.logw.shape[2] for group in groups] + [p[4] for p in programs]
-                  + ([*root_tables.shape[2:]] if roots else []))
+    largest = max([group.logw.shape[1] // g.draws for group in groups] + [p[4] for p in programs]
+                  + ([root_tables.shape[1], root_tables.shape[2] // g.draws] if roots else []))
     marginals = None
     if targets == [keep]:
         order = programs[0][2]
         grid = _grid([g.card[v] for v in order])
         ref = np.stack([grid[:, order.index(r)] == 0 for r in g.reported], axis=1).astype(float).reshape(len(grid), -1)
         marginals = np.hstack([ref, 1.0 - ref])
-    work = (sum(p[5] for p in programs) + sum(group.logw[0].size for group in groups)
-            + (root_tables[0, 0].size if roots else 0))
+    work = (sum(p[5] for p in programs) + sum(group.logw.size // g.draws for group in groups)
+            + (root_tables[0].size // g.draws if roots else 0))
     if index is None:
         index = {n: pd.Index(list(s), dtype=object) for n, s in model._states.items()}
     return _Plan(dict(model._states), index, roots, below, root_tables, pattern_rows, tuple(groups), constants,
