@@ -1,7 +1,15 @@
 """Command line: ``python -m model`` (or ``thighpain``).
 
-Uses the public API only. Bad arguments give a one-line error and exit 2;
-invalid priors print every problem and exit 1.
+Commands: ``infer`` (rank the causes), ``explain`` (how each answer moved one
+cause), ``next`` (which question to ask next), ``batch`` (a CSV of cases, with
+optional credible intervals), ``validate`` (metrics on labelled cases, or the
+published vignettes), ``compare``, ``check``, ``nodes``, ``export``, ``import``.
+
+Uses the public API only; the new commands' text comes from
+:mod:`model.cli_reports`. Imports happen inside the commands, so ``check``
+stays fast. Bad arguments give a one-line error and exit 2; invalid priors
+print every problem and exit 1; ``batch`` and ``validate`` exit 1 when some
+rows could not be computed (each reported by line number on stderr).
 """
 
 from __future__ import annotations
@@ -11,6 +19,9 @@ import sys
 
 __all__ = ["main"]
 
+#: Parameter draws of ``batch --interval`` when ``--draws`` is not given.
+DRAWS = 1000
+
 EPILOG = """examples:
   python -m model infer pain_burning=yes low_back_pain=no sitting_effect=dominant avid_cyclist=yes
   python -m model infer --priors my_priors/ crossed_slr_positive=yes
@@ -18,6 +29,12 @@ EPILOG = """examples:
   python -m model nodes            # every node, its states and how to ask for it
   python -m model compare priors/ my_priors/ --given avid_cyclist=yes sitting_effect=dominant
   python -m model batch cases.csv -o posteriors.csv  # many cases: one row each, empty cell = not observed
+  python -m model batch cases.csv -o out.csv --interval 0.9 --draws 1000 --seed 7  # with 90% credible intervals
+  python -m model explain pfcn_neuropathy avid_cyclist=yes pain_burning=yes sitting_effect=dominant
+  python -m model next pain_burning=yes avid_cyclist=yes --top 5      # the questions worth asking next
+  python -m model next pain_burning=yes --target tumour               # ... about one cause alone
+  python -m model validate cases.csv labels.csv     # AUC, Brier, log loss, calibration, top-1/top-3
+  python -m model validate --vignettes              # rank of the expected cause in each published vignette
   python -m model export priors/ thigh.bif          # BIF or XMLBIF, by extension
   python -m model import alarm.bif alarm_priors/    # BIF, XMLBIF or NET into a priors folder
 
@@ -27,6 +44,29 @@ Research model, not medical advice."""
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1 (0.9 for a 90% interval), got {text!r}")
+    return value
+
+
+def _whole(minimum):
+    def whole(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"must be a whole number >= {minimum}, got {text!r}")
+        return value
+
+    return whole
 
 
 def _parse_evidence(pairs, parser):
@@ -42,12 +82,9 @@ def _parse_evidence(pairs, parser):
 
 
 def _format_result(result):
-    lines = []
-    for flag in result.attrs["red_flags"]:
-        lines.append(f"!!! EMERGENCY RED FLAG: {flag}={result.attrs['evidence'][flag]} -- possible cauda equina "
-                     "syndrome: same-day MRI and surgical opinion, whatever the ranking below. !!!")
-    if lines:
-        lines.append("")
+    from .cli_reports import red_flag_lines
+
+    lines = red_flag_lines(result.attrs["red_flags"], result.attrs["evidence"])
     width = max(len("cause"), *(len(c) for c in result.index))
     lines.append(f"{'cause':<{width}}  {'posterior':>9}  {'prior':>7}")
     for cause, row in result.iterrows():
@@ -86,35 +123,160 @@ def _convert(args):
     return 0
 
 
-def _batch(args, parser):
+def _read_csv(path, parser):
+    """A CSV file as stripped strings (an empty cell is None), indexed by its line numbers (header = 1)."""
     import pandas as pd
 
-    from . import load_model
-
     try:
-        cases = pd.read_csv(args.cases, dtype=str, keep_default_na=False, skipinitialspace=True)
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except (OSError, pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
-        parser.error(f"cannot read {args.cases}: {err}")
-    cases.columns = [str(c).strip() for c in cases.columns]
-    cases = cases.apply(lambda column: column.str.strip()).replace("", None)
-    model = load_model(args.priors)
-    id_column = args.id or (cases.columns[0] if len(cases.columns) and cases.columns[0] not in model.nodes.index
-                            else None)
+        parser.error(f"cannot read {path}: {err}")
+    table.columns = [str(c).strip() for c in table.columns]
+    table = table.apply(lambda column: column.str.strip()).replace("", None)
+    table.index = pd.RangeIndex(2, len(table) + 2, name="line")
+    return table
+
+
+def _split_ids(cases, path, id_option, model, parser):
+    """``(id column or None, the evidence columns)`` of a cases table: the id column is ``--id``, else the first
+    column unless it names a node."""
+    first = cases.columns[0] if len(cases.columns) else None
+    id_column = id_option or (first if first is not None and first not in model.nodes.index else None)
     if id_column is not None and id_column not in cases.columns:
-        parser.error(f"--id {id_column!r} is not a column of {args.cases}")
-    cases.index = pd.RangeIndex(2, len(cases) + 2, name="line")  # line numbers of the file (header = 1)
-    evidence = cases.drop(columns=[id_column]) if id_column else cases
-    result = model.infer_batch(evidence, progress=sys.stderr.isatty())
-    for problem in result.attrs["problems"]:
-        print(f"{args.cases}, line {problem['row']}: {problem['problem']}", file=sys.stderr)
-    out = result.copy()
+        parser.error(f"--id {id_column!r} is not a column of {path}")
+    return id_column, cases.drop(columns=[id_column]) if id_column else cases
+
+
+def _report_rows(path, problems, unit="line"):
+    """Each bad row's problem on stderr; the number of bad rows."""
+    for problem in problems:
+        print(f"{path}, {unit} {problem['row']}: {problem['problem']}", file=sys.stderr)
+    return len({problem["row"] for problem in problems})
+
+
+def _batch(args, parser):
+    if args.interval is None and (args.draws is not None or args.seed is not None):
+        parser.error("--draws and --seed only apply with --interval (e.g. --interval 0.9)")
+    from . import load_model
+    from .cli_reports import flatten_intervals
+
+    cases = _read_csv(args.cases, parser)  # a bad file is reported before the (slower) priors are read
+    model = load_model(args.priors)
+    id_column, evidence = _split_ids(cases, args.cases, args.id, model, parser)
+    options, ranges = {}, ""
+    if args.interval is not None:
+        import secrets
+
+        seed = args.seed if args.seed is not None else secrets.randbelow(2**31)  # printed: the run can be repeated
+        options = {"interval": args.interval, "draws": args.draws or DRAWS, "seed": seed}
+        ranges = f"{args.interval * 100:g}% credible intervals from {options['draws']} draws, seed {seed}; "
+    result = model.infer_batch(evidence, progress=sys.stderr.isatty(), **options)
+    bad = _report_rows(args.cases, result.attrs["problems"])
+    out = flatten_intervals(result) if options else result.copy()
     out.insert(0, id_column or "line", cases[id_column] if id_column else cases.index)
     out.attrs = {}
     out.to_csv(args.output, index=False)  # full precision: the numbers are exact
-    bad = len({p["row"] for p in result.attrs["problems"]})
     print(f"wrote {args.output}: {len(out)} cases, {len(out) - bad} computed, {bad} bad (left empty); "
-          f"priors {model.priors_digest}.", file=sys.stderr)
+          f"{ranges}priors {model.priors_digest}.", file=sys.stderr)
     return 1 if bad else 0
+
+
+def _explain(args, parser):
+    if "=" in args.cause:
+        parser.error(f"the first argument is the cause to explain, got {args.cause!r} "
+                     f"(e.g. explain pfcn_neuropathy {args.cause})")
+    from . import explain, load_model
+    from .cli_reports import format_explanation, red_flag_lines
+
+    evidence = _parse_evidence(args.evidence, parser)
+    model = load_model(args.priors)
+    frame = explain(evidence, args.cause, priors=model)
+    flags = model.infer(evidence).attrs["red_flags"]
+    print("\n".join(red_flag_lines(flags, evidence) + [format_explanation(frame)]))
+    return 0
+
+
+def _next(args, parser):
+    from . import load_model, next_questions
+    from .cli_reports import format_questions, red_flag_lines
+
+    evidence = _parse_evidence(args.evidence, parser)
+    model = load_model(args.priors)
+    try:
+        ranked = next_questions(evidence, target=args.target, priors=model)
+    except ValueError as err:  # a plain ValueError: a network too dense to rank (EvidenceError goes on to main)
+        if type(err) is not ValueError:
+            raise
+        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        return 1
+    flags = model.infer(evidence).attrs["red_flags"]
+    print("\n".join(red_flag_lines(flags, evidence) + [format_questions(ranked, model.nodes, args.top)]))
+    return 0
+
+
+LABELS = {"0": 0, "1": 1, "false": 0, "true": 1}
+
+
+def _read_labels(args, cases, id_column, model, parser):
+    """The labels CSV as 0/1 cells, aligned to ``cases`` (by id when the cases have an id column, else by
+    row order); every bad cell, by line and column, in one error."""
+    import pandas as pd
+
+    labels = _read_csv(args.labels, parser)
+    if id_column:
+        if id_column not in labels.columns:
+            parser.error(f"{args.labels} has no column {id_column!r}, the case ids of {args.cases}: add it, so each "
+                         "row of labels is matched to its case by id")
+        for path, ids in ((args.cases, cases[id_column]), (args.labels, labels[id_column])):
+            twice = ids[ids.duplicated(keep=False) | ids.isna()]
+            if len(twice):
+                parser.error(f"{path}: every case id ({id_column!r}) must be given once; line {twice.index[0]} "
+                             f"has {'an empty id' if pd.isna(twice.iat[0]) else repr(twice.iat[0])}")
+        missing = sorted(set(cases[id_column]) - set(labels[id_column]))
+        extra = sorted(set(labels[id_column]) - set(cases[id_column]))
+        if missing or extra:
+            parser.error(f"the ids of {args.labels} must be those of {args.cases} (any order): cases without labels: "
+                         f"{missing[:5] or 'none'}; labels without a case: {extra[:5] or 'none'}")
+    elif len(labels) != len(cases):
+        parser.error(f"{args.labels} has {len(labels)} rows but {args.cases} has {len(cases)}: without an id column "
+                     "the rows are matched in order, so give one label row per case (or an id column in both)")
+    scored = [column for column in labels.columns if column in model.causes + model.complications]
+    problems = [f"line {line}, column {column!r}: a label must be 0 or 1, got "
+                f"{'an empty cell' if pd.isna(value) else repr(value)}"
+                for column in scored for line, value in labels[column].items() if str(value).lower() not in LABELS]
+    if problems:
+        print(f"{parser.prog}: error: {len(problems)} bad label{'s' * (len(problems) > 1)} in {args.labels} (write 1 "
+              "when the case has the cause, 0 when not):\n" + "\n".join(f"  - {p}" for p in problems),
+              file=sys.stderr)
+        sys.exit(2)
+    for column in scored:
+        labels[column] = labels[column].map(lambda value: LABELS[value.lower()]).astype(int)
+    if id_column:
+        labels = labels.set_index(id_column).loc[cases[id_column].to_numpy()]
+    labels.index = cases.index
+    return labels
+
+
+def _validate(args, parser):
+    from . import load_model, validate, vignette_scorecard
+    from .cli_reports import format_scorecard, format_validation
+
+    if args.vignettes:
+        if args.cases or args.id or args.bins is not None:
+            parser.error("--vignettes scores the bundled vignettes: give no CSV file, --id or --bins with it")
+        card = vignette_scorecard(priors=load_model(args.priors))
+        print(format_scorecard(card))
+        return 1 if _report_rows("model/data/vignettes.csv", card.attrs["problems"], unit="vignette") else 0
+    if not args.labels:
+        parser.error("validate needs CASES.csv and LABELS.csv (or --vignettes)")
+    cases = _read_csv(args.cases, parser)
+    model = load_model(args.priors)
+    id_column, evidence = _split_ids(cases, args.cases, args.id, model, parser)
+    labels = _read_labels(args, cases, id_column, model, parser)
+    report = validate(evidence, labels, priors=model, bins=args.bins or 10)
+    excluded = _report_rows(args.cases, report.excluded.to_dict("records"))
+    print(format_validation(report, args.bins or 10, model.priors_digest))
+    return 1 if excluded else 0
 
 
 def _compare(args, parser):
@@ -129,11 +291,14 @@ def _compare(args, parser):
         variants[name] = folder
     table = compare(variants, evidence)
     wide = table.pivot_table(index="cause", columns="variant", values="posterior", sort=False)[list(variants)]
-    first = list(variants)[0]
+    first = next(iter(variants))
     for name in list(variants)[1:]:
         wide[f"{name} - {first}"] = wide[name] - wide[first]
     print(wide.sort_values(first, ascending=False).to_string(float_format=lambda x: f"{x:.4f}"))
     return 0
+
+
+_COMMANDS = {"batch": _batch, "compare": _compare, "explain": _explain, "next": _next, "validate": _validate}
 
 
 def _build_parser():
@@ -161,11 +326,50 @@ def _build_parser():
                                 "cell = not observed; an optional first column with the case id), write each "
                                 "case's posteriors beside its id. Bad rows are reported by line number on "
                                 "stderr and left empty in the output; the good rows are kept (exit 1 if any "
-                                "row was bad).", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                                "row was bad). Output columns: the id (or line), then per cause and complication, "
+                                "in nodes.csv order, <cause> = the exact posterior; with --interval each is "
+                                "followed by <cause>_median, <cause>_low and <cause>_high over the parameter draws.",
+                                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     batch.add_argument("cases", metavar="CASES.csv")
     batch.add_argument("-o", "--output", metavar="OUT.csv", required=True, help="where to write the posteriors")
     batch.add_argument("--id", metavar="COLUMN", help="the case-id column (default: the first column, unless "
                        "it names a node)")
+    batch.add_argument("--interval", metavar="P", type=_fraction, help="also a central credible interval of "
+                       "probability P (0.9: 5th to 95th percentile) and the median, over draws of the parameters "
+                       "within the experts' ranges")
+    batch.add_argument("--draws", metavar="N", type=_whole(1), help=f"parameter draws (with --interval; default "
+                       f"{DRAWS})")
+    batch.add_argument("--seed", metavar="S", type=_whole(0), help="seed of the draws, for the same numbers again "
+                       "(with --interval; default: a random seed, printed)")
+    why = commands.add_parser("explain", parents=[priors], help="how each observation moved one cause",
+                              description="Split the change of one cause's log-odds, prior to posterior, into one "
+                              "log likelihood ratio per observation (they add up exactly), and list the answers "
+                              "that would change the top-ranked cause.", epilog=EPILOG,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    why.add_argument("cause", metavar="CAUSE", help="a cause or complication (see: nodes)")
+    why.add_argument("evidence", nargs="*", metavar="node=state", help="an observation")
+    ask = commands.add_parser("next", parents=[priors], help="which questions to ask next",
+                              description="Rank the unobserved findings and risk factors by the information their "
+                              "answer is expected to give about the causes (bits, exact).", epilog=EPILOG,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    ask.add_argument("evidence", nargs="*", metavar="node=state", help="an observation (none: from the priors)")
+    ask.add_argument("--target", metavar="CAUSE", help="rank by the information about this cause alone")
+    ask.add_argument("--top", metavar="K", type=_whole(1), default=10, help="how many to show (default 10)")
+    score = commands.add_parser("validate", parents=[priors], help="metrics of the posteriors on labelled cases",
+                                description="Score the posteriors of CASES.csv (as for batch) against LABELS.csv: "
+                                "one 0/1 column per cause or complication scored, and the id column of CASES.csv "
+                                "(rows matched by id, any order); when CASES.csv has no id column, LABELS.csv has "
+                                "only cause columns and one row per case, in the same order. Prints per cause n, "
+                                "prevalence, auc, brier, log_loss, ece, then top-1 and top-3. Rows that cannot be "
+                                "computed are left out and reported by line number on stderr (exit 1).",
+                                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    score.add_argument("cases", nargs="?", metavar="CASES.csv")
+    score.add_argument("labels", nargs="?", metavar="LABELS.csv")
+    score.add_argument("--id", metavar="COLUMN", help="the case-id column of both files (default: the first "
+                       "column of CASES.csv, unless it names a node)")
+    score.add_argument("--bins", metavar="N", type=_whole(1), help="calibration bins for ece (default 10)")
+    score.add_argument("--vignettes", action="store_true", help="instead of CSV files: the rank of the expected "
+                       "cause in each published vignette")
     export = commands.add_parser("export", help="write a priors folder as BIF or XMLBIF (by extension)",
                                  epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     export.add_argument("folder", metavar="PRIORS_DIR")
@@ -200,10 +404,8 @@ def main(argv=None):
             return 0
         if args.command in ("export", "import"):
             return _convert(args)
-        if args.command == "compare":
-            return _compare(args, parser)
-        if args.command == "batch":
-            return _batch(args, parser)
+        if args.command in _COMMANDS:
+            return _COMMANDS[args.command](args, parser)
         evidence = _parse_evidence(args.evidence, parser) if args.command == "infer" else {}
         from . import load_model
 

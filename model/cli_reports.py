@@ -1,0 +1,126 @@
+"""Text reports of the command line (:mod:`model.cli`): pure functions from results to strings.
+
+Each takes what the public API returned and gives the text to print; nothing
+here computes a probability or reads a file. Imported by the commands that
+print them, so ``python -m model check`` never loads it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+DISCLAIMER = "Research model, not medical advice."
+METHODS = {
+    "shapley": "exact Shapley values (each answer's log LR averaged over every order of asking)",
+    "leave_one_out": "leave-one-out (each answer's log LR given all the others; the interaction row holds the rest)",
+}
+
+
+def red_flag_lines(flags, evidence):
+    """The EMERGENCY RED FLAG banner (one line per flag, then a blank line), or no line."""
+    lines = [f"!!! EMERGENCY RED FLAG: {flag}={evidence[flag]} -- possible cauda equina syndrome: same-day MRI "
+             "and surgical opinion, whatever the ranking below. !!!" for flag in flags]
+    return lines + [""] if lines else []
+
+
+def flatten_intervals(result):
+    """An ``infer_batch(..., interval=...)`` result with flat columns, cause by cause in model order:
+    ``<cause>`` (the exact posterior), ``<cause>_median``, ``<cause>_low``, ``<cause>_high``."""
+    flat = result.copy()
+    flat.columns = [cause if statistic == "posterior" else f"{cause}_{statistic}" for cause, statistic in flat.columns]
+    flat.attrs = {}
+    return flat
+
+
+def _shown(value, spec=".4f"):
+    """A cell of a report: "n/a" for a missing value (an impossible case has no posterior)."""
+    return "n/a" if pd.isna(value) else format(value, spec)
+
+
+def _table(header, rows, right):
+    """Columns padded to their widest cell; columns in ``right`` right-aligned, the last one left ragged."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    out = []
+    for cells in [header, *rows]:
+        parts = [f"{cell:>{w}}" if i in right else f"{cell:<{w}}" for i, (cell, w) in enumerate(zip(cells, widths))]
+        out.append("  ".join(parts).rstrip())
+    return out
+
+
+def format_explanation(frame):
+    """The table of :func:`model.explain`: prior -> posterior, one row per answer, method and disclaimer."""
+    a = frame.attrs
+    change = a["log_odds_change"]
+    odds = f"log-odds {change:+.3f}, odds x{math.exp(change):.3g}"
+    lines = [f"{a['cause']}: prior {a['prior']:.4f} -> posterior {a['posterior']:.4f} ({odds})", ""]
+    if len(frame):
+        flips = "answers that change the top cause" + (f" ({a['top_cause']})" if a["top_cause"] else "")
+        header = ("evidence", "observed", "log LR", "LR", "direction", flips)
+        rows = [(node, row["observed"], f"{row['log_lr']:+.3f}", f"{math.exp(row['log_lr']):.3g}", row["direction"],
+                 row["flips_top"] or "-") for node, row in frame.iterrows()]
+        total = frame["log_lr"].sum()
+        lines += _table(header, [*rows, ("total", "", f"{total:+.3f}", f"{math.exp(total):.3g}", "", "")], {2, 3})
+    else:
+        lines.append("no evidence: the posterior is the prior.")
+    method = METHODS.get(a["method"], a["method"])
+    lines += ["", ("log LR: natural-log likelihood ratio, the answer's share of the change of log-odds (the rows add "
+                   f"up to it); LR = exp(log LR). Method: {method}."), f"priors {a['priors_digest']}. {DISCLAIMER}"]
+    return "\n".join(lines)
+
+
+def format_questions(ranked, nodes, top):
+    """The ``top`` best questions of :func:`model.next_questions`, each as a clinician would ask it."""
+    a = ranked.attrs
+    about = f"{a['target']} alone" if a["target"] else "the causes"
+    given = len(a["evidence"])
+    top_cause = a["top_cause"] or "none (every cause observed)"
+    lines = [(f"next questions given {given} observation{'s' * (given != 1)}, ranked by the information the answer "
+              f"is expected to give about {about}; top cause now: {top_cause}."), ""]
+    if not len(ranked):
+        lines.append("no question left: every finding and risk factor is observed.")
+    else:
+        header = ("#", "node", "bits", "top_shift", "cost", "bits/cost", "question [answers]")
+        rows = []
+        for rank, (node, row) in enumerate(ranked.head(top).iterrows(), start=1):
+            text = row["question"] or nodes.loc[node, "label"]
+            cost = row["cost"]
+            rows.append((rank, node, f"{row['info_gain']:.3f}", f"{row['expected_change_top']:.3f}",
+                         "-" if math.isnan(cost) else f"{cost:g}",
+                         "-" if math.isnan(row["gain_per_cost"]) else f"{row['gain_per_cost']:.4f}",
+                         f"{text} [{'|'.join(nodes.loc[node, 'states'])}]"))
+        lines += _table(header, rows, right={0, 2, 3, 4, 5})
+    lines += ["", (f"bits: expected information from the answer (mutual information); top_shift: expected change "
+                   f"of P({top_cause}); showing {min(top, len(ranked))} of {len(ranked)}. Answer with node=state."),
+              f"priors {a['priors_digest']}. {DISCLAIMER}"]
+    return "\n".join(lines)
+
+
+def format_validation(report, bins, priors_digest):
+    """The metrics table and top-1/top-3 of a :class:`model.ValidationReport`."""
+    excluded = report.excluded["row"].nunique()
+    scored = len(report.posteriors) - excluded
+    ranked = len(report.true_cause_rank)
+    rows = [(cause, int(row["n"]), *(_shown(row[m]) for m in ("prevalence", "auc", "brier", "log_loss", "ece")))
+            for cause, row in report.metrics.iterrows()]
+    lines = [*_table(("cause", "n", "prevalence", "auc", "brier", "log_loss", "ece"), rows, {1, 2, 3, 4, 5, 6}), ""]
+    top = ("n/a (no case has a cause labelled 1)" if not ranked else
+           f"top-1 {report.top1:.4f}, top-3 {report.top3:.4f} (share of the {ranked} cases with a cause labelled 1 "
+           "whose true cause ranks first / in the top three among the labelled causes)")
+    lines += [top, (f"{scored} cases scored, {excluded} excluded; auc: ties count half (n/a when every label is "
+                    f"equal); log_loss: natural log; ece over {bins} equal-width bins."),
+              f"priors {priors_digest}. {DISCLAIMER}"]
+    return "\n".join(lines)
+
+
+def format_scorecard(card):
+    """:func:`model.vignette_scorecard` as a table, then how many vignettes rank their cause first."""
+    header = ("#", "expected cause", "rank", "P(expected)", "top cause", "P(top)", "title")
+    rows = [(number, row["expected_cause"], _shown(row["rank"], "d"), _shown(row["posterior"]),
+             _shown(row["top_cause"], "s"), _shown(row["top_posterior"]), row["title"])
+            for number, row in card.astype(object).iterrows()]
+    lines = [*_table(header, rows, {0, 2, 3, 5}), "",
+             f"expected cause ranked first in {int(card['top1'].sum())} of {len(card)} vignettes.",
+             f"priors {card.attrs['priors_digest']}. {DISCLAIMER}"]
+    return "\n".join(lines)
