@@ -245,3 +245,14 @@ def test_intervals_leave_the_model_and_the_cases_unchanged(bundled_model):
     infer_batch(cases, priors=bundled_model, interval=0.9, draws=30, seed=1)
     pd.testing.assert_frame_equal(cases, before)
     pd.testing.assert_frame_equal(bundled_model.infer(SCENARIOS[0]), plain)
+
+
+def test_a_range_reaching_0_or_1_is_read_from_edge(bundled_model):
+    variant = bundled_model.with_parameter("links", parent="tumour", child="crossed_slr_positive", low=0.0, high=1.0)
+    table = parameter_distributions(variant)
+    row = table[(table["table"] == "links") & (table["parameter"] == "P(crossed_slr_positive=yes | tumour=present "
+                                                                      "alone)")].iloc[0]
+    assert row["distribution"] == "beta"
+    assert np.allclose(stats.beta(row["a"], row["b"]).ppf([0.05, 0.95]), [EDGE, 1 - EDGE], rtol=1e-9)
+    result = variant.infer(SCENARIOS[2], interval=0.9, draws=50, seed=0)
+    assert result[["median", "low", "high"]].notna().all().all()

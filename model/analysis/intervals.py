@@ -59,9 +59,15 @@ def _beta(low, high):
         q = np.clip(special.betaincinv(*np.exp(x), [0.05, 0.95]), 1e-300, 1 - 1e-16)
         return np.log(q / (1 - q)) - [lo, hi]
 
-    fit = optimize.least_squares(misfit, np.log([centre * size, (1 - centre) * size]), xtol=1e-15, ftol=1e-15,
-                                 gtol=1e-15)
-    return tuple(float(v) for v in np.exp(fit.x))
+    best = None
+    for total in (size, 1.0, 10.0):  # the logit-normal start fails for ranges spanning most of (0, 1)
+        fit = optimize.least_squares(misfit, np.log([centre * total, (1 - centre) * total]), xtol=1e-15,
+                                     ftol=1e-15, gtol=1e-15)
+        if best is None or fit.cost < best.cost:
+            best = fit
+    if not np.all(np.abs(best.fun) < 1e-6):
+        raise ValueError(f"no Beta distribution has its 5th and 95th percentiles at {low:g} and {high:g}.")
+    return tuple(float(v) for v in np.exp(best.x))
 
 
 def _inside(low, high):
