@@ -319,8 +319,8 @@ def plot_tornado(sensitivity_table, *, top=15, ax=None, title=None):
     One row per parameter, the largest swing on top; the blue part of a bar
     reaches the posterior with the parameter at ``low``, the red part at
     ``high``; the vertical line is the posterior at the experts' values.
-    A whisker spans the full sweep (``minimum`` to ``maximum``) where it
-    reaches beyond the two ends.
+    A thin line spans the full sweep (``minimum`` to ``maximum``), which
+    reaches beyond the bar where the posterior is not monotone in the parameter.
 
     Parameters
     ----------
@@ -362,7 +362,7 @@ def plot_tornado(sensitivity_table, *, top=15, ax=None, title=None):
     ax.axvline(centre, color="#252525", linewidth=1)
     ax.set_yticks(y, [str(p) for p in rows["parameter"]], fontsize=8)
     ax.set_xlabel(f"P({sensitivity_table.attrs['cause']} present | evidence)")
-    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    ax.legend(loc="best", frameon=False, fontsize=8)
     ax.set_title(title or f"Sensitivity of {sensitivity_table.attrs['cause'].replace('_', ' ')} "
                  f"(line: {centre:.3f} at the experts' values)", fontsize=10, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
