@@ -40,10 +40,9 @@ for path in (ROOT, ROOT / "benchmarks"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from bench_batch import make_cases, ve_posteriors  # noqa: E402
+import numpy as np
+import pandas as pd
+from bench_batch import make_cases, ve_posteriors
 
 TOLERANCE = 1e-9
 TARGET_RATIO = 50.0
@@ -89,7 +88,8 @@ def main(argv=None):
     from model import load_model
     from model.analysis.intervals import draw_parameters
     from model.analysis.parameters import model_parameters, node_values
-    from model.engine import _draw_posteriors, infer_batch
+    from model.engine import infer_batch
+    from model.engine_draws import _draw_posteriors
 
     print(f"bench_intervals {'(quick) ' if args.quick else ''}"
           f"{datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")

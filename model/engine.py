@@ -11,8 +11,9 @@ This module reads the cases (column checks, each chunk's hard and soft
 evidence, bad cells, impossible rows, red flags) and caches one compiled plan
 per :class:`~model.inference.Model`. How a network is compiled into fast array
 steps is in :mod:`model.engine_plan`; how a chunk of cases is scored with a
-plan is in :mod:`model.engine_chunk`. Chunks bound the memory whatever the
-number of rows.
+plan is in :mod:`model.engine_chunk`; many parameter draws at once (for
+credible intervals and sensitivity) in :mod:`model.engine_draws`. Chunks bound
+the memory whatever the number of rows.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .engine_chunk import _evaluate, _patterns
+from .engine_chunk import _evaluate
 from .engine_plan import _compile, _Limits
 from .errors import EvidenceError
 from .inference import Model, _cached_model, _signature
@@ -42,12 +43,6 @@ MAX_TABLE = 2**23
 MAX_FINAL = 2**16
 #: Largest constant table of the free-roots step (root configurations x the rest).
 MAX_ROOT_BLOCK = 2**22
-#: Largest number of floats in the numbers of one multi-draw plan; sets the draws compiled together.
-MAX_DRAW_NUMBERS = 2**22
-#: Largest number of floats of per-draw results kept at once; sets the cases per block.
-MAX_DRAW_RESULTS = 2**24
-#: With many draws, evidence-pattern tables pay off only with this many cases per pattern (measured).
-CASES_PER_PATTERN = 6
 #: Impossible rows whose first impossible observation is looked for.
 MAX_EXPLAINED = 10_000
 _SAFE = -300.0  # a group whose least likely evidence is above e^-300 is exponentiated without a shift
@@ -57,7 +52,7 @@ _PLANS = weakref.WeakKeyDictionary()
 def _plan(model, tabulate=True):
     """The compiled plan of ``model``: compiled once under this module's limits, then cached.
 
-    ``tabulate=False``: the plan without evidence-pattern tables (see :func:`_draw_posteriors`).
+    ``tabulate=False``: the plan without evidence-pattern tables (see :func:`model.engine_draws._draw_posteriors`).
     """
     plans = _PLANS.setdefault(model, {})
     if tabulate not in plans:
@@ -326,7 +321,9 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
         "priors_digest": model.priors_digest,
     }
     if interval is not None:
-        from .analysis.intervals import posterior_intervals  # analysis imports this module
+        from .analysis.intervals import (
+            posterior_intervals,  # analysis imports this module
+        )
 
         ranges = posterior_intervals(model, cases, interval=interval, draws=draws, seed=seed, progress=progress)
         ranges["posterior"] = posterior
@@ -357,78 +354,3 @@ def _impossible_problems(plan, model, columns, series, labels, impossible):
         problems.append((i, columns.index(node), labels[i], node, value, text))
     return problems
 
-
-# --- many parameter draws -------------------------------------------------------
-def _numbers_per_draw(plan, patterns):
-    """Floats one draw adds to a plan tabulating ``patterns`` evidence patterns (all when None)."""
-    size = sum(group.logw.size for group in plan.groups) + sum(a[0].size for a in plan.constants.values())
-    for steps, _, made in plan.programs:
-        size += sum(spec[2][0].size for spec in steps if spec[0] == "matmul") + sum(a[0].size for a in made.values())
-    if plan.root_tables is not None:
-        size += plan.root_tables[0].size * (len(plan.pattern_rows) if patterns is None else len(patterns))
-    return size
-
-
-def _rows(hard, soft, lo, hi):
-    """Rows ``lo:hi`` of parsed evidence."""
-    part = {}
-    for node, (at, lam) in soft.items():
-        keep = (at >= lo) & (at < hi)
-        if keep.any():
-            part[node] = (at[keep] - lo, lam[keep])
-    return {node: codes[lo:hi] for node, codes in hard.items()}, part
-
-
-def _draw_posteriors(model, cases, tables_of, draws, *, progress=None):
-    """Posteriors of every case under each of ``draws`` parameter sets, block of cases by block.
-
-    ``tables_of(a, b)`` gives the node tables of draws ``a`` to ``b - 1``:
-    ``{node: (b - a, states, configurations)}`` (nodes left out keep the
-    model's values). Yields ``(start, stop, posteriors)``, ``posteriors`` of
-    shape (draws, stop - start, reported); NaN for bad rows (unreadable cells)
-    and impossible ones. Each group of draws is compiled once per block into a
-    plan with a draw axis (:mod:`model.engine_plan`), so memory stays bounded.
-    Evidence-pattern tables (one root-block table per pattern and draw) are
-    made only for the patterns the block needs, and only when the block has at
-    least :data:`CASES_PER_PATTERN` cases per pattern; otherwise the plan
-    without them costs less.
-    """
-    columns = _check_columns(model, cases)
-    plan = _plan(model)
-    n, reported = len(cases), len(model._reported)
-    block = max(1, MAX_DRAW_RESULTS // max(1, draws * reported))
-    limits = _Limits(MAX_TABLE, MAX_FINAL, MAX_ROOT_BLOCK, _SAFE)
-    series = {c: cases[c] for c in columns}
-    show = n * draws > 1e6 and (sys.stderr.isatty() if progress is None else bool(progress))
-    bar = None
-    if show:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=n * draws, unit="case-draw", desc="intervals")
-    try:
-        for start in range(0, n, block):
-            stop = min(n, start + block)
-            hard, soft, bad, _ = _parse(model, plan, {c: s.iloc[start:stop] for c, s in series.items()}, start,
-                                        stop - start)
-            patterns = None
-            if plan.root_tables is not None and not any(f in soft for f in plan.tabulated):
-                patterns = np.unique(_patterns(plan, stop - start, hard)).tolist()
-            tabulate = patterns is not None and stop - start >= CASES_PER_PATTERN * len(patterns)
-            if not tabulate:
-                patterns = None
-            numbers = _numbers_per_draw(_plan(model, tabulate), patterns)
-            together = max(1, min(draws, MAX_DRAW_NUMBERS // max(1, numbers)))
-            out = np.empty((draws, stop - start, reported))
-            for a in range(0, draws, together):
-                b = min(draws, a + together)
-                dplan = _compile(model, limits, tables_of(a, b), plan.index, patterns, tabulate)
-                for lo in range(0, stop - start, dplan.rows_per_chunk):
-                    hi = min(stop - start, lo + dplan.rows_per_chunk)
-                    out[a:b, lo:hi], _ = _evaluate(dplan, hi - lo, *_rows(hard, soft, lo, hi), draws=True)
-                if bar is not None:
-                    bar.update((b - a) * (stop - start))
-            out[:, bad] = np.nan
-            yield start, stop, out
-    finally:
-        if bar is not None:
-            bar.close()

@@ -385,7 +385,10 @@ class Model:
             "red_flags": [n for n, s in hard.items() if self._emergency.get(n) == s],
         }
         if interval is not None:
-            from .analysis.intervals import evidence_frame, posterior_intervals  # analysis imports this module
+            from .analysis.intervals import (  # analysis imports this module
+                evidence_frame,
+                posterior_intervals,
+            )
 
             ranges = posterior_intervals(self, evidence_frame(evidence), interval=interval, draws=draws, seed=seed)
             for name in ("median", "low", "high"):

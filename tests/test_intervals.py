@@ -16,8 +16,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from model import Model, engine, infer, infer_batch, load_model
-from model.analysis.intervals import EDGE, draw_parameters, parameter_distributions, posterior_intervals
+from model import Model, engine_draws, infer, infer_batch, load_model
+from model.analysis.intervals import (
+    EDGE,
+    draw_parameters,
+    parameter_distributions,
+    posterior_intervals,
+)
 from model.analysis.parameters import model_parameters, node_values
 from model.forms import NodeTable
 from model.interop import network_to_tables, read_network
@@ -82,16 +87,16 @@ def with_ranges(model, shrink):
 @pytest.mark.parametrize("small_groups", [False, True])
 def test_each_draw_equals_pgmpy_on_a_model_built_from_that_draw(bundled_model, monkeypatch, tabulate, small_groups):
     m = bundled_model
-    monkeypatch.setattr(engine, "CASES_PER_PATTERN", 0 if tabulate else 10**9)
+    monkeypatch.setattr(engine_draws, "CASES_PER_PATTERN", 0 if tabulate else 10**9)
     if small_groups:  # several draw groups and several case blocks
-        monkeypatch.setattr(engine, "MAX_DRAW_NUMBERS", 1)
-        monkeypatch.setattr(engine, "MAX_DRAW_RESULTS", 2 * 3 * len(m._reported))
+        monkeypatch.setattr(engine_draws, "MAX_DRAW_NUMBERS", 1)
+        monkeypatch.setattr(engine_draws, "MAX_DRAW_RESULTS", 2 * 3 * len(m._reported))
     cases = random_cases(m, 7, seed=5)
     values = draw_parameters(m, 3, seed=11)
     p = model_parameters(m)
     tables = node_values(p, m, values)
     got = np.full((3, len(cases), len(m._reported)), np.nan)
-    for start, stop, block in engine._draw_posteriors(m, cases, lambda a, b: node_values(p, m, values[a:b]), 3):
+    for start, stop, block in engine_draws._draw_posteriors(m, cases, lambda a, b: node_values(p, m, values[a:b]), 3):
         got[:, start:stop] = block
     for d in range(3):
         variant = model_of_draw(m, tables, d)
@@ -109,7 +114,7 @@ def test_draw_axis_on_an_imported_network_equals_pgmpy(tmp_path):
         raw = rng.uniform(0.05, 1.0, (2,) + t.values.shape)
         tables[node] = raw / raw.sum(axis=1, keepdims=True)
     cases = random_cases(m, 5, seed=8)
-    (_, _, got), = engine._draw_posteriors(m, cases, lambda a, b: {k: v[a:b] for k, v in tables.items()}, 2)
+    (_, _, got), = engine_draws._draw_posteriors(m, cases, lambda a, b: {k: v[a:b] for k, v in tables.items()}, 2)
     for d in range(2):
         variant = model_of_draw(m, tables, d)
         for i, (_, row) in enumerate(cases.iterrows()):

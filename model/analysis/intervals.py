@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numbers
 import weakref
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -46,7 +46,7 @@ _Z95 = 1.6448536269514722  # the standard normal's 95th percentile
 _DISTRIBUTIONS = weakref.WeakKeyDictionary()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _beta(low, high):
     """(a, b) of the Beta distribution whose 5th and 95th percentiles are ``low`` and ``high``."""
     from scipy import optimize, special
@@ -180,7 +180,7 @@ def posterior_intervals(model, cases, *, interval=0.9, draws=1000, seed=None, pr
     >>> bool((out["low"] <= out["median"]).all() and (out["median"] <= out["high"]).all())
     True
     """
-    from ..engine import _draw_posteriors
+    from ..engine_draws import _draw_posteriors
 
     _check_options(interval, draws)
     parameters = model_parameters(model)
@@ -188,7 +188,10 @@ def posterior_intervals(model, cases, *, interval=0.9, draws=1000, seed=None, pr
     tail = (1.0 - float(interval)) / 2.0
     n, reported = len(cases), len(model._reported)
     out = {name: np.empty((n, reported)) for name in ("low", "median", "high")}
-    tables = lambda a, b: node_values(parameters, model, values[a:b])  # noqa: E731
+
+    def tables(a, b):
+        return node_values(parameters, model, values[a:b])
+
     for start, stop, posteriors in _draw_posteriors(model, cases, tables, int(draws), progress=progress):
         low, median, high = np.quantile(posteriors, [tail, 0.5, 1.0 - tail], axis=0)
         out["low"][start:stop], out["median"][start:stop], out["high"][start:stop] = low, median, high
