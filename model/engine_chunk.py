@@ -17,19 +17,25 @@ import numpy as np
 from .engine_plan import _DEAD, _run_step
 
 
-def _evaluate(plan, n, hard, soft, draws=False):
+def _evaluate(plan, n, hard, soft, draws=False, joint=False):
     """Posteriors P(not reference | evidence), shape (n, reported), and whether each row is possible.
 
     With ``draws=True`` the shapes are (draws, n, reported) and (draws, n): one
     result per parameter draw of the plan (see :mod:`model.engine_plan`).
+    With ``joint=True`` (plans with a joint table, ``plan.joint_scope``), the
+    first result is instead ``(joint, log_evidence)``: the posterior joint of
+    the reported nodes, (n, configurations) over ``plan.joint_scope`` (first
+    node slowest), and log P(evidence) of each row (-inf when impossible; soft
+    evidence counts with its likelihoods as given, scaled so the largest is 1).
 
     When the root block tabulates leaf patterns (and no row has soft evidence
     on those leaves), rows are first sorted by pattern, so each pattern's rows
     are one contiguous matrix product.
     """
+    if joint and plan.joint_scope is None:
+        raise ValueError("internal: this plan has no joint table of the reported nodes")
     if plan.root_tables is None or len(plan.pattern_rows) == 1 or any(f in soft for f in plan.tabulated):
-        posterior, possible = _compute(plan, n, hard, soft, None)
-        return (posterior, possible) if draws else (posterior[0], possible[0])
+        return _drawn(_compute(plan, n, hard, soft, None, joint), draws)
     pattern = plan.pattern_rows[_patterns(plan, n, hard)]
     if (pattern < 0).any():
         raise ValueError("internal: a case's evidence pattern has no table in this plan")
@@ -39,9 +45,17 @@ def _evaluate(plan, n, hard, soft, draws=False):
     inverse[perm] = np.arange(n)
     hard = {node: codes[perm] for node, codes in hard.items()}
     soft = {node: (inverse[at], lam) for node, (at, lam) in soft.items()}
-    posterior, possible = _compute(plan, n, hard, soft, counts)
-    posterior, possible = posterior[:, inverse], possible[:, inverse]
-    return (posterior, possible) if draws else (posterior[0], possible[0])
+    result, possible = _compute(plan, n, hard, soft, counts, joint)
+    result = tuple(r[:, inverse] for r in result) if joint else result[:, inverse]
+    return _drawn((result, possible[:, inverse]), draws)
+
+
+def _drawn(computed, draws):
+    """``_compute``'s result, without its draw axis unless ``draws``."""
+    if draws:
+        return computed
+    result, possible = computed
+    return (tuple(r[0] for r in result) if isinstance(result, tuple) else result[0]), possible[0]
 
 
 def _patterns(plan, n, hard):
@@ -53,8 +67,9 @@ def _patterns(plan, n, hard):
     return pattern
 
 
-def _compute(plan, n, hard, soft, counts):
+def _compute(plan, n, hard, soft, counts, joint=False):
     env = dict(plan.constants)
+    log_scale = np.zeros((plan.draws, n))  # log of what the rescaling took out, for P(evidence)
     if plan.roots:
         env[0] = _root_factor(plan, n, hard, soft, counts)
     first = 1 if plan.roots else 0
@@ -79,14 +94,23 @@ def _compute(plan, n, hard, soft, counts):
             top = logs.max(axis=2)
             dead = top < _DEAD
             possible &= ~dead
-            logs -= np.where(dead, 0.0, top)[:, :, None]
+            top = np.where(dead, 0.0, top)
+            logs -= top[:, :, None]
+            log_scale += top
         env[first + g] = np.exp(logs, out=logs)
     ref, other = [], []
-    for steps, final, made in plan.programs:
-        local = {**env, **made}
+    for k, (steps, final, made, constant_scale) in enumerate(plan.programs):
+        local, scale = {**env, **made}, log_scale + constant_scale[:, None]
         for spec in steps:
-            local[spec[3]] = _run_step(local, spec, n)
+            local[spec[3]], taken = _run_step(local, spec, n)
+            if taken is not None:
+                scale = scale + taken
         table = np.broadcast_to(local[final], (plan.draws,) + local[final].shape[1:]).reshape(plan.draws, n, -1)
+        if joint:
+            total = table.sum(axis=2)
+            possible &= total > 0
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return (table / total[:, :, None], np.where(possible, np.log(total) + scale, -np.inf)), possible
         if plan.marginals is not None:
             sums = table @ plan.marginals
             k = sums.shape[2] // 2

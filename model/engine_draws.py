@@ -38,7 +38,7 @@ CASES_PER_PATTERN = 6
 def _numbers_per_draw(plan, patterns):
     """Floats one draw adds to a plan tabulating ``patterns`` evidence patterns (all when None)."""
     size = sum(group.logw.size for group in plan.groups) + sum(a[0].size for a in plan.constants.values())
-    for steps, _, made in plan.programs:
+    for steps, _, made, _ in plan.programs:
         size += sum(spec[2][0].size for spec in steps if spec[0] == "matmul") + sum(a[0].size for a in made.values())
     if plan.root_tables is not None:
         size += plan.root_tables[0].size * (len(plan.pattern_rows) if patterns is None else len(patterns))

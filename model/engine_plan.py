@@ -85,8 +85,9 @@ class _Plan:
     pattern_rows: np.ndarray | None  # evidence pattern -> its table in root_tables (-1: not tabulated)
     groups: tuple
     constants: dict  # factor id -> array (draws, ...) (no case axis)
-    programs: tuple  # per output: (steps, final id, constants made for the steps)
+    programs: tuple  # per output: (steps, final id, constants made for the steps, their log scale per draw)
     marginals: np.ndarray | None  # (joint configurations, 2 x reported): reference / other states
+    joint_scope: tuple | None  # the reported nodes in the order of the joint table (when there is one)
     rows_per_chunk: int
     cpts: dict  # leaf -> its (draws, states, parent configurations) table
     draws: int  # the size of the leading draw axis of every number
@@ -281,7 +282,8 @@ def _compile(model, limits, values=None, index=None, patterns=None, tabulate=Tru
     if index is None:
         index = {n: pd.Index(list(s), dtype=object) for n, s in model._states.items()}
     return _Plan(dict(model._states), index, roots, below, root_tables, pattern_rows, tuple(groups), constants,
-                 tuple(p[:2] + p[3:4] for p in programs), marginals,
+                 tuple(p[:2] + p[3:4] + p[6:7] for p in programs), marginals,
+                 tuple(programs[0][2]) if marginals is not None else None,
                  max(1, limits.max_table // (largest * g.draws)), {f: g.values[f] for f in g.leaves}, g.draws, work)
 
 
@@ -289,7 +291,8 @@ def _eliminate(scopes, constants, keep, g):
     """Greedy smallest-table-first elimination, down to the variables ``keep``.
 
     Returns ``(steps, final id, final variable order, new constants, largest
-    per-case table, cost)``, the cost being the entries computed per case.
+    per-case table, cost, log scale)``, the cost being the entries computed
+    per case, the log scale what rescaling the constants took out, per draw.
     Steps over constant factors only are done here, at once. A step with one
     per-case factor becomes a product with a constant matrix; in the others
     the constants are folded into one table over the step's variables, and
@@ -297,6 +300,7 @@ def _eliminate(scopes, constants, keep, g):
     """
     live, made = dict(enumerate(scopes)), {}
     next_id, steps, biggest, cost = len(scopes), [], 1, 0
+    log_scale = np.zeros(g.draws)  # what the constant steps' rescaling took out of the result, per draw
     card, order, sizeof = g.card, g.order, g.size
 
     def folded(ids, union):
@@ -309,7 +313,7 @@ def _eliminate(scopes, constants, keep, g):
         return grid, table
 
     def step(ids, union, gone, final=False):
-        nonlocal next_id, biggest, cost
+        nonlocal next_id, biggest, cost, log_scale
         batched = [i for i in ids if i not in constants and i not in made]
         fixed, inputs = [i for i in ids if i not in batched], []
         if final:  # the variables of fewer per-case factors first: long inner axes for numpy
@@ -356,7 +360,10 @@ def _eliminate(scopes, constants, keep, g):
                 biggest = max(biggest, sizeof(union))
                 cost += sizeof(union) * len(inputs)
             else:
-                made[next_id] = _run_step(made, spec, 1).reshape([g.draws] + [card[u] for u in out])
+                table, scale = _run_step(made, spec, 1)
+                made[next_id] = table.reshape([g.draws] + [card[u] for u in out])
+                if scale is not None:
+                    log_scale = log_scale + scale[:, 0]
         for i in set(ids) | set(inputs):
             live.pop(i, None)
         live[next_id] = out
@@ -376,14 +383,18 @@ def _eliminate(scopes, constants, keep, g):
         step(ids, union, gone)
         to_go -= gone
     final_order = step(list(live), tuple(sorted(keep, key=order.get)), set(), final=True)
-    return steps, next_id - 1, final_order, made, biggest, cost
+    return steps, next_id - 1, final_order, made, biggest, cost, log_scale
 
 
 def _run_step(env, spec, n):
-    """One elimination step on a chunk of ``n`` cases; every array has a leading draw axis."""
+    """One elimination step on a chunk of ``n`` cases; every array has a leading draw axis.
+
+    Returns the result and, when the step summed variables out, the log of the
+    factor each case was divided by (draws, n) so nothing underflows; else None.
+    """
     if spec[0] == "matmul":
         _, i, matrix, _ = spec
-        return np.matmul(env[i].reshape(env[i].shape[0], n, -1), matrix)
+        return np.matmul(env[i].reshape(env[i].shape[0], n, -1), matrix), None
     _, inputs, axes, _, subscripts, paths = spec
     if subscripts:  # einsum, with its contraction order found once per chunk size
         arrays = [env[i].reshape((env[i].shape[0],) + ((n,) if batched else ()) + tuple(d for d in shape if d > 1))
@@ -405,7 +416,8 @@ def _run_step(env, spec, n):
             out = np.broadcast_to(out, out.shape[:1] + (n,) + out.shape[2:])
         if axes:
             out = out.sum(axis=tuple(a + 1 for a in axes))
-    if axes:
-        top = out.reshape(out.shape[0], n, -1).max(axis=2)  # rescale each case: nothing underflows on long chains
-        out = out / np.where(top > 0, top, 1.0).reshape(top.shape + (1,) * (out.ndim - 2))
-    return out
+    if not axes:
+        return out, None
+    top = out.reshape(out.shape[0], n, -1).max(axis=2)  # rescale each case: nothing underflows on long chains
+    top = np.where(top > 0, top, 1.0)
+    return out / top.reshape(top.shape + (1,) * (out.ndim - 2)), np.log(top)

@@ -345,3 +345,61 @@ def test_progress_bar_only_when_asked_and_more_than_one_chunk(bundled_model, cap
     infer_batch(cases, priors=bundled_model, chunk_size=50, progress=True)
     infer_batch(cases, priors=bundled_model, chunk_size=5)  # stderr is not a terminal under pytest
     assert capsys.readouterr().err == ""
+
+
+# --- joint posterior and probability of the evidence (used by next_questions) ----------------------
+def _evidence_probability(model, evidence):
+    """P(evidence) by enumerating every configuration of the network (small networks only)."""
+    tables, states = model._priors.node_tables, model._states
+    nodes = list(states)
+    total = 0.0
+    for config in np.ndindex(*[len(states[n]) for n in nodes]):
+        at = dict(zip(nodes, config))
+        if any(states[n].index(s) != at[n] for n, s in evidence.items()):
+            continue
+        p = 1.0
+        for n, t in tables.items():
+            column = 0
+            for parent, parent_states in zip(t.parents, t.parent_states):
+                column = column * len(parent_states) + at[parent]
+            p *= t.values[at[n], column]
+        total += p
+    return total
+
+
+def test_log_evidence_is_the_probability_of_the_evidence(imported):
+    from model.engine_chunk import _evaluate
+
+    m = imported("asia")
+    rows = [{}, {"xray": "yes"}, {"xray": "yes", "dysp": "no", "smoke": "yes"}, {"either": "no", "lung": "yes"}]
+    cases = frame(m, rows)
+    plan = _plan(m)
+    hard, soft, _, _ = engine._parse(m, plan, {c: cases[c] for c in cases}, 0, len(rows))
+    (_, log_evidence), possible = _evaluate(plan, len(rows), hard, soft, joint=True)
+    for i, row in enumerate(rows):
+        expected = _evidence_probability(m, row)
+        if expected == 0:
+            assert not possible[i] and log_evidence[i] == -np.inf
+        else:
+            assert abs(np.exp(log_evidence[i]) - expected) <= 1e-12 * max(1.0, expected)
+    assert possible[:3].all() and not possible[3]  # asia's "either" is a deterministic OR
+
+
+def test_joint_posterior_equals_pgmpy_and_answers_add_up(bundled_model):
+    from model.engine_chunk import _evaluate
+    from model.network import VariableElimination
+
+    m = bundled_model
+    plan = _plan(m)
+    base = {"avid_cyclist": "yes", "sitting_effect": "dominant", "age_group": "60_plus"}
+    rows = [base] + [dict(base, reduced_pulses=s) for s in m.states("reduced_pulses")]
+    cases = frame(m, rows)
+    hard, soft, _, _ = engine._parse(m, plan, {c: cases[c] for c in cases}, 0, len(rows))
+    (joint, log_evidence), _ = _evaluate(plan, len(rows), hard, soft, joint=True)
+    query = VariableElimination(m.network).query(list(plan.joint_scope), evidence=base, joint=True,
+                                                 show_progress=False)
+    expected = np.transpose(query.values, [query.variables.index(v) for v in plan.joint_scope]).reshape(-1)
+    assert np.abs(joint[0] - expected).max() <= 1e-12
+    answers = np.exp(log_evidence[1:] - log_evidence[0])  # P(reduced_pulses = s | base)
+    assert abs(answers.sum() - 1.0) <= 1e-12
+    assert np.abs((answers[:, None] * joint[1:]).sum(axis=0) - joint[0]).max() <= 1e-12

@@ -4,27 +4,19 @@ Every finding and risk factor not yet in the evidence is ranked by how much
 its answer is expected to tell about the causes: the mutual information, in
 bits, between the answer and the joint state of the causes given the evidence.
 
-The computation is exact and takes every hypothetical answer at once. Write
-``c`` for a joint state of the causes not fixed by hard evidence. For each
-``c`` the network splits: once every cause is fixed, the unobserved nodes
-fall into groups that touch each other only through the causes (the risk
-factors with the findings that depend on them; cauda equina syndrome with its
-red flags; low back pain with the finding that depends on it; each other
-finding alone). For every group one table over its nodes and the causes
-it touches gives both its share of ``P(c, evidence)`` and ``P(node | c,
-evidence)`` for every node in it; an unobserved finding whose parents are
-causes only needs no table at all: ``P(finding | c)`` is its own CPT. Then,
-for every candidate ``F``::
+The computation is exact and takes every hypothetical answer at once through
+the batch engine: one row holds the evidence ``e``, and one row per candidate
+``F`` and answer ``s`` holds ``e`` plus ``F = s``. For each row the engine
+returns the posterior joint table of the reported nodes and log P(row's
+evidence) (:func:`model.engine_chunk._evaluate` with ``joint=True``), so::
 
-    P(F = s, c | e) = P(F = s | c, e) P(c | e)
+    P(F = s | e)    = P(e, F = s) / P(e)
+    P(F = s, c | e) = P(F = s | e) P(c | e, F = s)
     info_gain       = sum over s, c of P(s, c | e) log2 P(s, c | e) / (P(s | e) P(c | e))
 
-and the expected change of the top cause is read off the same table. On the
-bundled network the largest group table has 192 x 256 entries, so ranking
-every candidate takes a few milliseconds (``benchmarks/bench_questions.py``).
-Pure: nothing is cached and no ``Model`` is changed. The batch engine
-(:mod:`model.engine`) is not used: it returns one marginal per reported node,
-so ``P(c | e)`` and ``P(F | c, e)`` would need hundreds of rows per candidate.
+and the expected change of the top cause is read off the same tables. Ranking
+every candidate of the bundled network is one engine call of about 90 rows
+(``benchmarks/bench_questions.py``). Pure: no ``Model`` is changed.
 """
 
 from __future__ import annotations
@@ -35,16 +27,14 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..engine import _model
+from ..engine import MAX_FINAL, _model, _plan
+from ..engine_chunk import _evaluate
 from ..errors import EvidenceError
 
 __all__ = ["next_questions"]
 
 #: Roles whose unobserved nodes are candidate questions.
 QUESTION_ROLES = ("finding", "risk_factor")
-#: Largest table (entries) built for the joint state of the causes or for one group of nodes.
-MAX_TABLE = 2**22
-_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def next_questions(evidence, *, target=None, priors=None):
@@ -130,20 +120,13 @@ def next_questions(evidence, *, target=None, priors=None):
     causes = [n for n, role in roles.items() if role == "cause"]
     _check_target(target, causes, hard)
     free = [c for c in causes if c not in hard]
-    p_causes, answers = _hypothetical_answers(model, roles, hard, soft, free)
-    if not p_causes.sum() > 0:
+    names = [n for n, role in roles.items() if role in QUESTION_ROLES and n not in hard and n not in soft]
+    p_causes, joint, p_answer, starts = _hypothetical_answers(model, hard, soft, free, names)
+    if p_causes is None:
         model.infer(evidence)  # raises the EvidenceError naming the impossible observation
         raise EvidenceError("the evidence has probability zero under the model.")
-    p_causes = p_causes / p_causes.sum()
     present = {c: 1.0 - p_causes.take(0, axis=i).sum() for i, c in enumerate(free)}
     top = max(free, key=lambda c: present[c]) if free else None  # max keeps the first of equals
-    names = list(answers)
-    sizes = [len(answers[n]) for n in names]
-    starts = np.cumsum([0] + sizes[:-1])
-    # one row per hypothetical answer: P(answer, causes | evidence) over the joint states of the causes
-    joint = np.concatenate([np.broadcast_to(answers[n], (len(answers[n]),) + p_causes.shape).reshape(len(answers[n]), -1)
-                            for n in names]) * p_causes.reshape(1, -1) if names else np.zeros((0, p_causes.size))
-    p_answer = joint.sum(axis=1)
     if target is None:
         info = _information(joint, p_answer, p_causes.reshape(-1), starts)
     else:
@@ -195,125 +178,44 @@ def _information(joint, p_answer, p_causes, starts):
     return np.maximum(np.add.reduceat(terms.sum(axis=1), starts), 0.0) if len(starts) else np.zeros(0)
 
 
-def _hypothetical_answers(model, roles, hard, soft, free):
-    """``P(c, evidence)`` up to a constant over the free causes' axes, and per candidate ``P(answer | c, e)``.
+def _hypothetical_answers(model, hard, soft, free, names):
+    """Every hypothetical answer at once, through the batch engine.
 
-    Returns ``(weights, {candidate: array (its states, *cause axes)})``, candidates in node order.
+    Returns ``P(c | e)`` over the free causes' axes (in ``free`` order), the
+    table ``P(F = s, c | e)`` with one row per answer (candidates in
+    ``names`` order, their states in order; columns the flattened free
+    causes), ``P(F = s | e)`` per row, and the first row of each candidate;
+    ``P(c | e)`` is None when the evidence is impossible.
     """
-    states, tables = model._states, model._priors.node_tables
-    card = {node: len(s) for node, s in states.items()}
-    if math.prod(card[c] for c in free) > MAX_TABLE:
-        raise ValueError(f"the joint state of the causes {', '.join(free)} has more than {MAX_TABLE} "
-                         "configurations; observe some causes (hard evidence) to rank questions.")
-    has_children = {p for t in tables.values() for p in t.parents}
-    causes = {n for n, role in roles.items() if role == "cause"}
-    # unobserved leaves (findings nothing depends on) sum to 1 unless asked about: left out of the groups
-    loose = {n for n in states if n not in has_children and n not in hard and n not in soft and n not in causes}
-    core = [n for n in states if n not in hard and n not in causes and n not in loose]
-    weights, groups = np.ones([card[c] for c in free]), {}
-    over_causes, *split = _split(core, [_factor(tables[n], states, hard, soft) for n in states if n not in loose])
-    for names, array in over_causes:
-        weights = weights * _spread(names, array, free, card)
-    for members in split:
-        group = _Group(members, [n for n in core if any(n in names for names, _ in members)],
-                       [c for c in free if any(c in names for names, _ in members)], card)
-        weights = weights * _spread(group.touched, group.total, free, card)
-        groups.update(dict.fromkeys(group.inner, group))
-    answers = {}
-    for node in (n for n, role in roles.items() if role in QUESTION_ROLES and n not in hard and n not in soft):
-        if node in groups:
-            answers[node] = _spread([node] + groups[node].touched, groups[node].given_causes([node]), free, card)
-            continue
-        names, array = _factor(tables[node], states, hard, soft)  # an unobserved leaf: its CPT times
-        operands = [(names, array)]  # P(its other parents | causes, evidence), one table per group
-        for group in {id(groups[p]): groups[p] for p in names if p in groups}.values():
-            keep = [n for n in group.inner if n in names]
-            operands.append((keep + group.touched, group.given_causes(keep)))
-        if len(operands) > 1:
-            names = [node] + [c for c in free if any(c in names for names, _ in operands)]
-            array = _contract(operands, names)
-        answers[node] = _spread(names, array, free, card)
-    return weights, answers
-
-
-def _split(core, factors):
-    """The factors in groups that share no node of ``core`` (union-find), after the list of the tables
-    over causes only (possibly empty)."""
-    parent = {n: n for n in core}
-
-    def find(n):
-        while parent[n] != n:
-            parent[n] = parent[parent[n]]
-            n = parent[n]
-        return n
-
-    for names, _ in factors:
-        inner = [find(n) for n in names if n in parent]
-        for other in inner[1:]:
-            parent[other] = inner[0]
-    groups = {None: []}
-    for names, array in factors:
-        inner = [n for n in names if n in parent]
-        groups.setdefault(find(inner[0]) if inner else None, []).append((names, array))
-    return [groups.pop(None)] + list(groups.values())
-
-
-class _Group:
-    """One group of unobserved nodes that touch the rest only through the causes: the product of its
-    tables as a matrix (configurations of ``inner``, configurations of the causes it ``touched``)."""
-
-    def __init__(self, members, inner, touched, card):
-        self.inner, self.touched, self.card = inner, touched, card
-        if math.prod(card[n] for n in inner + touched) > MAX_TABLE:
-            raise ValueError(f"next_questions would build a table over {', '.join(inner + touched)} with more "
-                             f"than {MAX_TABLE} entries; this network is too densely connected for it.")
-        table = np.ones([1] * len(inner + touched))  # the product of the group's tables, largest first
-        for names, array in sorted(members, key=lambda member: -member[1].size):
-            table = table * _spread(names, array, inner + touched, card)
-        table = table.reshape(math.prod(card[n] for n in inner), -1)
-        self.table = table / (table.max() or 1.0)  # one scale per group: nothing underflows
-        self.total = self.table.sum(axis=0).reshape([card[c] for c in touched])  # its share of P(c, e)
-        self.grid = np.indices([card[n] for n in inner]).reshape(len(inner), -1)
-
-    def given_causes(self, keep):
-        """``P(keep | touched causes, evidence)`` over ``keep + touched`` (0 where the causes are impossible)."""
-        cards = [self.card[n] for n in keep]
-        column = np.ravel_multi_index(self.grid[[self.inner.index(n) for n in keep]], cards)
-        onehot = np.zeros((self.grid.shape[1], math.prod(cards)))
-        onehot[np.arange(len(column)), column] = 1.0
-        return _divide((onehot.T @ self.table).reshape(cards + list(self.total.shape)), self.total)
-
-
-def _factor(table, states, hard, soft):
-    """One CPT as ``(variable names, array)``: hard evidence sliced out, soft evidence on the node multiplied."""
-    names = (table.node,) + table.parents
-    array = table.values.reshape([len(states[n]) for n in names])
-    if table.node in soft:
-        array = array * np.reshape(soft[table.node], (-1,) + (1,) * len(table.parents))
-    index = tuple(states[n].index(hard[n]) if n in hard else slice(None) for n in names)
-    return [n for n in names if n not in hard], array[index]
-
-
-def _contract(operands, out):
-    """Multiply ``(names, array)`` tables and sum every variable not in ``out``, in ``out``'s order."""
-    letters = {}
-    for names, _ in operands:
-        for n in names:
-            letters.setdefault(n, _LETTERS[len(letters)])
-    spec = ",".join("".join(letters[n] for n in names) for names, _ in operands)
-    return np.einsum(f"{spec}->{''.join(letters[n] for n in out)}", *(a for _, a in operands), optimize="greedy")
-
-
-def _spread(names, array, axes, card):
-    """An array over ``names`` laid out over ``axes``: its first axes are the names not in ``axes`` (an
-    answer's states), then one axis per name of ``axes``, of size 1 where it does not depend on it."""
-    lead = [n for n in names if n not in axes]
-    shape = [card[n] for n in lead] + [card[n] if n in names else 1 for n in axes]
-    return np.transpose(array, [names.index(n) for n in lead] + [names.index(n) for n in axes if n in names]
-                        ).reshape(shape)
-
-
-def _divide(part, total):
-    """``part / total`` over the trailing axes of ``total``; 0 where ``total`` is 0 (an impossible state)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, part / np.where(total > 0, total, 1.0), 0.0)
+    plan = _plan(model)
+    if plan.joint_scope is None:
+        raise ValueError("next_questions needs the joint table of the causes, which this network's batch plan "
+                         f"does not build (more than {MAX_FINAL} configurations of its causes and complications).")
+    states = model._states
+    sizes = [len(states[n]) for n in names]
+    n = 1 + sum(sizes)
+    codes = {node: np.full(n, states[node].index(state)) for node, state in hard.items()}
+    likelihoods = {node: (np.arange(n), np.tile(np.asarray(lam, dtype=float), (n, 1))) for node, lam in soft.items()}
+    row = 1
+    for node, size in zip(names, sizes):
+        codes[node] = np.full(n, -1)
+        codes[node][row:row + size] = np.arange(size)
+        row += size
+    tables, log_evidence = np.empty((n, math.prod(len(states[v]) for v in plan.joint_scope))), np.empty(n)
+    step = plan.rows_per_chunk
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        part = {node: c[lo:hi] for node, c in codes.items()}
+        lik = {node: (at[lo:hi] - lo, lam[lo:hi]) for node, (at, lam) in likelihoods.items()}
+        (tables[lo:hi], log_evidence[lo:hi]), _ = _evaluate(plan, hi - lo, part, lik, joint=True)
+    if not np.isfinite(log_evidence[0]):
+        return None, None, None, None
+    scope = list(plan.joint_scope)  # the joint of the causes not fixed: sum the other reported nodes out
+    cube = tables.reshape([n] + [len(states[v]) for v in scope])
+    cube = cube.sum(axis=tuple(1 + i for i, v in enumerate(scope) if v not in free))
+    cube = np.transpose(cube, [0] + [1 + [v for v in scope if v in free].index(v) for v in free])
+    with np.errstate(invalid="ignore", over="ignore"):
+        p_answer = np.exp(log_evidence[1:] - log_evidence[0])  # P(F = s | e); 0 for impossible answers
+    joint = np.where(p_answer[:, None] > 0, cube[1:].reshape(n - 1, -1), 0.0) * p_answer[:, None]
+    starts = np.cumsum([0] + sizes[:-1]).astype(int) if names else np.zeros(0, dtype=int)
+    return cube[0], joint, p_answer, starts
