@@ -19,7 +19,7 @@ from ..engine import _model
 from ..engine_draws import _draw_posteriors
 from .explain import _check_cause
 from .intervals import evidence_frame
-from .parameters import model_parameters, node_values
+from .parameters import Parameters, model_parameters, node_values
 
 __all__ = ["sensitivity"]
 
@@ -73,8 +73,7 @@ def sensitivity(evidence, cause, *, priors=None, points=5):
     _check_cause(model, cause)
     if isinstance(points, bool) or not isinstance(points, numbers.Integral) or points < 2:
         raise ValueError(f"points must be a whole number of at least 2 (low and high). Got {points!r}.")
-    model.check_evidence(evidence)
-    model.infer(evidence)  # impossible evidence: the same message as infer
+    posterior = float(model.infer(evidence).at[cause, "posterior"])  # bad or impossible evidence: infer's message
     parameters = model_parameters(model)
     table = parameters.table
     swept = np.flatnonzero((table["low"] < table["high"]).to_numpy())
@@ -93,17 +92,16 @@ def sensitivity(evidence, cause, *, priors=None, points=5):
         values = np.tile(value, (len(chunk), 1))
         values[np.arange(len(chunk)), [p for p, _ in chunk]] = [x for _, x in chunk]
         touched = {nodes[p] for p, _ in chunk}
-        subset = type(parameters)(table, tuple(r for r in parameters.recipes if r[0] in touched))
+        subset = Parameters(table, tuple(r for r in parameters.recipes if r[0] in touched))
         return node_values(subset, model, values)
 
     column = list(model._reported).index(cause)
-    posterior = np.empty(len(settings))
-    case = evidence_frame(evidence)
-    for _, _, block in _draw_posteriors(model, case, tables_of, len(settings), progress=False):
-        posterior[:] = block[:, 0, column]
+    at_setting = np.empty(len(settings))
+    for _, _, block in _draw_posteriors(model, evidence_frame(evidence), tables_of, len(settings), progress=False):
+        at_setting[:] = block[:, 0, column]
     per = int(points) + 3
     for k, p in enumerate(swept):
-        sweep = posterior[k * per: (k + 1) * per]
+        sweep = at_setting[k * per: (k + 1) * per]
         below, above = settings[k * per + per - 2][1], settings[k * per + per - 1][1]
         rows.append({"at_low": sweep[0], "at_high": sweep[points - 1], "minimum": sweep[:points + 1].min(),
                      "maximum": sweep[:points + 1].max(),
@@ -113,6 +111,6 @@ def sensitivity(evidence, cause, *, priors=None, points=5):
                                                                              "maximum", "slope"])], axis=1)
     result.insert(result.columns.get_loc("slope"), "swing", result["maximum"] - result["minimum"])
     result = result.sort_values("swing", ascending=False, kind="mergesort").reset_index(drop=True)
-    result.attrs = {"cause": cause, "posterior": float(model.infer(evidence).at[cause, "posterior"]),
+    result.attrs = {"cause": cause, "posterior": posterior,
                     "evidence": dict(evidence), "points": int(points), "priors_digest": model.priors_digest}
     return result
