@@ -6,7 +6,7 @@ optional credible intervals), ``validate`` (metrics on labelled cases, or the
 published vignettes), ``compare``, ``check``, ``nodes``, ``export``, ``import``.
 
 Uses the public API only; the new commands' text comes from
-:mod:`model.cli_reports`. Imports happen inside the commands, so ``check``
+:mod:`model.cli_reports`, the reading of CSV files from :mod:`model.cli_files`. Imports happen inside the commands, so ``check``
 stays fast. Bad arguments give a one-line error and exit 2; invalid priors
 print every problem and exit 1; ``batch`` and ``validate`` exit 1 when some
 rows could not be computed (each reported by line number on stderr).
@@ -123,46 +123,16 @@ def _convert(args):
     return 0
 
 
-def _read_csv(path, parser):
-    """A CSV file as stripped strings (an empty cell is None), indexed by its line numbers (header = 1)."""
-    import pandas as pd
-
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
-        parser.error(f"cannot read {path}: {err}")
-    table.columns = [str(c).strip() for c in table.columns]
-    table = table.apply(lambda column: column.str.strip()).replace("", None)
-    table.index = pd.RangeIndex(2, len(table) + 2, name="line")
-    return table
-
-
-def _split_ids(cases, path, id_option, model, parser):
-    """``(id column or None, the evidence columns)`` of a cases table: the id column is ``--id``, else the first
-    column unless it names a node."""
-    first = cases.columns[0] if len(cases.columns) else None
-    id_column = id_option or (first if first is not None and first not in model.nodes.index else None)
-    if id_column is not None and id_column not in cases.columns:
-        parser.error(f"--id {id_column!r} is not a column of {path}")
-    return id_column, cases.drop(columns=[id_column]) if id_column else cases
-
-
-def _report_rows(path, problems, unit="line"):
-    """Each bad row's problem on stderr; the number of bad rows."""
-    for problem in problems:
-        print(f"{path}, {unit} {problem['row']}: {problem['problem']}", file=sys.stderr)
-    return len({problem["row"] for problem in problems})
-
-
 def _batch(args, parser):
     if args.interval is None and (args.draws is not None or args.seed is not None):
         parser.error("--draws and --seed only apply with --interval (e.g. --interval 0.9)")
     from . import load_model
+    from .cli_files import read_csv, report_rows, split_ids
     from .cli_reports import flatten_intervals
 
-    cases = _read_csv(args.cases, parser)  # a bad file is reported before the (slower) priors are read
+    cases = read_csv(args.cases, parser)  # a bad file is reported before the (slower) priors are read
     model = load_model(args.priors)
-    id_column, evidence = _split_ids(cases, args.cases, args.id, model, parser)
+    id_column, evidence = split_ids(cases, args.cases, args.id, model, parser)
     options, ranges = {}, ""
     if args.interval is not None:
         import secrets
@@ -171,7 +141,7 @@ def _batch(args, parser):
         options = {"interval": args.interval, "draws": args.draws or DRAWS, "seed": seed}
         ranges = f"{args.interval * 100:g}% credible intervals from {options['draws']} draws, seed {seed}; "
     result = model.infer_batch(evidence, progress=sys.stderr.isatty(), **options)
-    bad = _report_rows(args.cases, result.attrs["problems"])
+    bad = report_rows(args.cases, result.attrs["problems"])
     out = flatten_intervals(result) if options else result.copy()
     out.insert(0, id_column or "line", cases[id_column] if id_column else cases.index)
     out.attrs = {}
@@ -214,51 +184,9 @@ def _next(args, parser):
     return 0
 
 
-LABELS = {"0": 0, "1": 1, "false": 0, "true": 1}
-
-
-def _read_labels(args, cases, id_column, model, parser):
-    """The labels CSV as 0/1 cells, aligned to ``cases`` (by id when the cases have an id column, else by
-    row order); every bad cell, by line and column, in one error."""
-    import pandas as pd
-
-    labels = _read_csv(args.labels, parser)
-    if id_column:
-        if id_column not in labels.columns:
-            parser.error(f"{args.labels} has no column {id_column!r}, the case ids of {args.cases}: add it, so each "
-                         "row of labels is matched to its case by id")
-        for path, ids in ((args.cases, cases[id_column]), (args.labels, labels[id_column])):
-            twice = ids[ids.duplicated(keep=False) | ids.isna()]
-            if len(twice):
-                parser.error(f"{path}: every case id ({id_column!r}) must be given once; line {twice.index[0]} "
-                             f"has {'an empty id' if pd.isna(twice.iat[0]) else repr(twice.iat[0])}")
-        missing = sorted(set(cases[id_column]) - set(labels[id_column]))
-        extra = sorted(set(labels[id_column]) - set(cases[id_column]))
-        if missing or extra:
-            parser.error(f"the ids of {args.labels} must be those of {args.cases} (any order): cases without labels: "
-                         f"{missing[:5] or 'none'}; labels without a case: {extra[:5] or 'none'}")
-    elif len(labels) != len(cases):
-        parser.error(f"{args.labels} has {len(labels)} rows but {args.cases} has {len(cases)}: without an id column "
-                     "the rows are matched in order, so give one label row per case (or an id column in both)")
-    scored = [column for column in labels.columns if column in model.causes + model.complications]
-    problems = [f"line {line}, column {column!r}: a label must be 0 or 1, got "
-                f"{'an empty cell' if pd.isna(value) else repr(value)}"
-                for column in scored for line, value in labels[column].items() if str(value).lower() not in LABELS]
-    if problems:
-        print(f"{parser.prog}: error: {len(problems)} bad label{'s' * (len(problems) > 1)} in {args.labels} (write 1 "
-              "when the case has the cause, 0 when not):\n" + "\n".join(f"  - {p}" for p in problems),
-              file=sys.stderr)
-        sys.exit(2)
-    for column in scored:
-        labels[column] = labels[column].map(lambda value: LABELS[value.lower()]).astype(int)
-    if id_column:
-        labels = labels.set_index(id_column).loc[cases[id_column].to_numpy()]
-    labels.index = cases.index
-    return labels
-
-
 def _validate(args, parser):
     from . import load_model, validate, vignette_scorecard
+    from .cli_files import read_csv, read_labels, report_rows, split_ids
     from .cli_reports import format_scorecard, format_validation
 
     if args.vignettes:
@@ -266,15 +194,15 @@ def _validate(args, parser):
             parser.error("--vignettes scores the bundled vignettes: give no CSV file, --id or --bins with it")
         card = vignette_scorecard(priors=load_model(args.priors))
         print(format_scorecard(card))
-        return 1 if _report_rows("model/data/vignettes.csv", card.attrs["problems"], unit="vignette") else 0
+        return 1 if report_rows("model/data/vignettes.csv", card.attrs["problems"], unit="vignette") else 0
     if not args.labels:
         parser.error("validate needs CASES.csv and LABELS.csv (or --vignettes)")
-    cases = _read_csv(args.cases, parser)
+    cases = read_csv(args.cases, parser)
     model = load_model(args.priors)
-    id_column, evidence = _split_ids(cases, args.cases, args.id, model, parser)
-    labels = _read_labels(args, cases, id_column, model, parser)
+    id_column, evidence = split_ids(cases, args.cases, args.id, model, parser)
+    labels = read_labels(args, cases, id_column, model, parser)
     report = validate(evidence, labels, priors=model, bins=args.bins or 10)
-    excluded = _report_rows(args.cases, report.excluded.to_dict("records"))
+    excluded = report_rows(args.cases, report.excluded.to_dict("records"))
     print(format_validation(report, args.bins or 10, model.priors_digest))
     return 1 if excluded else 0
 
