@@ -30,6 +30,7 @@ import pandas as pd
 from .engine_chunk import _evaluate
 from .engine_plan import _compile, _Limits
 from .errors import EvidenceError
+from .evidence import check_likelihood
 from .inference import Model, _cached_model, _signature
 from .priors import bundled_priors_folder
 
@@ -145,7 +146,7 @@ def _soft(model, node, value, problems):
             return None
         value = dict(zip(states, items))
     if isinstance(value, Mapping):
-        return model._check_likelihood(node, value, problems)
+        return check_likelihood(model._states[node], node, value, problems)
     try:
         model.check_evidence({node: value})
     except EvidenceError as err:

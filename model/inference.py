@@ -7,10 +7,7 @@ the priors. Evidence is checked first, so mistakes come back as
 
 from __future__ import annotations
 
-import difflib
-import math
 import os
-from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,6 +16,7 @@ import pandas as pd
 
 from .editing import replace_parameter, replace_tables
 from .errors import EvidenceError
+from .evidence import check_evidence, check_node
 from .network import VariableElimination, build_network, likelihood_factor
 from .priors import bundled_priors_folder, load_priors, save_tables
 from .tables import canonical_tables
@@ -180,11 +178,7 @@ class Model:
 
     # --- evidence ----------------------------------------------------------
     def _check_node(self, node):
-        if not isinstance(node, str) or node not in self._states:
-            close = difflib.get_close_matches(str(node), list(self._states), n=3, cutoff=0.5)
-            hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
-            raise EvidenceError(f"unknown node {node!r}.{hint} Model.findings, Model.causes and "
-                                "Model.risk_factors list the valid names.")
+        check_node(self._states, node)
 
     def check_evidence(self, evidence):
         """Validate evidence; return ``(hard, soft)`` dicts in the model's names.
@@ -192,57 +186,7 @@ class Model:
         ``hard`` maps node -> state; ``soft`` maps node -> likelihoods aligned to
         the node's states, scaled so the largest is 1. Every problem is listed.
         """
-        if not isinstance(evidence, Mapping):
-            raise EvidenceError(f"evidence must be a mapping of node -> state. Got {type(evidence).__name__}.")
-        hard, soft, problems = {}, {}, []
-        for node, value in evidence.items():
-            try:
-                self._check_node(node)
-            except EvidenceError as err:
-                problems.append(str(err))
-                continue
-            states = self._states[node]
-            if isinstance(value, str):
-                if value in states:
-                    hard[node] = value
-                else:
-                    close = difflib.get_close_matches(value, states, n=2, cutoff=0.4)
-                    hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
-                    problems.append(f"{node!r} has no state {value!r}.{hint} Its states are {', '.join(states)}.")
-            elif isinstance(value, Mapping):
-                likelihood = self._check_likelihood(node, value, problems)
-                if likelihood is not None:
-                    soft[node] = likelihood
-            else:
-                problems.append(f"evidence for {node!r} must be a state name ({', '.join(states)}) or a "
-                                f"dict {{state: likelihood}}. Got {value!r}.")
-        if problems:
-            raise EvidenceError("\n".join(problems) if len(problems) == 1 else
-                                f"{len(problems)} problems in the evidence:\n" +
-                                "\n".join(f"  - {p}" for p in problems))
-        return hard, soft
-
-    def _check_likelihood(self, node, value, problems):
-        states = self._states[node]
-        unknown = [s for s in value if s not in states]
-        missing = [s for s in states if s not in value]
-        if unknown or missing:
-            problems.append(f"soft evidence for {node!r} must give one likelihood per state "
-                            f"({', '.join(states)}); unknown: {unknown}, missing: {missing}.")
-            return None
-        numbers = []
-        for state in states:
-            x = value[state]
-            if isinstance(x, bool) or not isinstance(x, (int, float, np.number)) or not math.isfinite(x) or x < 0:
-                problems.append(f"soft evidence for {node}={state} must be a finite likelihood >= 0. Got {x!r}.")
-                return None
-            numbers.append(float(x))
-        if max(numbers) == 0.0:
-            problems.append(f"soft evidence for {node!r} gives every state likelihood 0; at least one must be "
-                            "positive.")
-            return None
-        top = max(numbers)
-        return tuple(x / top for x in numbers)
+        return check_evidence(self._states, evidence)
 
     # --- inference ---------------------------------------------------------
     def _posteriors(self, hard, soft):
