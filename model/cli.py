@@ -25,6 +25,7 @@ DRAWS = 1000
 EPILOG = """examples:
   python -m model infer pain_burning=yes low_back_pain=no sitting_effect=dominant avid_cyclist=yes
   python -m model infer --priors my_priors/ crossed_slr_positive=yes
+  python -m model infer avid_cyclist=yes sitting_effect=dominant --interval 0.9 --seed 7  # + credible intervals
   python -m model check priors/
   python -m model nodes            # every node, its states and how to ask for it
   python -m model compare priors/ my_priors/ --given avid_cyclist=yes sitting_effect=dominant
@@ -81,16 +82,17 @@ def _parse_evidence(pairs, parser):
     return evidence
 
 
-def _format_result(result):
+def _format_result(result, ranges=""):
     from .cli_reports import red_flag_lines
 
     lines = red_flag_lines(result.attrs["red_flags"], result.attrs["evidence"])
     width = max(len("cause"), *(len(c) for c in result.index))
-    lines.append(f"{'cause':<{width}}  {'posterior':>9}  {'prior':>7}")
+    columns = [c for c in ("posterior", "prior", "median", "low", "high") if c in result.columns]
+    lines.append(f"{'cause':<{width}}" + "".join(f"  {c:>9}" for c in columns))
     for cause, row in result.iterrows():
-        lines.append(f"{cause:<{width}}  {row['posterior']:>9.4f}  {row['prior']:>7.4f}")
+        lines.append(f"{cause:<{width}}" + "".join(f"  {row[c]:>9.4f}" for c in columns))
     lines.append("")
-    lines.append(f"priors {result.attrs['priors_digest']}; posterior = P(present | evidence). "
+    lines.append(f"{ranges}priors {result.attrs['priors_digest']}; posterior = P(present | evidence). "
                  "Research model, not medical advice.")
     return "\n".join(lines)
 
@@ -123,9 +125,21 @@ def _convert(args):
     return 0
 
 
-def _batch(args, parser):
+def _interval_options(args, parser):
+    """``(options for infer / infer_batch, words for the footer)`` from --interval, --draws and --seed."""
     if args.interval is None and (args.draws is not None or args.seed is not None):
         parser.error("--draws and --seed only apply with --interval (e.g. --interval 0.9)")
+    if args.interval is None:
+        return {}, ""
+    import secrets
+
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)  # printed: the run can be repeated
+    options = {"interval": args.interval, "draws": args.draws or DRAWS, "seed": seed}
+    return options, f"{args.interval * 100:g}% credible intervals from {options['draws']} draws, seed {seed}; "
+
+
+def _batch(args, parser):
+    options, ranges = _interval_options(args, parser)
     from . import load_model
     from .cli_files import read_csv, report_rows, split_ids
     from .cli_reports import flatten_intervals
@@ -133,13 +147,6 @@ def _batch(args, parser):
     cases = read_csv(args.cases, parser)  # a bad file is reported before the (slower) priors are read
     model = load_model(args.priors)
     id_column, evidence = split_ids(cases, args.cases, args.id, model, parser)
-    options, ranges = {}, ""
-    if args.interval is not None:
-        import secrets
-
-        seed = args.seed if args.seed is not None else secrets.randbelow(2**31)  # printed: the run can be repeated
-        options = {"interval": args.interval, "draws": args.draws or DRAWS, "seed": seed}
-        ranges = f"{args.interval * 100:g}% credible intervals from {options['draws']} draws, seed {seed}; "
     result = model.infer_batch(evidence, progress=sys.stderr.isatty(), **options)
     bad = report_rows(args.cases, result.attrs["problems"])
     out = flatten_intervals(result) if options else result.copy()
@@ -235,9 +242,18 @@ def _build_parser():
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     priors = _Parser(add_help=False)
     priors.add_argument("--priors", metavar="DIR", help="priors folder (default: the bundled priors)")
+    ranges = _Parser(add_help=False)
+    ranges.add_argument("--interval", metavar="P", type=_fraction, help="also a central credible interval of "
+                        "probability P (0.9: 5th to 95th percentile) and the median, over draws of the parameters "
+                        "within the experts' ranges")
+    ranges.add_argument("--draws", metavar="N", type=_whole(1), help=f"parameter draws (with --interval; default "
+                        f"{DRAWS})")
+    ranges.add_argument("--seed", metavar="S", type=_whole(0), help="seed of the draws, for the same numbers again "
+                        "(with --interval; default: a random seed, printed)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    run = commands.add_parser("infer", parents=[priors], help="rank the causes given observations",
-                              description="Print every cause's posterior given node=state observations.",
+    run = commands.add_parser("infer", parents=[priors, ranges], help="rank the causes given observations",
+                              description="Print every cause's posterior given node=state observations (with "
+                              "--interval, also its median and credible interval over the experts' ranges).",
                               epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("evidence", nargs="*", metavar="node=state", help="an observation (none: the priors)")
     check = commands.add_parser("check", parents=[priors], help="check a priors folder, list every problem",
@@ -249,7 +265,7 @@ def _build_parser():
                                  epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     versus.add_argument("folders", nargs="+", metavar="DIR", help="priors folders; the first is the reference")
     versus.add_argument("--given", nargs="*", default=[], metavar="node=state", help="the observations")
-    batch = commands.add_parser("batch", parents=[priors], help="posteriors of many cases from a CSV file",
+    batch = commands.add_parser("batch", parents=[priors, ranges], help="posteriors of many cases from a CSV file",
                                 description="Read cases (one row each; a column per observed node; an empty "
                                 "cell = not observed; an optional first column with the case id), write each "
                                 "case's posteriors beside its id. Bad rows are reported by line number on "
@@ -262,13 +278,6 @@ def _build_parser():
     batch.add_argument("-o", "--output", metavar="OUT.csv", required=True, help="where to write the posteriors")
     batch.add_argument("--id", metavar="COLUMN", help="the case-id column (default: the first column, unless "
                        "it names a node)")
-    batch.add_argument("--interval", metavar="P", type=_fraction, help="also a central credible interval of "
-                       "probability P (0.9: 5th to 95th percentile) and the median, over draws of the parameters "
-                       "within the experts' ranges")
-    batch.add_argument("--draws", metavar="N", type=_whole(1), help=f"parameter draws (with --interval; default "
-                       f"{DRAWS})")
-    batch.add_argument("--seed", metavar="S", type=_whole(0), help="seed of the draws, for the same numbers again "
-                       "(with --interval; default: a random seed, printed)")
     why = commands.add_parser("explain", parents=[priors], help="how each observation moved one cause",
                               description="Split the change of one cause's log-odds, prior to posterior, into one "
                               "log likelihood ratio per observation (they add up exactly), and list the answers "
@@ -335,6 +344,7 @@ def main(argv=None):
         if args.command in _COMMANDS:
             return _COMMANDS[args.command](args, parser)
         evidence = _parse_evidence(args.evidence, parser) if args.command == "infer" else {}
+        options, ranges = _interval_options(args, parser) if args.command == "infer" else ({}, "")
         from . import load_model
 
         model = load_model(args.priors)
@@ -343,7 +353,7 @@ def main(argv=None):
             for node, row in nodes.iterrows():
                 print(f"{node} [{row['role']}] {'|'.join(row['states'])}: {row['question'] or row['label']}")
             return 0
-        print(_format_result(model.infer(evidence)))
+        print(_format_result(model.infer(evidence, **options), ranges))
         return 0
     except PriorsError as err:
         print(err, file=sys.stderr)

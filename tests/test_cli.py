@@ -26,6 +26,27 @@ def test_infer_prints_ranked_table(capsys):
     assert "EMERGENCY" not in out
 
 
+def test_infer_interval_prints_median_low_high_equal_to_the_api(capsys):
+    from model import infer
+
+    code, out, err = run(capsys, "infer", "avid_cyclist=yes", "sitting_effect=dominant", "--interval", "0.8",
+                         "--draws", "60", "--seed", "3")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].split() == ["cause", "posterior", "prior", "median", "low", "high"]
+    expected = infer({"avid_cyclist": "yes", "sitting_effect": "dominant"}, interval=0.8, draws=60, seed=3)
+    for line in lines[1:len(expected) + 1]:
+        cause, *numbers = line.split()
+        assert [float(x) for x in numbers] == pytest.approx(
+            expected.loc[cause, ["posterior", "prior", "median", "low", "high"]].tolist(), abs=5e-5)
+    assert "80% credible intervals from 60 draws, seed 3" in out
+
+
+def test_infer_draws_without_interval_is_refused(capsys):
+    code, err = fail(capsys, ["infer", "avid_cyclist=yes", "--seed", "3"])
+    assert code == 2 and "--draws and --seed only apply with --interval" in err
+
+
 def test_infer_shows_emergency_flag_first(capsys):
     code, out, _ = run(capsys, "infer", "saddle_anaesthesia=yes")
     assert code == 0
