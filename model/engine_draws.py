@@ -35,6 +35,7 @@ MAX_DRAW_RESULTS = 2**24
 #: With many draws, evidence-pattern tables pay off only with this many cases per pattern (measured).
 CASES_PER_PATTERN = 6
 
+
 def _numbers_per_draw(plan, patterns):
     """Floats one draw adds to a plan tabulating ``patterns`` evidence patterns (all when None)."""
     size = sum(group.logw.size for group in plan.groups) + sum(a[0].size for a in plan.constants.values())
