@@ -15,3 +15,21 @@ def bundled_model():
 def reported_nodes(bundled_model):
     """The nodes whose posterior ``infer`` reports: every cause, then every complication."""
     return tuple(bundled_model.causes) + tuple(bundled_model.complications)
+
+
+@pytest.fixture
+def no_show(monkeypatch):
+    """Fail on any ``plt.show()``; start with no figure open (doctests may leave some) and close every
+    figure the test made."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("plotting functions must not call plt.show()")
+
+    monkeypatch.setattr(plt, "show", forbidden)
+    plt.close("all")
+    yield
+    plt.close("all")

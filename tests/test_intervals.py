@@ -63,6 +63,15 @@ def model_of_draw(model, tables, d):
     return Model(dataclasses.replace(model._priors, node_tables=node_tables))
 
 
+def assert_each_draw_equals_pgmpy(model, tables, cases, got):
+    """``got[d, i]`` equals pgmpy's posteriors for case ``i`` on the model built from draw ``d`` of ``tables``."""
+    for d in range(len(got)):
+        variant = model_of_draw(model, tables, d)
+        for i, (_, row) in enumerate(cases.iterrows()):
+            expected = variant.infer(as_evidence(model, row.dropna().to_dict()))["posterior"][list(model._reported)]
+            assert np.max(np.abs(got[d, i] - expected.to_numpy())) <= 1e-9
+
+
 def as_evidence(model, row):
     return {n: dict(zip(model._states[n], v)) if isinstance(v, list) else v for n, v in row.items()
             if not (isinstance(v, float) and np.isnan(v)) and v is not None}
@@ -98,11 +107,7 @@ def test_each_draw_equals_pgmpy_on_a_model_built_from_that_draw(bundled_model, m
     got = np.full((3, len(cases), len(m._reported)), np.nan)
     for start, stop, block in engine_draws._draw_posteriors(m, cases, lambda a, b: node_values(p, m, values[a:b]), 3):
         got[:, start:stop] = block
-    for d in range(3):
-        variant = model_of_draw(m, tables, d)
-        for i, (_, row) in enumerate(cases.iterrows()):
-            expected = variant.infer(as_evidence(m, row.dropna().to_dict()))["posterior"][list(m._reported)]
-            assert np.max(np.abs(got[d, i] - expected.to_numpy())) <= 1e-9
+    assert_each_draw_equals_pgmpy(m, tables, cases, got)
 
 
 def test_draw_axis_on_an_imported_network_equals_pgmpy(tmp_path):
@@ -115,11 +120,7 @@ def test_draw_axis_on_an_imported_network_equals_pgmpy(tmp_path):
         tables[node] = raw / raw.sum(axis=1, keepdims=True)
     cases = random_cases(m, 5, seed=8)
     (_, _, got), = engine_draws._draw_posteriors(m, cases, lambda a, b: {k: v[a:b] for k, v in tables.items()}, 2)
-    for d in range(2):
-        variant = model_of_draw(m, tables, d)
-        for i, (_, row) in enumerate(cases.iterrows()):
-            expected = variant.infer(as_evidence(m, row.dropna().to_dict()))["posterior"][list(m._reported)]
-            assert np.max(np.abs(got[d, i] - expected.to_numpy())) <= 1e-9
+    assert_each_draw_equals_pgmpy(m, tables, cases, got)
 
 
 # --- the parameters and their distributions --------------------------------------------------------

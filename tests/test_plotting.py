@@ -26,16 +26,8 @@ RED_FLAG = {"pain_below_knee": "yes", "saddle_anaesthesia": "yes"}
 
 
 @pytest.fixture(autouse=True)
-def no_show_and_close(monkeypatch):
-    """Fail on any ``plt.show()``; start with no figure open (doctests may leave some) and close every
-    figure a test made."""
-    def forbidden(*args, **kwargs):
-        raise AssertionError("plotting functions must not call plt.show()")
-
-    monkeypatch.setattr(plt, "show", forbidden)
-    plt.close("all")
-    yield
-    plt.close("all")
+def no_show_and_close(no_show):
+    """Every test here runs under ``no_show`` (tests/conftest.py)."""
 
 
 @pytest.fixture(scope="module")

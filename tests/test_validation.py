@@ -259,17 +259,6 @@ def test_scorecard_ranks_agree_with_model_infer(bundled_model, tweak):
 
 # --- calibration plot ------------------------------------------------------------------------------
 
-@pytest.fixture
-def no_show(monkeypatch):
-    def forbidden(*args, **kwargs):
-        raise AssertionError("plotting functions must not call plt.show()")
-
-    monkeypatch.setattr(plt, "show", forbidden)
-    plt.close("all")
-    yield
-    plt.close("all")
-
-
 def test_calibration_plot_draws_each_nonempty_bin(no_show, bundled_model, sampled):
     cases, labels = sampled
     report = validate(cases, labels, priors=bundled_model)
