@@ -25,6 +25,7 @@ DRAWS = 1000
 EPILOG = """examples:
   python -m model infer pain_burning=yes low_back_pain=no sitting_effect=dominant avid_cyclist=yes
   python -m model infer --priors my_priors/ crossed_slr_positive=yes
+  python -m model infer --priors specialist crossed_slr_positive=yes    # a bundled population, by name
   python -m model infer avid_cyclist=yes sitting_effect=dominant --interval 0.9 --seed 7  # + credible intervals
   python -m model check priors/
   python -m model nodes            # every node, its states and how to ask for it
@@ -83,9 +84,11 @@ def _parse_evidence(pairs, parser):
 
 
 def _format_result(result, ranges=""):
-    from .cli_reports import red_flag_lines
+    from .cli_reports import population_lines, red_flag_lines
 
-    lines = red_flag_lines(result.attrs["red_flags"], result.attrs["evidence"])
+    population = result.attrs.get("population", {})
+    lines = red_flag_lines(result.attrs["red_flags"], {**population.get("evidence", {}), **result.attrs["evidence"]})
+    lines += population_lines(population)
     width = max(len("cause"), *(len(c) for c in result.index))
     columns = [c for c in ("posterior", "prior", "median", "low", "high") if c in result.columns]
     lines.append(f"{'cause':<{width}}" + "".join(f"  {c:>9}" for c in columns))
@@ -169,7 +172,7 @@ def _explain(args, parser):
     model = load_model(args.priors)
     frame = explain(evidence, args.cause, priors=model)
     flags = model.infer(evidence).attrs["red_flags"]
-    print("\n".join(red_flag_lines(flags, evidence) + [format_explanation(frame)]))
+    print("\n".join(red_flag_lines(flags, {**model.population, **evidence}) + [format_explanation(frame)]))
     return 0
 
 
@@ -187,7 +190,8 @@ def _next(args, parser):
         print(f"{parser.prog}: error: {err}", file=sys.stderr)
         return 1
     flags = model.infer(evidence).attrs["red_flags"]
-    print("\n".join(red_flag_lines(flags, evidence) + [format_questions(ranked, model.nodes, args.top)]))
+    print("\n".join(red_flag_lines(flags, {**model.population, **evidence}) +
+                    [format_questions(ranked, model.nodes, args.top)]))
     return 0
 
 
@@ -241,7 +245,8 @@ def _build_parser():
                      "exact Bayesian-network posteriors from the priors in CSV files.", epilog=EPILOG,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     priors = _Parser(add_help=False)
-    priors.add_argument("--priors", metavar="DIR", help="priors folder (default: the bundled priors)")
+    priors.add_argument("--priors", metavar="DIR", help="priors folder, or the name of a bundled population "
+                        "(primary_care, the default, or specialist)")
     ranges = _Parser(add_help=False)
     ranges.add_argument("--interval", metavar="P", type=_fraction, help="also a central credible interval of "
                         "probability P (0.9: 5th to 95th percentile) and the median, over draws of the parameters "
@@ -337,7 +342,8 @@ def main(argv=None):
             counts = priors.nodes["role"].value_counts()
             print(f"OK: {priors.origin}: {len(priors.nodes)} nodes ({counts.get('cause', 0)} causes, "
                   f"{counts.get('finding', 0)} findings, {counts.get('risk_factor', 0)} risk factors), "
-                  f"{sum(len(t) for t in priors.tables.values())} parameter rows, digest {priors.digest}.")
+                  f"{sum(len(t) for n, t in priors.tables.items() if n != 'population')} parameter rows, "
+                  f"digest {priors.digest}.")
             return 0
         if args.command in ("export", "import"):
             return _convert(args)

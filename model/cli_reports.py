@@ -25,6 +25,23 @@ def red_flag_lines(flags, evidence):
     return lines + [""] if lines else []
 
 
+def population_lines(population):
+    """``Population: <description> (node=state, ...)`` above a result, or no line when there is no population.
+
+    Examples
+    --------
+    >>> population_lines({"evidence": {"thigh_pain": "yes"}, "description": "Adults with thigh pain"})
+    ['Population: Adults with thigh pain (thigh_pain=yes)']
+    >>> population_lines({"evidence": {}, "description": ""})
+    []
+    """
+    observed = population.get("evidence") or {}
+    if not observed:
+        return []
+    pairs = ", ".join(f"{node}={state}" for node, state in observed.items())
+    return [f"Population: {population.get('description') or 'as defined by population.csv'} ({pairs})"]
+
+
 def flatten_intervals(result):
     """An ``infer_batch(..., interval=...)`` result with flat columns, cause by cause in model order:
     ``<cause>`` (the exact posterior), ``<cause>_median``, ``<cause>_low``, ``<cause>_high``."""

@@ -18,6 +18,8 @@ __all__ = ["VALUE_COLUMNS", "replace_parameter", "replace_tables"]
 
 #: Columns a parameter change may set; every other keyword selects the row.
 VALUE_COLUMNS = ("probability", "relative_risk", "low", "high", "source", "grade")
+#: Tables without parameters: changed whole, with ``with_tables``.
+WHOLE_TABLES = ("nodes", "population")
 
 
 def replace_tables(priors, changes):
@@ -27,9 +29,11 @@ def replace_tables(priors, changes):
     ----------
     priors : Priors
     changes : dict of str to DataFrame
-        Table name (``"links"``, ``"nodes"``, ``"cpts/<node>"``; a ``.csv``
-        suffix is accepted) to its new content, shaped like the CSV file. A
-        CPT table for a node that has none adds one; ``None`` removes a table.
+        Table name (``"links"``, ``"nodes"``, ``"population"``,
+        ``"cpts/<node>"``; a ``.csv`` suffix is accepted) to its new content,
+        shaped like the CSV file. A CPT table for a node that has none adds
+        one; ``None`` removes a table (``{"population": None}``: no
+        population condition).
 
     Raises
     ------
@@ -77,11 +81,12 @@ def replace_parameter(priors, table, replacement=None, **columns):
     if replacement is not None:
         raise PriorsError([f"table {key!r}: a whole table replaces only a '{CPT_FOLDER}/<node>' table here; use "
                            f"with_tables({{{key!r}: frame}}) for other tables."], where="the edited tables")
-    if key not in TABLE_NAMES or key == "nodes":
-        what = "the nodes table" if key == "nodes" else "unknown table"
+    if key not in TABLE_NAMES or key in WHOLE_TABLES:
+        what = f"the {key} table" if key in WHOLE_TABLES else "unknown table"
         raise PriorsError([f"table {table!r}: {what}; with_parameter changes one row of "
-                           f"{', '.join(n for n in TABLE_NAMES if n != 'nodes')} or a whole '{CPT_FOLDER}/<node>'. "
-                           "Use with_tables for nodes."], where="the edited tables")
+                           f"{', '.join(n for n in TABLE_NAMES if n not in WHOLE_TABLES)} or a whole "
+                           f"'{CPT_FOLDER}/<node>'. Use with_tables for {' and '.join(WHOLE_TABLES)}."],
+                          where="the edited tables")
     frame = canonical_tables(priors).get(key)
     if frame is None:
         raise PriorsError([f"table {key!r}: these priors have no such table."], where="the edited tables")

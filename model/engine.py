@@ -28,11 +28,11 @@ import numpy as np
 import pandas as pd
 
 from .engine_chunk import _evaluate
-from .engine_plan import _compile, _Limits
+from .engine_plan import _compile, _Limits, _structure
 from .errors import EvidenceError
-from .evidence import check_likelihood
+from .evidence import check_likelihood, population_conflict
 from .inference import Model, _cached_model, _signature
-from .priors import bundled_priors_folder
+from .priors import priors_folder
 
 __all__ = ["infer_batch"]
 
@@ -42,25 +42,34 @@ CHUNK_SIZE = 4096
 MAX_TABLE = 2**23
 #: Largest joint table of the reported nodes; above it, one table per reported node.
 MAX_FINAL = 2**16
-#: Largest constant table of the free-roots step (root configurations x the rest).
-MAX_ROOT_BLOCK = 2**22
+#: Largest log group of leaves (configurations x rows); above it, its leaves stay linear.
+MAX_GROUP = 2**23
 #: Impossible rows whose first impossible observation is looked for.
 MAX_EXPLAINED = 10_000
 _SAFE = -300.0  # a group whose least likely evidence is above e^-300 is exponentiated without a shift
 _PLANS = weakref.WeakKeyDictionary()
 
 
-def _plan(model, tabulate=True):
-    """The compiled plan of ``model``: compiled once under this module's limits, then cached.
+def _limits(groups=True):
+    """This module's limits; ``groups=False``: no log groups (for many draws, see :mod:`model.engine_draws`)."""
+    return _Limits(MAX_TABLE, MAX_FINAL, MAX_GROUP if groups else 0, _SAFE)
 
-    ``tabulate=False``: the plan without evidence-pattern tables (see :func:`model.engine_draws._draw_posteriors`).
-    """
+
+def _plan(model):
+    """The compiled plan of ``model``: compiled once under this module's limits, then cached."""
     plans = _PLANS.setdefault(model, {})
-    if tabulate not in plans:
-        index = plans[True].index if True in plans else None
-        plans[tabulate] = _compile(model, _Limits(MAX_TABLE, MAX_FINAL, MAX_ROOT_BLOCK, _SAFE), index=index,
-                                   tabulate=tabulate)
-    return plans[tabulate]
+    if "plan" not in plans:
+        limits = _limits()
+        plans["plan"] = _compile(model, limits, structure=_structure(model, limits))
+    return plans["plan"]
+
+
+def _draw_structure(model):
+    """The structure of ``model``'s plans for many draws (no log groups: few numbers per draw), cached."""
+    plans = _PLANS.setdefault(model, {})
+    if "draws" not in plans:
+        plans["draws"] = _structure(model, _limits(groups=False))
+    return plans["draws"]
 
 
 # --- reading the cases ---------------------------------------------------------
@@ -68,9 +77,9 @@ def _model(priors):
     if isinstance(priors, Model):
         return priors
     if priors is None or isinstance(priors, (str, os.PathLike)):
-        folder = bundled_priors_folder() if priors is None else os.fspath(priors)
-        return _cached_model(_signature(folder))
-    raise TypeError(f"priors must be None, a priors folder or a Model. Got {type(priors).__name__}.")
+        return _cached_model(_signature(priors_folder(priors)))
+    raise TypeError(f"priors must be None, a priors folder, a bundled population name or a Model. Got "
+                    f"{type(priors).__name__}.")
 
 
 def _check_columns(model, cases):
@@ -83,6 +92,10 @@ def _check_columns(model, cases):
         problems.append(f"columns appear more than once: {', '.join(duplicated)}. Keep one column per node.")
     for column in cases.columns:
         if not (isinstance(column, str) and column in model._states):
+            renamed = model._renamed_hint(column) if isinstance(column, str) else ""
+            if renamed:
+                problems.append(f"unknown node {column!r} (a column of cases): {renamed}")
+                continue
             close = difflib.get_close_matches(str(column), list(model._states), n=3, cutoff=0.5)
             hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
             problems.append(f"unknown node {column!r} (a column of cases).{hint}")
@@ -132,7 +145,32 @@ def _parse(model, plan, chunk, start, n):
         hard[node] = codes
         if rows:
             soft[node] = (np.array([i for i, _ in rows]), np.array([lik for _, lik in rows], dtype=float))
+    _add_population(model, chunk, start, n, hard, soft, bad, problems)
     return hard, soft, bad, problems
+
+
+def _add_population(model, chunk, start, n, hard, soft, bad, problems):
+    """Observe every population node in every row (in place); a cell that contradicts it makes its row bad.
+
+    A cell in the population state, or soft evidence giving it a positive
+    likelihood, says nothing new and is replaced by the population state.
+    """
+    columns = list(chunk)
+    for node, state in model._population.items():
+        code = model._states[node].index(state)
+        if node in hard:
+            clash = np.flatnonzero((hard[node] >= 0) & (hard[node] != code))
+            if node in soft:
+                at, lam = soft.pop(node)
+                clash = np.union1d(clash, at[lam[:, code] == 0])
+            column = chunk[node]
+            for i in clash:
+                value = column.iat[i]
+                text = (population_conflict(node, value, state) if isinstance(value, str) else
+                        population_conflict(node, value, state, f"give {state!r} likelihood 0"))
+                bad[i] = True
+                problems.append((start + i, columns.index(node), column.index[i], node, value, text))
+        hard[node] = np.full(n, code)
 
 
 def _soft(model, node, value, problems):
@@ -148,7 +186,7 @@ def _soft(model, node, value, problems):
     if isinstance(value, Mapping):
         return check_likelihood(model._states[node], node, value, problems)
     try:
-        model.check_evidence({node: value})
+        model.check_evidence({node: value}, population=False)
     except EvidenceError as err:
         problems.append(str(err))
     else:
@@ -201,7 +239,8 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
         node's states (soft evidence); or NaN/None (not observed). An absent
         column is not observed. ``cases`` is never modified.
     priors : str, os.PathLike or Model, optional
-        A priors folder or a loaded ``Model``; default: the bundled priors.
+        A priors folder, the name of a bundled population (``"specialist"``)
+        or a loaded ``Model``; default: the bundled primary-care priors.
     chunk_size : int
         Rows evaluated together (capped lower for networks with large tables).
     progress : bool, optional
@@ -235,6 +274,10 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
         - ``red_flags``: ``{row label: [emergency findings]}`` for the rows
           that observe an emergency finding in its emergency state (hard
           evidence, as :meth:`Model.infer`); rows without a flag are absent.
+        - ``population``: ``{"evidence": node -> state, "description":
+          text}``, the population every row is conditioned on (its
+          observations are added to every row; a cell that contradicts
+          them makes its row bad). Empty when the priors have none.
         - ``priors_digest``: the digest of the priors used.
         - ``interval``: level, draws and seed, when an interval was asked for.
 
@@ -280,6 +323,7 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
     problems, impossible = [], []
     flags = {node: np.zeros(n, dtype=bool) for node in model._emergency}
     series = {c: cases[c] for c in columns}
+    given = [*model._population, *(c for c in columns if c not in model._population)]  # the population first
     show = n > step and (sys.stderr.isatty() if progress is None else bool(progress))
     bar = None
     if show:
@@ -296,7 +340,7 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
             posterior[start:stop] = values
             problems += found
             for i in np.flatnonzero(~possible & ~bad):
-                observed = {c: int(hard[c][i]) for c in columns if hard[c][i] >= 0}
+                observed = {c: int(hard[c][i]) for c in given if hard[c][i] >= 0}
                 for c, (at, lam) in soft.items():
                     hit = np.flatnonzero(at == i)
                     if len(hit):
@@ -310,7 +354,7 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
     finally:
         if bar is not None:
             bar.close()
-    problems += _impossible_problems(plan, model, columns, series, cases.index, impossible)
+    problems += _impossible_problems(plan, model, given, series, cases.index, impossible)
     problems.sort(key=lambda p: (p[0], p[1]))
     result = pd.DataFrame(posterior, index=cases.index, columns=pd.Index(reported, name="cause"))
     emergency = list(model._emergency)
@@ -319,6 +363,7 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
         "problems": [dict(zip(("row", "node", "value", "problem"), p[2:])) for p in problems],
         "red_flags": {cases.index[i]: [emergency[j] for j in np.flatnonzero(flags[i])]
                       for i in np.flatnonzero(flags.any(axis=1))},
+        "population": model._population_attrs(),
         "priors_digest": model.priors_digest,
     }
     if interval is not None:
@@ -338,9 +383,14 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
 
 
 def _impossible_problems(plan, model, columns, series, labels, impossible):
-    """One problem line per impossible row, naming its first impossible observation (column order)."""
+    """One problem line per impossible row, naming its first impossible observation (``columns`` order: the
+    population first, then the columns of the cases)."""
     culprits = _explain(plan, model, columns, impossible[:MAX_EXPLAINED])
     problems = []
+
+    def cell(node, i):
+        return series[node].iat[i] if node in series else model._population[node]
+
     for r, (i, _) in enumerate(impossible):
         names = culprits.get(r)
         if names is None:
@@ -348,8 +398,8 @@ def _impossible_problems(plan, model, columns, series, labels, impossible):
                              "the evidence of this row has probability zero under the model."))
             continue
         node, earlier = names[-1], names[:-1]
-        value = series[node].iat[i]
-        given = ", ".join(f"{c}={series[c].iat[i]!r}" for c in earlier) or "nothing else"
+        value = cell(node, i)
+        given = ", ".join(f"{c}={cell(c, i)!r}" for c in earlier) or "nothing else"
         text = (f"the evidence has probability zero under the model: {node}={value!r} is impossible given "
                 f"{given}. Check these observations or the priors that forbid them.")
         problems.append((i, columns.index(node), labels[i], node, value, text))

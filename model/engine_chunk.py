@@ -5,16 +5,23 @@ observations of a block of patients (already read into state numbers and
 likelihoods by :mod:`model.engine`), this module computes, for every patient
 at once, the probability of each cause and complication, and whether that
 patient's observations are possible at all under the model (probability above
-zero). It fills the recipe's per-case tables (root block, leaf groups) from the
-evidence, runs the elimination steps, and reads off the marginals. Pure:
-takes arrays, returns arrays.
+zero). It makes the per-case factors from the evidence (likelihood vectors,
+leaf tables, log groups), runs the elimination steps, and reads off the
+marginals. A factor nobody observed in the chunk is left out (it is 1). Every
+table has the layout ``(*cards, draws, cases)`` of :mod:`model.engine_plan`.
+Pure: takes arrays, returns arrays.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .engine_plan import _DEAD, _run_step
+from .engine_plan import _DEAD, _expand, _rescale, _sum, _times
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+_TINY = 1e-200  # a row whose probability of the evidence is below this is recomputed, rescaling every step
 
 
 def _evaluate(plan, n, hard, soft, draws=False, joint=False):
@@ -28,160 +35,166 @@ def _evaluate(plan, n, hard, soft, draws=False, joint=False):
     node slowest), and log P(evidence) of each row (-inf when impossible; soft
     evidence counts with its likelihoods as given, scaled so the largest is 1).
 
-    When the root block tabulates leaf patterns (and no row has soft evidence
-    on those leaves), rows are first sorted by pattern, so each pattern's rows
-    are one contiguous matrix product.
+    The steps run without rescaling; rows whose probability of the evidence
+    comes out below ``_TINY`` (long chains of small numbers, or impossible
+    evidence) are run again dividing every step's table by its largest entry,
+    so nothing underflows.
     """
     if joint and plan.joint_scope is None:
         raise ValueError("internal: this plan has no joint table of the reported nodes")
-    if plan.root_tables is None or len(plan.pattern_rows) == 1 or any(f in soft for f in plan.tabulated):
-        return _drawn(_compute(plan, n, hard, soft, None, joint), draws)
-    pattern = plan.pattern_rows[_patterns(plan, n, hard)]
-    if (pattern < 0).any():
-        raise ValueError("internal: a case's evidence pattern has no table in this plan")
-    perm = np.argsort(pattern, kind="stable")
-    counts = np.bincount(pattern, minlength=len(plan.root_tables))
-    inverse = np.empty(n, dtype=np.intp)
-    inverse[perm] = np.arange(n)
-    hard = {node: codes[perm] for node, codes in hard.items()}
-    soft = {node: (inverse[at], lam) for node, (at, lam) in soft.items()}
-    result, possible = _compute(plan, n, hard, soft, counts, joint)
-    result = tuple(r[:, inverse] for r in result) if joint else result[:, inverse]
-    return _drawn((result, possible[:, inverse]), draws)
-
-
-def _drawn(computed, draws):
-    """``_compute``'s result, without its draw axis unless ``draws``."""
+    result, possible, small = _compute(plan, n, hard, soft, joint, False)
+    again = np.flatnonzero(small)
+    if len(again):
+        part, soft_part = _subset(hard, soft, again)
+        redo, redo_possible, _ = _compute(plan, len(again), part, soft_part, joint, True)
+        for r, new in zip(result if joint else (result,), redo if joint else (redo,)):
+            r[:, again] = new
+        possible[:, again] = redo_possible
     if draws:
-        return computed
-    result, possible = computed
-    return (tuple(r[0] for r in result) if isinstance(result, tuple) else result[0]), possible[0]
+        return result, possible
+    return (tuple(r[0] for r in result) if joint else result[0]), possible[0]
 
 
-def _patterns(plan, n, hard):
-    """The evidence pattern number of each case: which tabulated leaves are observed, and in which state."""
-    pattern = np.zeros(n, dtype=np.intp)
-    for f in plan.tabulated:
-        codes = hard.get(f)
-        pattern = pattern * (len(plan.states[f]) + 1) + (0 if codes is None else codes + 1)
-    return pattern
+def _subset(hard, soft, rows):
+    """The parsed evidence of ``rows`` only."""
+    where = np.full(max([len(c) for c in hard.values()] + [int(rows.max()) + 1]), -1)
+    where[rows] = np.arange(len(rows))
+    part = {}
+    for node, (at, lam) in soft.items():
+        keep = where[at] >= 0
+        if keep.any():
+            part[node] = (where[at[keep]], lam[keep])
+    return {node: codes[rows] for node, codes in hard.items()}, part
 
 
-def _compute(plan, n, hard, soft, counts, joint=False):
-    env = dict(plan.constants)
-    log_scale = np.zeros((plan.draws, n))  # log of what the rescaling took out, for P(evidence)
-    if plan.roots:
-        env[0] = _root_factor(plan, n, hard, soft, counts)
-    first = 1 if plan.roots else 0
-    possible = np.ones((plan.draws, n), dtype=bool)
-    for g, group in enumerate(plan.groups):
-        observed = [(row, hard[node]) for node, row in group.rows.items() if node in hard]
-        x = np.zeros((n, len(group.logw)))  # one-hot state indicators; missing cells hit the last, zero row
-        if observed:
-            codes = np.stack([c for _, c in observed], axis=1)
-            columns = np.where(codes >= 0, codes + np.array([r for r, _ in observed]), len(group.logw) - 1)
-            x[np.arange(n)[:, None], columns] = 1.0
-        logs = _by_draw(x @ group.logw, plan.draws)  # (draws, n, configurations)
-        shift = not group.safe
-        for node in group.rows:
-            if node in soft:
-                at, lam = soft[node]
-                with np.errstate(divide="ignore"):
-                    extra = np.log(np.matmul(lam, plan.cpts[node])) if node in group.leaves else np.log(lam)[None]
-                logs[:, at] += extra[..., group.maps[node]]
-                shift = True
-        if shift:  # log-sum-exp: each row's largest entry becomes exp(0) = 1
-            top = logs.max(axis=2)
-            dead = top < _DEAD
-            possible &= ~dead
-            top = np.where(dead, 0.0, top)
-            logs -= top[:, :, None]
-            log_scale += top
-        env[first + g] = np.exp(logs, out=logs)
-    ref, other = [], []
-    for k, (steps, final, made, constant_scale) in enumerate(plan.programs):
-        local, scale = {**env, **made}, log_scale + constant_scale[:, None]
-        for spec in steps:
-            local[spec[3]], taken = _run_step(local, spec, n)
-            if taken is not None:
+def _compute(plan, n, hard, soft, joint, rescale):
+    s, d = plan.structure, plan.draws
+    env, log_scale, possible = _sources(plan, n, hard, soft)
+    shared = len(s.programs) > 1  # sources are used by every program: never changed in place
+    ref, other, least = [], [], np.full((d, n), np.inf)
+    for (steps, final), made, constant_scale in zip(s.programs, plan.numbers, plan.log_scale):
+        local, scale, owned = dict(env), log_scale + constant_scale, set() if shared else set(env)
+        for position, step in enumerate(steps):
+            if not step.inputs:
+                local[step.out] = made[step.out]
+                continue
+            if step.matmul:
+                scope, array = step.scope, _matmul(made[position], local.get(step.inputs[0]), step, s.card)
+            else:
+                items = ([made[position]] if step.consts else []) + [local.get(i) for i in step.inputs]
+                mine = ([False] if step.consts else []) + [i in owned for i in step.inputs]
+                scope, array = _run(items, mine, step.schedule, s)
+            if step.gone and rescale:
+                array, taken = _rescale(array, scope)
                 scale = scale + taken
-        table = np.broadcast_to(local[final], (plan.draws,) + local[final].shape[1:]).reshape(plan.draws, n, -1)
+            local[step.out] = (scope, array)
+            owned.add(step.out)
+        scope, array = local[final]
+        keep = steps[-1].scope
+        table = np.broadcast_to(_expand(array, scope, keep, s.card),
+                                tuple(s.card[v] for v in keep) + (d, n)).reshape(-1, d, n)
         if joint:
-            total = table.sum(axis=2)
+            total = table.sum(axis=0)
             possible &= total > 0
             with np.errstate(invalid="ignore", divide="ignore"):
-                return (table / total[:, :, None], np.where(possible, np.log(total) + scale, -np.inf)), possible
+                return ((table / total).transpose(1, 2, 0), np.where(possible, np.log(total) + scale, -np.inf)), \
+                    possible, (total < _TINY).any(axis=0)
         if plan.marginals is not None:
-            sums = table @ plan.marginals
-            k = sums.shape[2] // 2
-            ref, other = sums[..., :k], sums[..., k:]
+            sums = (plan.marginals @ table.reshape(len(table), -1)).reshape(-1, d, n)
+            total, other = sums[0], sums[1:]
+            least = np.minimum(least, total)
         else:
-            ref.append(table[..., 0])
-            other.append(table[..., 1:].sum(axis=2))
+            total = table.sum(axis=0)
+            least = np.minimum(least, total)
+            other.append(total - table[0])
+    other = np.asarray(other).reshape(-1, d, n)
     if plan.marginals is None:
-        ref, other = np.stack(ref, axis=2), np.stack(other, axis=2)
-    total = ref + other
-    if total.shape[2]:
-        possible &= total[..., 0] > 0
+        total = least
+    possible &= least > 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        posterior = other / total
+        posterior = (other / total).transpose(1, 2, 0)
     posterior[~possible] = np.nan
-    return posterior, possible
+    return posterior, possible, (least < _TINY).any(axis=0)
 
 
-def _root_factor(plan, n, hard, soft, counts):
-    """Sum out the block's roots: Khatri-Rao products of their likelihoods times the constant tables,
-    one table per evidence pattern of the tabulated leaves (``counts``: rows sorted by pattern)."""
-    kr = np.ones((n, 1))
-    for root in plan.roots[::-1]:  # the first root slowest; the long axis innermost
-        lam = _likelihoods(plan, root, n, hard, soft)
-        kr = (lam[:, :, None] * kr[:, None, :]).reshape(n, -1)
-    tables = plan.root_tables  # (patterns, root configurations, draws x rest)
-    if len(plan.pattern_rows) == 1:
-        return _by_draw(kr @ tables[0], plan.draws)
-    if counts is not None:
-        out, start = np.empty((n, tables.shape[2])), 0
-        for p, count in enumerate(counts):
-            if count:
-                np.matmul(kr[start:start + count], tables[p], out=out[start:start + count])
-                start += count
-        return _by_draw(out, plan.draws)
-    weights = np.ones((n, 1))  # soft evidence mixes patterns: weight of each pattern per row
-    for f in plan.tabulated:
-        w = np.zeros((n, len(plan.states[f]) + 1))
-        codes = hard.get(f)
-        if codes is None:
-            w[:, 0] = 1.0
+def _run(items, owned, schedule, s):
+    """The pairwise products of a step's factors (None: left out, it is 1), each followed by its sums.
+
+    ``owned`` says which items may be overwritten (temporaries, messages used once).
+    """
+    items, owned = list(items), list(owned)
+    for i, j, drop in schedule:
+        a, b = items[i], items[j] if j is not None else None
+        if a is None or b is None:
+            out, mine = (a, owned[i]) if b is None else (b, owned[j])
+            if out is None:
+                out, mine = ((), np.ones((1, 1))), False
+            if drop:
+                here = tuple(v for v in drop if v in out[0])
+                array, scope = _sum(out[1], out[0], here)
+                absent = int(np.prod([s.card[v] for v in drop if v not in here]))
+                out, mine = (scope, array * absent if absent > 1 else array), True
+        elif drop and len(set(a[0]) | set(b[0])) <= len(_LETTERS):
+            out, mine = _contract(a, b, drop, s), True
         else:
-            at = np.flatnonzero(codes >= 0)
-            w[at, 1 + codes[at]] = 1.0
-            w[codes < 0, 0] = 1.0
-        if f in soft:
-            at, lam = soft[f]
-            w[at, 0], w[at, 1:] = 0.0, lam
-        weights = (weights[:, :, None] * w[:, None, :]).reshape(n, -1)
-    out = np.zeros((n, tables.shape[2]))
-    for p, t in enumerate(plan.pattern_rows):
-        rows = np.flatnonzero(weights[:, p])
-        if len(rows):
-            if t < 0:
-                raise ValueError("internal: a case's evidence pattern has no table in this plan")
-            out[rows] += weights[rows, p, None] * (kr[rows] @ tables[t])
-    return _by_draw(out, plan.draws)
+            out, mine = _product(a, owned[i], b, owned[j], s), True
+            if drop:
+                array, scope = _sum(out[1], out[0], drop)
+                out = (scope, array)
+        items.append(out)
+        owned.append(mine)
+    return items[-1]
 
 
-def _by_draw(wide, draws):
-    """(cases, draws x k) as (draws, cases, k): the draw axis first, contiguous."""
-    n = len(wide)
-    if draws == 1:
-        return wide.reshape(1, n, -1)
-    return np.ascontiguousarray(wide.reshape(n, draws, -1).transpose(1, 0, 2))
+def _product(a, own_a, b, own_b, s):
+    """``a * b``, in place in an owned factor that holds every variable of the other."""
+    (sa, x), (sb, y) = a, b
+    for (s1, x1, own), (s2, x2) in (((sa, x, own_a), (sb, y)), ((sb, y, own_b), (sa, x))):
+        if own and set(s2) <= set(s1) and np.broadcast_shapes(x1.shape[-2:], x2.shape[-2:]) == x1.shape[-2:]:
+            return s1, np.multiply(x1, _expand(x2, s2, s1, s.card), out=x1)
+    array, scope = _times(x, sa, y, sb, s.order)
+    return scope, array
+
+
+def _contract(a, b, drop, s):
+    """``a * b`` summed over ``drop`` (variables of the product), by one ``einsum``."""
+    (sa, x), (sb, y) = a, b
+    union = tuple(sorted(set(sa) | set(sb), key=s.order.get))
+    letters = dict(zip(union, _LETTERS))
+    out = tuple(v for v in union if v not in drop)
+    spec = "".join(letters[v] for v in sa) + "...," + "".join(letters[v] for v in sb) + "...->" + \
+        "".join(letters[v] for v in out) + "..."
+    return out, np.einsum(spec, x, y)
+
+
+def _matmul(matrix, given, step, card):
+    """A step with one per-case factor: ``matrix @ factor`` (the constant result when it is left out)."""
+    b, o, d = step.scopes[0], step.scope, matrix.shape[0]
+    cards = tuple(card[v] for v in o)
+    if given is None:
+        return np.ascontiguousarray(matrix.sum(axis=2).T).reshape(cards + (d, 1))
+    scope, array = given
+    if scope != b:
+        array = np.broadcast_to(_expand(array, scope, b, card), tuple(card[v] for v in b) + array.shape[-2:])
+    k, da, n = matrix.shape[2], array.shape[-2], array.shape[-1]
+    array = array.reshape(k, da, n)
+    if d == 1:
+        return (matrix[0] @ array.reshape(k, n)).reshape(cards + (1, n))
+    if da == 1:
+        out = (matrix.reshape(-1, k) @ array.reshape(k, n)).reshape(d, -1, n)
+    else:
+        out = np.matmul(matrix, array.transpose(1, 0, 2))
+    return np.ascontiguousarray(out.transpose(1, 0, 2)).reshape(cards + (d, n))
 
 
 def _likelihoods(plan, node, n, hard, soft):
-    lam = np.ones((n, len(plan.states[node])))
+    """(n, states) likelihoods of ``node``'s evidence, or None when no row observes it."""
     codes = hard.get(node)
-    if codes is not None:
+    seen = codes is not None and (codes >= 0).any()
+    if not seen and node not in soft:
+        return None
+    lam = np.ones((n, len(plan.states[node])))
+    if seen:
         at = np.flatnonzero(codes >= 0)
         lam[at] = 0.0
         lam[at, codes[at]] = 1.0
@@ -189,3 +202,47 @@ def _likelihoods(plan, node, n, hard, soft):
         at, values = soft[node]
         lam[at] = values
     return lam
+
+
+def _sources(plan, n, hard, soft):
+    """The per-case factors: ``({id: (scope, table)}, log scale (draws, n), possible (draws, n))``."""
+    s, d = plan.structure, plan.draws
+    env, log_scale, possible = {}, np.zeros((d, n)), np.ones((d, n), dtype=bool)
+    for (kind, node), scope in s.scopes.items():
+        if kind == "g":
+            continue
+        lam = _likelihoods(plan, node, n, hard, soft)
+        if lam is None:
+            continue
+        if kind == "e":
+            env[kind, node] = (scope, lam.T.reshape(-1, 1, n))
+        else:
+            table = plan.leaves[node]
+            env[kind, node] = (scope, (table @ lam.T).reshape(tuple(s.card[v] for v in scope) + (d, n)))
+    for k, ((scope, members), (rows, maps, logw, safe)) in enumerate(zip(s.groups, plan.groups)):
+        if not any(f in soft or (f in hard and (hard[f] >= 0).any()) for f in members):
+            continue
+        x = np.zeros((logw.shape[1], n))
+        for f in members:
+            codes = hard.get(f)
+            if codes is not None:
+                at = np.flatnonzero(codes >= 0)
+                x[rows[f] + codes[at], at] = 1.0
+        logs = (logw @ x).reshape(-1, d, n)
+        shift = not safe
+        for f in members:
+            if f in soft:
+                at, lam = soft[f]
+                with np.errstate(divide="ignore"):
+                    extra = np.log(np.matmul(lam, plan.cpts[f]))[..., maps[f]]  # (draws, rows, configurations)
+                logs[:, :, at] += extra.transpose(2, 0, 1)
+                shift = True
+        if shift:  # log-sum-exp: each row's largest entry becomes exp(0) = 1
+            top = logs.max(axis=0)
+            dead = top < _DEAD
+            possible &= ~dead
+            top = np.where(dead, 0.0, top)
+            logs -= top
+            log_scale += top
+        env["g", k] = (scope, np.exp(logs, out=logs).reshape(tuple(s.card[v] for v in scope) + (d, n)))
+    return env, log_scale, possible

@@ -7,7 +7,6 @@ the priors. Evidence is checked first, so mistakes come back as
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,17 +15,23 @@ import pandas as pd
 
 from .editing import replace_parameter, replace_tables
 from .errors import EvidenceError
-from .evidence import check_evidence, check_node
+from .evidence import check_evidence, check_node, renamed_hint
 from .network import VariableElimination, build_network, likelihood_factor
-from .priors import bundled_priors_folder, load_priors, save_tables
+from .priors import load_priors, priors_folder, read_renamed, save_tables
 from .tables import canonical_tables
 
 __all__ = ["Model", "infer", "load_model"]
 
 #: Largest joint table of query variables asked of pgmpy in one query.
 MAX_JOINT_QUERY = 4096
-#: Roles whose posterior is reported, in this order before sorting.
+#: Roles whose posterior is reported, in this order before sorting (mechanisms are hidden: never reported).
 REPORTED_ROLES = ("cause", "complication")
+
+
+def _renamed_rows():
+    """The rows of the bundled ``priors/renamed.csv`` as ``(old_node, old_state, new_node, new_state, note)``
+    records; asked for only when a name in the evidence is unknown."""
+    return tuple(read_renamed().itertuples(index=False, name=None))
 
 
 class Model:
@@ -58,6 +63,7 @@ class Model:
         self._prior = None
         self._order = {node: i for i, node in enumerate(nodes.index)}
         self._has_zeros = any((table.values == 0).any() for table in priors.node_tables.values())
+        self._population = priors.population
 
     def __repr__(self):
         return (f"<Model {len(self._states)} nodes, {len(self.causes)} causes, priors {self.priors_digest} "
@@ -74,14 +80,28 @@ class Model:
         return self._role("cause")
 
     @property
+    def mechanisms(self):
+        """Names of the mechanism nodes: hidden intermediate nodes between causes and findings.
+
+        Never reported by :meth:`infer`; they may be observed as evidence, like causes.
+        """
+        return self._role("mechanism")
+
+    @property
     def complications(self):
         """Names of the complication nodes (cauda equina syndrome)."""
         return self._role("complication")
 
     @property
     def findings(self):
-        """Names of the finding nodes: symptoms, signs and tests."""
+        """Names of the finding nodes: symptoms, signs, tests and the presentation."""
         return self._role("finding")
+
+    @property
+    def symptoms(self):
+        """Names of the findings whose ``finding_type`` in ``nodes.csv`` is ``symptom``."""
+        nodes = self._priors.nodes
+        return tuple(nodes.index[(nodes["role"] == "finding") & (nodes["finding_type"] == "symptom")])
 
     @property
     def risk_factors(self):
@@ -90,8 +110,24 @@ class Model:
 
     @property
     def nodes(self):
-        """A copy of the node definitions (role, states, form, label, question, cost ...)."""
+        """A copy of the node definitions (role, states, form, label, question, cost, emergency_state,
+        finding_type; text cells are "" when empty)."""
         return self._priors.nodes.copy()
+
+    @property
+    def population(self):
+        """The observations that define the population these priors describe (``population.csv``).
+
+        A new dict node -> state; empty when there is no population condition.
+        Every query is conditioned on it: it is added to the evidence of
+        :meth:`infer`, :meth:`prior`, :func:`model.infer_batch` and every
+        analysis, and evidence cannot contradict it.
+        """
+        return dict(self._population)
+
+    def _population_attrs(self):
+        """``{"evidence": ..., "description": ...}`` of the population, for the attrs of results."""
+        return {"evidence": dict(self._population), "description": self._priors.population_description}
 
     def states(self, node):
         """The states of ``node``, reference state first."""
@@ -113,8 +149,9 @@ class Model:
     def tables(self):
         """The priors as DataFrames shaped like the CSV files (fresh copies each time).
 
-        Keys ``nodes``, ``base_rates``, ``risk_factors``, ``links``, ``leaks`` and
-        ``cpts/<node>``; edit a copy and pass it to :meth:`with_tables`.
+        Keys ``nodes``, ``base_rates``, ``risk_factors``, ``links``, ``leaks``,
+        ``population`` (those present) and ``cpts/<node>``; edit a copy and
+        pass it to :meth:`with_tables`.
         """
         return canonical_tables(self._priors)
 
@@ -177,16 +214,30 @@ class Model:
         return save_tables(self.tables, folder, overwrite=overwrite)
 
     # --- evidence ----------------------------------------------------------
-    def _check_node(self, node):
-        check_node(self._states, node)
+    def _renamed_hint(self, node, state=None):
+        """What replaced an old node (or an old state of ``node``), from ``priors/renamed.csv``; "" if nothing."""
+        return renamed_hint(self._states, _renamed_rows(), node, state)
 
-    def check_evidence(self, evidence):
+    def _check_node(self, node):
+        if not isinstance(node, str) or node not in self._states:
+            check_node(self._states, node, _renamed_rows())  # raises, saying what replaced an old name
+
+    def check_evidence(self, evidence, *, population=True):
         """Validate evidence; return ``(hard, soft)`` dicts in the model's names.
 
         ``hard`` maps node -> state; ``soft`` maps node -> likelihoods aligned to
-        the node's states, scaled so the largest is 1. Every problem is listed.
+        the node's states, scaled so the largest is 1. Every problem is listed;
+        an old name (``priors/renamed.csv``) is answered with what replaced it.
+        With ``population`` (the default) the population's observations are
+        added, first (see :attr:`population`); evidence that contradicts them
+        is an :class:`~model.errors.EvidenceError`.
         """
-        return check_evidence(self._states, evidence)
+        population = self._population if population else None
+        try:
+            return check_evidence(self._states, evidence, population=population)
+        except EvidenceError:
+            pass  # the renames are read only when something is wrong: again, naming what replaced old names
+        return check_evidence(self._states, evidence, _renamed_rows(), population)
 
     # --- inference ---------------------------------------------------------
     def _posteriors(self, hard, soft):
@@ -259,9 +310,9 @@ class Model:
         return infer_batch(cases, priors=self, **options)
 
     def prior(self):
-        """P(present) of every cause and complication with no evidence, as a Series."""
+        """P(present) of every cause and complication with no evidence (but the population), as a Series."""
         if self._prior is None:
-            self._prior = self._posteriors({}, {})
+            self._prior = self._posteriors(dict(self._population), {})
         return pd.Series(self._prior, index=pd.Index(self._reported, name="cause"), name="prior")
 
     def infer(self, evidence, *, interval=None, draws=1000, seed=None):
@@ -290,15 +341,19 @@ class Model:
             ``posterior`` = P(present | evidence) and ``prior`` = P(present),
             sorted by posterior, highest first; with ``interval``, also
             ``median``, ``low`` and ``high`` of the posterior over the draws.
-            ``.attrs`` holds ``evidence``, ``priors_digest`` and ``red_flags``
-            (emergency findings present in the evidence; empty when none), and
-            ``interval`` (level, draws, seed) when one was asked for.
+            ``.attrs`` holds ``evidence`` (as given), ``population``
+            (``{"evidence": node -> state, "description": text}`` of the
+            population every query is conditioned on; empty when none),
+            ``priors_digest`` and ``red_flags`` (emergency findings present
+            in the evidence; empty when none), and ``interval`` (level,
+            draws, seed) when one was asked for.
 
         Raises
         ------
         EvidenceError
-            Unknown node or state (closest names suggested), malformed
-            likelihoods, or evidence that has probability zero.
+            Unknown node or state (closest names suggested, or what replaced
+            an old name), malformed likelihoods, evidence that contradicts
+            the population, or evidence that has probability zero.
 
         Examples
         --------
@@ -318,13 +373,15 @@ class Model:
             # Only tables with zeros allow impossible evidence; pgmpy prunes the parts of the network that
             # no queried node depends on, so a NaN alone would miss some of it: check P(evidence) exactly.
             if self._has_zeros or not np.all(np.isfinite(posterior)):
-                problem = self._first_impossible(hard, soft, [n for n in evidence if n in hard or n in soft])
+                given = [*self._population, *(n for n in evidence if n not in self._population)]
+                problem = self._first_impossible(hard, soft, [n for n in given if n in hard or n in soft])
                 if problem:
                     raise EvidenceError(problem)
         frame = pd.DataFrame({"posterior": posterior, "prior": self.prior().to_numpy()},
                              index=pd.Index(self._reported, name="cause"))
         attrs = {
             "evidence": dict(evidence),
+            "population": self._population_attrs(),
             "priors_digest": self.priors_digest,
             "red_flags": [n for n, s in hard.items() if self._emergency.get(n) == s],
         }
@@ -349,7 +406,9 @@ def load_model(priors=None):
     Parameters
     ----------
     priors : str or os.PathLike, optional
-        The priors folder; default: the bundled priors.
+        The priors folder, or the name of a bundled population
+        (:func:`model.bundled_populations`: ``"primary_care"``, the default,
+        or ``"specialist"``).
 
     Raises
     ------
@@ -359,7 +418,9 @@ def load_model(priors=None):
     Examples
     --------
     >>> load_model()
-    <Model ... nodes, 8 causes, priors ... from ...priors>
+    <Model ... nodes, ... causes, priors ... from ...primary_care>
+    >>> load_model("specialist")
+    <Model ... nodes, ... causes, priors ... from ...specialist>
     """
     return Model(load_priors(priors))
 
@@ -384,8 +445,9 @@ def infer(evidence, *, priors=None, interval=None, draws=1000, seed=None):
     evidence : dict
         node -> state, or node -> {state: likelihood}; see :meth:`Model.infer`.
     priors : str, os.PathLike or Model, optional
-        A priors folder (re-read only when its files change) or a loaded
-        ``Model``; default: the bundled priors.
+        A priors folder (re-read only when its files change), the name of a
+        bundled population (``"specialist"``) or a loaded ``Model``; default:
+        the bundled primary-care priors.
     interval, draws, seed
         A credible interval from the experts' ranges; see :meth:`Model.infer`.
 
@@ -401,6 +463,5 @@ def infer(evidence, *, priors=None, interval=None, draws=1000, seed=None):
     >>> result.index[0]
     'pfcn_neuropathy'
     """
-    model = priors if isinstance(priors, Model) else _cached_model(
-        _signature(bundled_priors_folder() if priors is None else os.fspath(priors)))
+    model = priors if isinstance(priors, Model) else _cached_model(_signature(priors_folder(priors)))
     return model.infer(evidence, interval=interval, draws=draws, seed=seed)

@@ -18,10 +18,12 @@ __all__ = [
     "plot_tornado",
 ]
 
-ROLE_COLUMNS = ("risk_factor", "cause", "complication", "finding")
-#: Horizontal position of each role's column: complications sit near the findings they explain.
-ROLE_X = {"risk_factor": 0.0, "cause": 1.0, "complication": 2.3, "finding": 3.0}
-ROLE_COLOURS = {"risk_factor": "#8c6d31", "cause": "#3182bd", "complication": "#de2d26", "finding": "#636363"}
+ROLE_COLUMNS = ("risk_factor", "cause", "mechanism", "complication", "finding")
+#: Horizontal position of each role's column: mechanisms between their causes and the findings they explain,
+#: complications near the findings.
+ROLE_X = {"risk_factor": 0.0, "cause": 1.0, "mechanism": 1.65, "complication": 2.3, "finding": 3.0}
+ROLE_COLOURS = {"risk_factor": "#8c6d31", "cause": "#3182bd", "mechanism": "#756bb1", "complication": "#de2d26",
+                "finding": "#636363"}
 EMERGENCY_COLOUR = "#de2d26"
 
 
@@ -124,10 +126,11 @@ def _layered_positions(nodes):
 
 
 def plot_network(model, *, ax=None, title=None):
-    """The network laid out by role: risk factors -> causes -> complications -> findings.
+    """The network laid out by role: risk factors -> causes -> mechanisms -> complications -> findings.
 
     Each role is a column, so the drawing stays readable with dozens of
-    findings: edges run left to right, causes are coloured by role.
+    findings: edges run left to right, causes are coloured by role. Hidden
+    mechanism nodes are drawn in italics (their column has a header only when there are some).
 
     Parameters
     ----------
@@ -169,9 +172,12 @@ def plot_network(model, *, ax=None, title=None):
         offset = -0.03 if align == "right" else 0.03
         ax.text(x + offset, y, node.replace("_", " "), ha=align, va="center", fontsize=7.5, color=colour,
                 fontweight="bold" if role in ("cause", "complication") else "normal", zorder=3,
+                fontstyle="italic" if role == "mechanism" else "normal",
                 bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=0.5))
+    present = set(nodes["role"])
     for role, x in ROLE_X.items():
-        ax.text(x, 1.02, role.replace("_", " ") + "s", ha="center", va="bottom", fontsize=10, fontweight="bold")
+        if role in present or role != "mechanism":  # the mechanisms' header only when the network has some
+            ax.text(x, 1.02, role.replace("_", " ") + "s", ha="center", va="bottom", fontsize=10, fontweight="bold")
     ax.set_xlim(-0.9, max(ROLE_X.values()) + 0.8)
     ax.set_ylim(-0.02, 1.06)
     ax.set_axis_off()

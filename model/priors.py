@@ -10,10 +10,12 @@ problem with its file, line and column.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import os
 import shutil
 import tempfile
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -21,33 +23,113 @@ import numpy as np
 import pandas as pd
 
 from .errors import PriorsError
-from .priors_checks import check_priors
+from .priors_checks import RENAMED_COLUMNS, check_priors, check_renamed
 from .tables import CPT_FOLDER, TABLE_FILES, TABLE_NAMES, RawTable, format_cell
 
 __all__ = [
+    "DEFAULT_POPULATION",
+    "bundled_populations",
     "bundled_priors_folder",
     "check_save_target",
     "load_priors",
+    "priors_folder",
     "read_priors_folder",
+    "read_renamed",
     "read_vignettes",
     "save_tables",
 ]
 
-def bundled_priors_folder():
-    """The priors folder shipped with the package.
+#: The bundled population loaded when no priors are named.
+DEFAULT_POPULATION = "primary_care"
+#: The file, beside the bundled population folders, that maps old node and state names to new ones.
+RENAMED_FILE = "renamed.csv"
 
-    Looks inside the installed package first (a wheel carries the folder as
-    ``model/priors``), then beside the package in a source checkout.
+
+def _bundled_root():
+    """The folder holding the bundled population folders: inside the installed package first (a wheel
+    carries it as ``model/priors``), then beside the package in a source checkout."""
+    installed = Path(str(resources.files("model"))) / "priors"
+    if installed.is_dir() and any((path / "nodes.csv").is_file() for path in installed.iterdir()):
+        return installed
+    return Path(__file__).resolve().parent.parent / "priors"
+
+
+def bundled_populations():
+    """The names of the bundled populations: every sub-folder of the bundled priors that holds a nodes.csv.
+
+    Examples
+    --------
+    >>> bundled_populations()
+    ('primary_care', 'specialist')
+    """
+    root = _bundled_root()
+    if not root.is_dir():
+        return ()
+    return tuple(sorted(path.name for path in root.iterdir() if (path / "nodes.csv").is_file()))
+
+
+def bundled_priors_folder(population=DEFAULT_POPULATION):
+    """The priors folder of one bundled population (default: primary care).
+
+    Parameters
+    ----------
+    population : str
+        One of :func:`bundled_populations`.
+
+    Raises
+    ------
+    PriorsError
+        For a name that is not a bundled population (the message lists them).
 
     Examples
     --------
     >>> (bundled_priors_folder() / "nodes.csv").is_file()
     True
+    >>> bundled_priors_folder("specialist").name
+    'specialist'
     """
-    installed = Path(str(resources.files("model"))) / "priors"
-    if (installed / "nodes.csv").is_file():
-        return installed
-    return Path(__file__).resolve().parent.parent / "priors"
+    names = bundled_populations()
+    if population not in names:
+        raise PriorsError([f"{population!r} is not a bundled population.{_closest(population, names)} The bundled "
+                           f"populations are: {', '.join(names) or 'none (the bundled priors are missing)'}."])
+    return _bundled_root() / population
+
+
+def _closest(name, names):
+    close = difflib.get_close_matches(str(name), list(names), n=2, cutoff=0.6)
+    return f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+
+
+def priors_folder(priors=None):
+    """The folder that ``priors`` names: a folder, or the name of a bundled population.
+
+    None is the default bundled population. A string that is not an existing
+    path but equals a bundled population name is that population's folder;
+    any other path is returned as given (reading it reports what is wrong).
+
+    Raises
+    ------
+    PriorsError
+        For a path that does not exist and is not a bundled population name
+        (the message lists the bundled populations).
+
+    Examples
+    --------
+    >>> priors_folder("specialist") == bundled_priors_folder("specialist")
+    True
+    """
+    if priors is None:
+        return bundled_priors_folder()
+    path = Path(priors)
+    if path.exists():
+        return path
+    names = bundled_populations()
+    if isinstance(priors, str) and priors in names:
+        return bundled_priors_folder(priors)
+    listed = ", ".join(names) or "none found"
+    raise PriorsError([f"{path}: no such folder, and not the name of a bundled population.{_closest(priors, names)} "
+                       f"Pass the folder that holds nodes.csv, a bundled population ({listed}), or None for the "
+                       f"default ({DEFAULT_POPULATION})."])
 
 
 def _read_csv(path, name, problems):
@@ -128,7 +210,8 @@ def load_priors(folder=None):
     Parameters
     ----------
     folder : str or os.PathLike, optional
-        A folder holding ``nodes.csv`` and the other tables.
+        A folder holding ``nodes.csv`` and the other tables, or the name of a
+        bundled population (:func:`bundled_populations`).
 
     Returns
     -------
@@ -146,7 +229,7 @@ def load_priors(folder=None):
     >>> priors.nodes.loc["pfcn_neuropathy", "role"]
     'cause'
     """
-    folder = Path(folder) if folder is not None else bundled_priors_folder()
+    folder = priors_folder(folder)
     tables, cpt_tables, problems = read_priors_folder(folder)
     return check_priors(tables, cpt_tables, problems, origin=str(folder))
 
@@ -239,6 +322,42 @@ def save_tables(tables, folder, *, overwrite=False):
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return folder
+
+
+def read_renamed(path=None):
+    """The old node and state names and what replaced them (default: the bundled ``priors/renamed.csv``).
+
+    One row per renamed node (``old_state`` and ``new_state`` empty) or
+    state: columns ``old_node``, ``old_state``, ``new_node``, ``new_state``,
+    ``note``, all text (empty cells are ''). Evidence that uses an old name
+    that the model no longer has gets an error saying what replaced it. No
+    file: an empty table.
+
+    Raises
+    ------
+    PriorsError
+        Every problem of the file, with line and column.
+
+    Examples
+    --------
+    >>> list(read_renamed().columns)
+    ['old_node', 'old_state', 'new_node', 'new_state', 'note']
+    """
+    path = _bundled_root() / RENAMED_FILE if path is None else Path(path)
+    if not path.is_file():
+        return pd.DataFrame(columns=list(RENAMED_COLUMNS), dtype=object)
+    stat = path.stat()
+    return _read_renamed(str(path), stat.st_size, stat.st_mtime_ns).copy()
+
+
+@lru_cache(maxsize=4)
+def _read_renamed(path, size, mtime):
+    """The checked rows of one renamed file; cached until the file changes."""
+    problems = []
+    table = _read_csv(Path(path), Path(path).name, problems)
+    if problems:
+        raise PriorsError(problems, where=path)
+    return check_renamed(table)
 
 
 def read_vignettes():

@@ -4,7 +4,9 @@ Every rule of ``priors/README.md`` is checked, and every problem is collected
 before anything is raised, so one :class:`~model.errors.PriorsError` lists
 them all, each with its file, line, column, offending value and fix. This
 module checks columns, cells, names, references and the graph, and runs the
-whole check (:func:`check_priors`); whether each node has the files and rows
+whole check (:func:`check_priors`), including the optional ``population.csv``
+(the observations that define the population) and the separate
+``renamed.csv`` (:func:`check_renamed`); whether each node has the files and rows
 its form needs, and their expansion into full tables, are in
 :mod:`model.priors_expand`. Pure: takes tables, returns values, touches no file.
 """
@@ -24,10 +26,13 @@ from .errors import PriorsError
 from .priors_expand import TOLERANCE, check_cpt_file, check_files, expand_nodes
 from .tables import (
     CPT_FOLDER,
+    FINDING_TYPES,
     FORMS,
     GRADES,
+    MECHANISM_FORMS,
     NODE_NAME,
     PARAMETER_COLUMNS,
+    POPULATION_ROLES,
     RESERVED,
     ROLES,
     STATE_NAME,
@@ -36,7 +41,10 @@ from .tables import (
     typed_frame,
 )
 
-__all__ = ["TOLERANCE", "check_priors"]
+__all__ = ["RENAMED_COLUMNS", "TOLERANCE", "check_priors", "check_renamed"]
+
+#: The columns of ``priors/renamed.csv``: an old name and what replaced it (empty states: the whole node).
+RENAMED_COLUMNS = ("old_node", "old_state", "new_node", "new_state", "note")
 
 #: A plain decimal: no 'nan', 'inf', '1_0', '60%' or non-ASCII digits.
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z", re.ASCII)
@@ -208,6 +216,17 @@ def _check_nodes(chk, table, rows):
                 chk.fail(f"{table.where(line, column)}: must be one of {', '.join(allowed)}. Got "
                          f"{row[column]!r} instead.{_closest(row[column], allowed)}", name)
                 ok = False
+        if row["role"] == "mechanism" and row["form"] in FORMS and row["form"] not in MECHANISM_FORMS:
+            chk.fail(f"{table.where(line, 'form')}: {name!r} is a mechanism, a hidden node between its parent "
+                     f"causes and its findings, so its form must be one of {', '.join(MECHANISM_FORMS)}. Got "
+                     f"{row['form']!r} instead. Give it parents (links.csv or a CPT), or make it a cause.", name)
+        finding_type = row.get("finding_type", "")
+        if finding_type and row["role"] in ROLES and row["role"] != "finding":
+            chk.fail(f"{table.where(line, 'finding_type')}: {name!r} is a {row['role']}, not a finding; "
+                     f"finding_type is only for findings. Got {finding_type!r}; leave the cell empty.", name)
+        elif finding_type and finding_type not in FINDING_TYPES:
+            chk.fail(f"{table.where(line, 'finding_type')}: must be one of {', '.join(FINDING_TYPES)} (or empty). "
+                     f"Got {finding_type!r} instead.{_closest(finding_type, FINDING_TYPES)}", name)
         if row["form"] == "relative_risk" and len(states) != 2:
             chk.fail(f"{table.where(line, 'form')}: the relative_risk form needs a two-state node; "
                      f"{name!r} has {len(states)}. Use a full CPT instead.", name)
@@ -220,8 +239,41 @@ def _check_nodes(chk, table, rows):
                           what="empty or a non-negative number") if cost else np.nan
         nodes[name] = dict(line=line, states=states, role=row["role"], form=row["form"], ok=ok,
                            label=row.get("label", ""), question=row.get("question", ""),
-                           cost=np.nan if cost is None else cost, emergency_state=emergency)
+                           cost=np.nan if cost is None else cost, emergency_state=emergency,
+                           finding_type=finding_type)
     return nodes
+
+
+def _check_population(chk, table, rows, nodes):
+    """The rows of population.csv: an existing finding or risk factor, one of its states, a description,
+    each node once. Returns the rows that passed, as ``(line, row)``."""
+    seen, typed = {}, []
+    for line, row in rows:
+        name, state = row["node"], row["state"]
+        if name in seen:
+            chk.fail(f"{table.where(line, 'node')}: {name!r} is given twice (first on {table.row_word} "
+                     f"{seen[name]}). The population gives each node one state; keep one row.")
+            continue
+        seen[name] = line
+        if not chk.known_node(table, line, "node", name, nodes):
+            continue
+        info, ok = nodes[name], True
+        if info["role"] not in POPULATION_ROLES:
+            chk.fail(f"{table.where(line, 'node')}: {name!r} is a {info['role']} (nodes.csv, line {info['line']}); "
+                     f"the population is defined by what is observed at entry: a "
+                     f"{' or a '.join(r.replace('_', ' ') for r in POPULATION_ROLES)}. Choose one, or remove the row.")
+            ok = False
+        if state not in info["states"]:
+            chk.fail(f"{table.where(line, 'state')}: {name!r} has no state {state!r}.{_closest(state, info['states'])} "
+                     f"Its states are {', '.join(info['states'])}.")
+            ok = False
+        if not row["description"]:
+            chk.fail(f"{table.where(line, 'description')}: is empty. Describe the population in words (e.g. "
+                     "'Adults presenting in primary care with pain in the back of the thigh').")
+            ok = False
+        if ok:
+            typed.append((line, row))
+    return typed
 
 
 TABLE_SPECS = {  # file: (state references, owning node column, forms allowed, value column, unique key, its name)
@@ -368,6 +420,10 @@ def check_priors(tables, cpt_tables, problems=(), *, origin="<in memory>"):
             chk.unique(usable[name], rows[name], *spec[4:])
             typed[name] = _check_rows(chk, usable[name], rows[name], nodes, spec)
             chk.report_unknown(nodes)
+    population = None
+    if "population.csv" in usable:
+        population = _check_population(chk, usable["population.csv"], rows["population.csv"], nodes)
+        chk.report_unknown(nodes)
     cpts = {}
     for node, table in cpt_tables.items():
         result = check_cpt_file(chk, node, table, nodes) if table is not None else None
@@ -379,24 +435,69 @@ def check_priors(tables, cpt_tables, problems=(), *, origin="<in memory>"):
     node_tables = expand_nodes(chk, nodes, typed, {n: (t.name, p, c) for n, (t, p, c) in cpts.items()})
     if chk.problems:
         raise PriorsError(chk.problems, where=origin)
-    return Priors(_node_frame(nodes), _typed_tables(typed, cpts), node_tables, origin=origin)
+    return Priors(_node_frame(nodes), _typed_tables(typed, cpts, population), node_tables, origin=origin)
 
 
 def _node_frame(nodes):
-    columns = ("role", "states", "form", "label", "question", "cost", "emergency_state")
+    columns = ("role", "states", "form", "label", "question", "cost", "emergency_state", "finding_type")
     data = {c: [info[c] for info in nodes.values()] for c in columns}
     data["cost"] = np.array(data["cost"], dtype=float)
     return pd.DataFrame(data, index=pd.Index(list(nodes), name="node"))
 
 
-def _typed_tables(typed, cpts):
+def _typed_tables(typed, cpts, population=None):
     """Typed frames shaped like the CSVs, columns in a fixed order (file order does not matter)."""
     out = {}
     for name, rows in typed.items():
         value_column = TABLE_SPECS[name][3]
         values = [(line, {**row, value_column: v, "low": lo, "high": hi}) for line, row, v, lo, hi in rows]
         out[name.removesuffix(".csv")] = typed_frame(values, TABLE_FILES[name][0], (value_column, "low", "high"))
+    if population is not None:
+        out["population"] = typed_frame(population, TABLE_FILES["population.csv"][0], ())
     for node, (table, parents, _) in cpts.items():
         columns = list(parents) + [node, "probability"] + list(PARAMETER_COLUMNS)
         out[f"{CPT_FOLDER}/{node}"] = typed_frame(table.rows(), columns, ("probability", "low", "high"))
     return out
+
+
+def check_renamed(table):
+    """Check ``renamed.csv`` (old names and what replaced them); return its rows as a DataFrame.
+
+    Columns :data:`RENAMED_COLUMNS`; ``old_node`` and ``new_node`` are node
+    names, ``old_state`` and ``new_state`` state names or empty (the whole
+    node), and each ``(old_node, old_state)`` is given once.
+
+    Raises
+    ------
+    PriorsError
+        Every problem, with line and column.
+
+    Examples
+    --------
+    >>> from model.tables import RawTable
+    >>> frame = pd.DataFrame([["worse_bending_forward", "yes", "flexion_effect", "worsens", ""]], index=[2],
+    ...                      columns=list(RENAMED_COLUMNS))
+    >>> check_renamed(RawTable("renamed.csv", frame)).loc[0, "new_state"]
+    'worsens'
+    """
+    chk = _Checker()
+    if chk.columns(table, RENAMED_COLUMNS[:3], RENAMED_COLUMNS[3:]) and not table.frame.empty:
+        seen = {}
+        for line, row in table.rows():
+            for column, pattern, what in (("old_node", NODE_NAME, "node"), ("new_node", NODE_NAME, "node"),
+                                          ("old_state", STATE_NAME, "state"), ("new_state", STATE_NAME, "state")):
+                value = row.get(column, "")
+                if (value or what == "node") and not pattern.match(value):
+                    shown = "an empty cell" if value == "" else repr(value)
+                    chk.fail(f"{table.where(line, column)}: must be a {what} name. Got {shown} instead.")
+            key = (row["old_node"], row["old_state"])
+            if key in seen:
+                chk.fail(f"{table.where(line)}: {'='.join(k for k in key if k)} is given twice (first on line "
+                         f"{seen[key]}). Keep one row.")
+            seen.setdefault(key, line)
+    elif table.frame.empty:
+        chk.problems = [p for p in chk.problems if "has a header but no rows" not in p]  # no renames yet: fine
+    if chk.problems:
+        raise PriorsError(chk.problems, where=table.name)
+    frame = table.frame.reindex(columns=list(RENAMED_COLUMNS), fill_value="")
+    return frame.reset_index(drop=True).astype(object)

@@ -20,10 +20,13 @@ from .errors import PriorsError
 
 __all__ = [
     "CPT_FOLDER",
+    "FINDING_TYPES",
     "FORMS",
     "GRADES",
+    "MECHANISM_FORMS",
     "NODE_NAME",
     "PARAMETER_COLUMNS",
+    "POPULATION_ROLES",
     "RESERVED",
     "ROLES",
     "STATE_NAME",
@@ -35,9 +38,16 @@ __all__ = [
 
 PARAMETER_COLUMNS = ("low", "high", "source", "grade")
 #: The vocabulary of ``nodes.csv`` (``priors/README.md``): roles in edge order, forms, evidence grades.
-ROLES = ("risk_factor", "cause", "complication", "finding")
+#: A ``mechanism`` is a hidden intermediate node (children of causes, parents of findings), never reported.
+ROLES = ("risk_factor", "cause", "mechanism", "complication", "finding")
 FORMS = ("base_rate", "relative_risk", "noisy_or", "logistic", "cpt")
 GRADES = ("M", "D", "E")
+#: The forms a mechanism may have: it always has parents.
+MECHANISM_FORMS = ("noisy_or", "logistic", "cpt")
+#: Values of the optional ``finding_type`` column of ``nodes.csv`` (findings only; empty for other roles).
+FINDING_TYPES = ("symptom", "sign", "test", "presentation")
+#: Roles whose nodes may define the population (``population.csv``): what is observed at entry.
+POPULATION_ROLES = ("finding", "risk_factor")
 #: Node names: a letter, then letters, digits or ``_``; not a reserved column name.
 NODE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 RESERVED = frozenset({"probability", "low", "high", "source", "grade", "state"})
@@ -46,11 +56,13 @@ STATE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+\-]*\Z")
 
 #: The canonical tables, by file name: (required columns, optional columns).
 TABLE_FILES = {
-    "nodes.csv": (("node", "role", "states", "form"), ("label", "question", "cost", "emergency_state")),
+    "nodes.csv": (("node", "role", "states", "form"),
+                  ("label", "question", "cost", "emergency_state", "finding_type")),
     "base_rates.csv": (("node", "state", "probability") + PARAMETER_COLUMNS, ()),
     "risk_factors.csv": (("risk_factor", "state", "cause", "relative_risk") + PARAMETER_COLUMNS, ()),
     "links.csv": (("parent", "parent_state", "child", "child_state", "probability") + PARAMETER_COLUMNS, ()),
     "leaks.csv": (("node", "state", "probability") + PARAMETER_COLUMNS, ()),
+    "population.csv": (("node", "state", "description"), ()),
 }
 #: Sub-folder holding one full conditional table per node: ``cpts/<node>.csv``.
 CPT_FOLDER = "cpts"
@@ -99,11 +111,12 @@ class Priors:
 
     ``nodes`` is indexed by node name (in the order of ``nodes.csv``) with
     columns ``role``, ``states`` (a tuple), ``form``, ``label``, ``question``,
-    ``cost`` (float or NaN) and ``emergency_state`` (str, empty if none).
-    ``tables`` maps ``"base_rates"``, ``"risk_factors"``, ``"links"``,
-    ``"leaks"`` and ``"cpts/<node>"`` to typed DataFrames shaped like the CSVs
-    (indexed by line; columns in a fixed order whatever the order in the file,
-    a CPT's parents in nodes.csv order). ``node_tables`` maps each node to its :class:`~model.forms.NodeTable`.
+    ``cost`` (float or NaN), ``emergency_state`` and ``finding_type`` (str,
+    empty if none). ``tables`` maps ``"base_rates"``, ``"risk_factors"``,
+    ``"links"``, ``"leaks"``, ``"population"`` and ``"cpts/<node>"`` to typed
+    DataFrames shaped like the CSVs (indexed by line; columns in a fixed order
+    whatever the order in the file, a CPT's parents in nodes.csv order).
+    ``node_tables`` maps each node to its :class:`~model.forms.NodeTable`.
     """
 
     nodes: pd.DataFrame
@@ -116,6 +129,36 @@ class Priors:
         object.__setattr__(self, "tables", MappingProxyType(dict(self.tables)))
         object.__setattr__(self, "node_tables", MappingProxyType(dict(self.node_tables)))
         object.__setattr__(self, "digest", _digest(self.nodes, self.tables))
+
+    @property
+    def population(self):
+        """The observations that define the population (``population.csv``): node -> state, in node order.
+
+        Empty when the priors have no population condition.
+
+        Examples
+        --------
+        >>> frame = pd.DataFrame({"node": ["pain"], "state": ["yes"], "description": ["Adults in pain"]})
+        >>> nodes = pd.DataFrame({"role": ["finding"]}, index=pd.Index(["pain"], name="node"))
+        >>> Priors(nodes, {"population": frame}, {}).population
+        {'pain': 'yes'}
+        """
+        frame = self.tables.get("population")
+        if frame is None:
+            return {}
+        rank = {node: i for i, node in enumerate(self.nodes.index)}
+        return dict(sorted(zip(frame["node"], frame["state"]), key=lambda pair: rank.get(pair[0], len(rank))))
+
+    @property
+    def population_description(self):
+        """The population in words: the ``description`` cells of ``population.csv`` (node order, each once,
+        joined by "; "); empty when there is no population condition."""
+        frame = self.tables.get("population")
+        if frame is None:
+            return ""
+        rank = {node: i for i, node in enumerate(self.nodes.index)}
+        rows = sorted(zip(frame["node"], frame["description"]), key=lambda pair: rank.get(pair[0], len(rank)))
+        return "; ".join(dict.fromkeys(text for _, text in rows if text))
 
 
 def typed_frame(rows, columns, numbers):
@@ -137,8 +180,15 @@ def typed_frame(rows, columns, numbers):
 
 
 def _digest(nodes, tables):
-    """Short content hash: the same numbers and names give the same digest."""
-    payload = {"nodes": _text(nodes.reset_index())}
+    """Short content hash: the same numbers and names give the same digest.
+
+    An optional ``nodes.csv`` column that is empty for every node (``finding_type``) is left out, so priors
+    written before the column existed keep their digest.
+    """
+    frame = nodes.reset_index()
+    if "finding_type" in frame and not frame["finding_type"].astype(bool).any():
+        frame = frame.drop(columns="finding_type")
+    payload = {"nodes": _text(frame)}
     for name in sorted(tables):
         payload[name] = sorted(_text(tables[name]))
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False)
@@ -184,10 +234,12 @@ def format_cell(value):
 def canonical_tables(priors):
     """The priors as DataFrames shaped like the CSV files, rows in a fixed order.
 
-    Keys: ``nodes``, ``base_rates``, ``risk_factors``, ``links``, ``leaks`` (those
-    present) and ``cpts/<node>``. Rows follow ``nodes.csv`` order (then state
-    order), so saving is stable and one changed number is one changed line.
-    The frames are fresh copies, indexed 0..n-1.
+    Keys: ``nodes``, ``base_rates``, ``risk_factors``, ``links``, ``leaks``,
+    ``population`` (those present) and ``cpts/<node>``. Rows follow
+    ``nodes.csv`` order (then state order), so saving is stable and one
+    changed number is one changed line. The optional ``finding_type`` column
+    of ``nodes`` is there only when some node has one. The frames are fresh
+    copies, indexed 0..n-1.
 
     Examples
     --------
@@ -201,7 +253,9 @@ def canonical_tables(priors):
     state_rank = {n: {s: i for i, s in enumerate(states)} for n, states in nodes["states"].items()}
     frame = nodes.reset_index()
     frame["states"] = [format_cell(s) for s in frame["states"]]
-    out = {"nodes": frame[list(TABLE_FILES["nodes.csv"][0] + TABLE_FILES["nodes.csv"][1])]}
+    columns = [c for c in TABLE_FILES["nodes.csv"][0] + TABLE_FILES["nodes.csv"][1]
+               if c != "finding_type" or frame.get(c, pd.Series(dtype=object)).astype(bool).any()]
+    out = {"nodes": frame[columns]}
     # Sort keys: a column naming a node sorts by node order; a column holding a state sorts by the state
     # order of the node named in the column given here (for CPT files: the column's own node).
     keys = {
@@ -209,6 +263,7 @@ def canonical_tables(priors):
         "risk_factors": (("cause", None), ("risk_factor", None), ("state", "risk_factor")),
         "links": (("child", None), ("parent", None), ("parent_state", "parent"), ("child_state", "child")),
         "leaks": (("node", None), ("state", "node")),
+        "population": (("node", None),),
     }
 
     def rank(row, column, owner):

@@ -279,7 +279,7 @@ def _sweep_cases():
     nodes, links, leaks = priors.nodes, priors.tables["links"], priors.tables["leaks"]
     causes = list(nodes.index[nodes["role"] == "cause"])
     canonical = nodes.index[nodes["form"].isin(["noisy_or", "logistic"])
-                            & nodes["role"].isin(["finding", "complication"])]
+                            & nodes["role"].isin(["mechanism", "complication", "finding"])]
     cases = []
     for child in canonical:
         for state in nodes.loc[child, "states"][1:]:

@@ -1,4 +1,4 @@
-"""The bundled priors are found from a source checkout and from an installed wheel."""
+"""The bundled priors are found from a source checkout and from an installed wheel, by population name."""
 
 import subprocess
 import sys
@@ -6,15 +6,17 @@ import zipfile
 from pathlib import Path
 
 import model
-from model.priors import bundled_priors_folder, load_priors
+from model.priors import bundled_populations, bundled_priors_folder, load_priors
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_source_checkout_uses_the_top_level_priors_folder():
     if Path(model.__file__).resolve().parent == ROOT / "model":
-        assert bundled_priors_folder() == ROOT / "priors"
+        assert bundled_priors_folder() == ROOT / "priors" / "primary_care"
+        assert bundled_priors_folder("specialist") == ROOT / "priors" / "specialist"
     assert (bundled_priors_folder() / "nodes.csv").is_file()
+    assert {"primary_care", "specialist"} <= set(bundled_populations())
 
 
 def test_installed_wheel_carries_and_finds_the_priors(tmp_path):
@@ -26,12 +28,17 @@ def test_installed_wheel_carries_and_finds_the_priors(tmp_path):
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         archive.extractall(site)
-    assert "model/priors/nodes.csv" in names and "model/data/vignettes.csv" in names
+    for name in ("model/priors/primary_care/nodes.csv", "model/priors/specialist/nodes.csv",
+                 "model/priors/renamed.csv", "model/data/vignettes.csv"):
+        assert name in names
     code = ("import model, model.priors as p; print(p.bundled_priors_folder()); "
-            "print(model.load_model().priors_digest); print(len(model.read_vignettes()))")
+            "print(model.load_model().priors_digest); print(model.load_model('specialist').priors_digest); "
+            "print(','.join(model.bundled_populations())); print(len(model.read_vignettes()))")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                          env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}, check=True)
-    folder, digest, vignettes = out.stdout.split()
-    assert Path(folder) == site / "model" / "priors"
+    folder, digest, specialist, populations, vignettes = out.stdout.split()
+    assert Path(folder) == site / "model" / "priors" / "primary_care"
     assert digest == load_priors().digest
+    assert specialist == load_priors("specialist").digest
+    assert populations == ",".join(bundled_populations())
     assert vignettes == "10"

@@ -318,8 +318,10 @@ def test_several_matches_list_is_cut_short(bundled_model):
      r"table 'linkz': unknown table; with_parameter changes one row of base_rates, risk_factors, links, leaks"),
     (lambda m: m.with_parameter("nodes", node="pain_burning", label="x"), r"table 'nodes': .*Use with_tables"),
     (lambda m: m.with_tables({"linkz": m.tables["links"]}),
-     r"table 'linkz': unknown table name\. Use one of nodes, base_rates, risk_factors, links, leaks or "
-     r"'cpts/<node>'"),
+     r"table 'linkz': unknown table name\. Use one of nodes, base_rates, risk_factors, links, leaks, population "
+     r"or 'cpts/<node>'"),
+    (lambda m: m.with_parameter("population", node="pain_burning", state="yes"),
+     r"table 'population': the population table; .*Use with_tables for nodes and population"),
     (lambda m: m.with_tables({"links": m.tables["links"].to_dict()}), r"table 'links': must be a pandas DataFrame"),
     (lambda m: m.with_parameter("links", parent="pfcn_neuropathy", child="pain_burning", probabilty=0.5),
      r"table 'links': name the row with key columns \(parent, parent_state, child, child_state\) .*got unknown "

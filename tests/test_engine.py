@@ -42,8 +42,8 @@ def random_rows(model, n, seed, *, observe=0.5, soft=0.1, reported=0.05):
     for _ in range(n):
         row = {}
         for node, states in model._states.items():
-            if rng.random() >= (reported if node in model._reported else observe):
-                continue
+            if rng.random() >= (reported if node in model._reported else observe) or node in model.population:
+                continue  # the population's nodes: observed by the model in every row
             if rng.random() < soft:
                 lik = _likelihoods(rng, len(states))
                 row[node] = dict(zip(states, lik)) if rng.random() < 0.5 else lik
@@ -396,8 +396,8 @@ def test_joint_posterior_equals_pgmpy_and_answers_add_up(bundled_model):
     cases = frame(m, rows)
     hard, soft, _, _ = engine._parse(m, plan, {c: cases[c] for c in cases}, 0, len(rows))
     (joint, log_evidence), _ = _evaluate(plan, len(rows), hard, soft, joint=True)
-    query = VariableElimination(m.network).query(list(plan.joint_scope), evidence=base, joint=True,
-                                                 show_progress=False)
+    query = VariableElimination(m.network).query(list(plan.joint_scope), evidence={**m.population, **base},
+                                                 joint=True, show_progress=False)
     expected = np.transpose(query.values, [query.variables.index(v) for v in plan.joint_scope]).reshape(-1)
     assert np.abs(joint[0] - expected).max() <= 1e-12
     answers = np.exp(log_evidence[1:] - log_evidence[0])  # P(reduced_pulses = s | base)

@@ -1,13 +1,23 @@
-"""``Model.infer`` is exact: it agrees with three independent computations to 1e-9.
+"""``Model.infer`` is exact: it agrees with independent computations to 1e-9, on both bundled
+populations (``primary_care`` and ``specialist``, each query conditioned on the population's
+``population.csv`` finding, which every oracle adds itself).
 
-a. pgmpy's ``VariableElimination`` run directly on ``Model.network`` (200 random
-   partial-evidence cases on the bundled network, hard and soft evidence);
-b. brute-force enumeration of the joint distribution of small random priors
-   folders, with the canonical forms of ``priors/README.md`` implemented here
-   from scratch (no pgmpy, no ``model.forms``), so expansion *and* inference are
-   checked;
+a. pgmpy's ``VariableElimination`` run directly on ``Model.network`` (20 random
+   partial-evidence cases per population, hard and soft evidence, sometimes an
+   observed cause), and the ``prior`` column against VE with no evidence;
+b. brute-force enumeration:
+   1. of the joint distribution of small random priors folders, with the
+      canonical forms of ``priors/README.md`` implemented here from scratch (no
+      pgmpy, no ``model.forms``), so expansion *and* inference are checked;
+   2. on the bundled networks (4 cases per population): every risk factor
+      observed, a random subset of findings observed (hard, and soft in half the
+      cases); all joint configurations of the unobserved non-barren nodes (the
+      causes, the mechanisms, cauda equina syndrome and any unobserved finding
+      parent of an observed finding: 2^17 to 2^20 here) are enumerated with numpy, each
+      one's probability the product of the entries of the network's
+      ``TabularCPD`` tables; compared with ``Model.infer`` and ``Model.infer_batch``;
 c. pyAgrum's ``LazyPropagation`` on a pyAgrum copy of the bundled network
-   (100 random cases, hard and soft evidence).
+   (20 random cases per population, hard and soft evidence).
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyagrum as gum
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -30,8 +41,39 @@ from model import EvidenceError, load_model
 
 TOL = 1e-9
 PRESENT = "present"
-N_VE_CASES = 200
-N_AGRUM_CASES = 100
+#: The bundled populations, by the name ``load_model`` takes (folders under priors/).
+POPULATIONS = ("primary_care", "specialist")
+PRIORS = Path(__file__).resolve().parents[1] / "priors"
+N_VE_CASES = 20
+N_AGRUM_CASES = 20
+N_ENUMERATION_CASES = 4
+#: The hidden mechanism nodes: never observed in the enumeration cases (their role may read
+#: ``mechanism`` or ``finding``).
+MECHANISMS = ("nerve_conduction_loss", "neurogenic_claudication", "sciatic_nerve_entrapment")
+
+
+@pytest.fixture(scope="module", params=POPULATIONS)
+def population(request):
+    """The name of one bundled population."""
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def model(population):
+    """The :class:`model.Model` of one bundled population."""
+    return load_model(population)
+
+
+def _seed(population, *words):
+    return np.random.default_rng([*words, POPULATIONS.index(population)])
+
+
+def test_population_is_the_finding_of_population_csv(model, population):
+    """Every oracle below adds ``Model.population``: it must be the population.csv finding."""
+    with open(PRIORS / population / "population.csv", newline="", encoding="utf-8") as handle:
+        rows = {row["node"]: row["state"] for row in csv.DictReader(handle)}
+    assert rows == {"posterior_thigh_pain": "yes"}
+    assert model.population == rows
 
 
 # --- random partial evidence on the bundled network ------------------------------------------
@@ -52,13 +94,14 @@ def _bundled_case(model, rng, *, soft_rate=0.2):
 
     A random subset of findings and of risk factors is observed, sometimes a
     cause or complication; in about ``soft_rate`` of cases one or two other
-    nodes get soft evidence.
+    nodes get soft evidence. The population's nodes are left to the model,
+    which observes them in every query (the oracles add them).
     """
     hard = {}
     p_finding, p_risk = rng.uniform(0.0, 0.5), rng.uniform(0.0, 0.8)
     for nodes, p in ((model.findings, p_finding), (model.risk_factors, p_risk)):
         for node in nodes:
-            if rng.random() < p:
+            if rng.random() < p and node not in model.population:
                 states = model.states(node)
                 hard[node] = states[rng.integers(len(states))]
     if rng.random() < 0.3:
@@ -67,7 +110,7 @@ def _bundled_case(model, rng, *, soft_rate=0.2):
         hard[node] = model.states(node)[rng.integers(2)]
     soft = {}
     if rng.random() < soft_rate:
-        free = [n for n in model.nodes.index if n not in hard]
+        free = [n for n in model.nodes.index if n not in hard and n not in model.population]
         for node in rng.choice(free, size=rng.integers(1, 3), replace=False):
             soft[str(node)] = _likelihoods(rng, len(model.states(str(node))))
     items = list(hard.items()) + [(n, dict(zip(model.states(n), lik))) for n, lik in soft.items()]
@@ -86,7 +129,8 @@ def _assert_matches(result, expected, context):
 
 
 def _ve_posteriors(network, model, hard, soft):
-    """P(present | evidence) of every cause and complication, by a fresh pgmpy VE."""
+    """P(present | evidence and the population), every cause and complication, by a fresh pgmpy VE."""
+    hard = {**model.population, **hard}
     reported = model.causes + model.complications
     query = [n for n in reported if n not in hard]
     virtual = [TabularCPD(n, len(lik), [[x] for x in lik], state_names={n: list(model.states(n))})
@@ -102,33 +146,33 @@ def _ve_posteriors(network, model, hard, soft):
 
 
 @pytest.fixture(scope="module")
-def ve_prior(bundled_model):
-    return _ve_posteriors(bundled_model.network, bundled_model, {}, {})
+def ve_prior(model):
+    return _ve_posteriors(model.network, model, {}, {})
 
 
-def test_prior_column_equals_no_evidence_variable_elimination(bundled_model, ve_prior):
-    result = bundled_model.infer({})
+def test_prior_column_equals_no_evidence_variable_elimination(model, ve_prior):
+    result = model.infer({})
     for node, value in ve_prior.items():
         assert abs(result.loc[node, "prior"] - value) <= TOL
         assert abs(result.loc[node, "posterior"] - value) <= TOL
 
 
-def test_random_cases_include_soft_evidence_and_observed_causes(bundled_model):
-    """The random cases really mix in soft evidence (~20%) and observed causes."""
-    cases = [_bundled_case(bundled_model, np.random.default_rng([2024, i])) for i in range(N_VE_CASES)]
-    with_soft = sum(bool(soft) for _, _, soft in cases)
-    with_cause = sum(any(n in hard for n in bundled_model.causes) for _, hard, _ in cases)
-    assert 0.1 * N_VE_CASES <= with_soft <= 0.35 * N_VE_CASES
-    assert with_cause >= 0.15 * N_VE_CASES
+def test_random_cases_include_soft_evidence_and_observed_causes(model, population):
+    """The cases checked below really mix in soft evidence and observed causes."""
+    for seed, count, soft_rate in ((2024, N_VE_CASES, 0.2), (7, N_AGRUM_CASES, 0.3)):
+        cases = [_bundled_case(model, _seed(population, seed, i), soft_rate=soft_rate) for i in range(count)]
+        with_soft = sum(bool(soft) for _, _, soft in cases)
+        with_cause = sum(any(n in hard for n in model.causes) for _, hard, _ in cases)
+        assert 2 <= with_soft <= count - 2, (seed, with_soft)
+        assert with_cause >= 2, (seed, with_cause)
 
 
 @pytest.mark.parametrize("case", range(N_VE_CASES))
-def test_infer_equals_pgmpy_variable_elimination(bundled_model, ve_prior, case):
-    evidence, hard, soft = _bundled_case(bundled_model, np.random.default_rng([2024, case]))
-    network = bundled_model.network
-    result = bundled_model.infer(evidence)
-    expected = _ve_posteriors(network, bundled_model, hard, soft)
-    _assert_matches(result, expected, f"evidence {evidence}")
+def test_infer_equals_pgmpy_variable_elimination(model, population, ve_prior, case):
+    evidence, hard, soft = _bundled_case(model, _seed(population, 2024, case))
+    result = model.infer(evidence)
+    expected = _ve_posteriors(model.network, model, hard, soft)
+    _assert_matches(result, expected, f"{population}, evidence {evidence}")
     for node, value in ve_prior.items():
         assert abs(result.loc[node, "prior"] - value) <= TOL
 
@@ -139,9 +183,11 @@ def test_infer_equals_pgmpy_variable_elimination(bundled_model, ve_prior, case):
 def _pyagrum_network(network):
     """A pyAgrum ``BayesNet`` with the same variables, labels and tables as a pgmpy network.
 
-    pgmpy stores a CPT as (child states) x (parent configurations) with the
-    first parent varying slowest; each column is written into pyAgrum by
-    naming the parent states, so pyAgrum's own variable order never matters.
+    pgmpy stores a CPT with one axis per variable of ``cpd.variables`` (child
+    first), each in the order of ``cpd.state_names``. Each table is brought to
+    the labels of the pyAgrum variables, then to the variable order pyAgrum
+    reports for the tensor (``variablesSequence``, first variable fastest when
+    filling), so pyAgrum's own variable order never matters.
     """
     bn = gum.BayesNet("bundled")
     cpds = {cpd.variable: cpd for cpd in network.get_cpds()}
@@ -151,30 +197,39 @@ def _pyagrum_network(network):
         for parent in cpd.variables[1:]:
             bn.addArc(parent, node)
     for node, cpd in cpds.items():
-        parents = cpd.variables[1:]
-        values = cpd.get_values()
-        names = [cpd.state_names[p] for p in parents]
-        for column, config in enumerate(itertools.product(*names)):
-            where = {p: bn.variable(p).index(state) for p, state in zip(parents, config)}
-            bn.cpt(node)[where] = [float(x) for x in values[:, column]]
+        table = np.asarray(cpd.values, dtype=float)
+        for axis, variable in enumerate(cpd.variables):
+            labels = bn.variable(variable).labels()
+            table = np.take(table, [cpd.state_names[variable].index(s) for s in labels], axis=axis)
+        sequence = [v.name() for v in bn.cpt(node).variablesSequence()]
+        table = np.transpose(table, [cpd.variables.index(v) for v in reversed(sequence)])
+        bn.cpt(node).fillWith([float(x) for x in table.ravel()])
     return bn
 
 
 @pytest.fixture(scope="module")
-def agrum_net(bundled_model):
-    return _pyagrum_network(bundled_model.network)
+def agrum_net(model):
+    return _pyagrum_network(model.network)
 
 
-def test_pyagrum_copy_has_the_same_tables(bundled_model, agrum_net):
-    network = bundled_model.network
+def test_pyagrum_copy_has_the_same_tables(model, agrum_net):
+    """Same nodes, parents and numbers, read back by naming the states (not through the layout used to
+    fill the tables): every entry of the tables up to 256 entries, 300 random entries of each larger one."""
+    network = model.network
+    rng = np.random.default_rng(11)
     assert set(agrum_net.names()) == set(network.nodes())
     for cpd in network.get_cpds():
         node, parents = cpd.variable, cpd.variables[1:]
-        assert set(agrum_net.cpt(node).names) == {node, *parents}
-        for config in itertools.product(*(cpd.state_names[v] for v in cpd.variables)):
-            named = dict(zip(cpd.variables, config))
-            inst = {v: agrum_net.variable(v).index(s) for v, s in named.items()}
-            assert agrum_net.cpt(node)[inst] == pytest.approx(cpd.get_value(**named), abs=1e-15)
+        cpt = agrum_net.cpt(node)
+        assert set(cpt.names) == {node, *parents}
+        values = cpd.values
+        if values.size <= 256:
+            entries = list(np.ndindex(values.shape))
+        else:
+            entries = [tuple(int(rng.integers(k)) for k in values.shape) for _ in range(300)]
+        for entry in entries:
+            inst = {v: agrum_net.variable(v).index(cpd.state_names[v][i]) for v, i in zip(cpd.variables, entry)}
+            assert cpt[inst] == pytest.approx(float(values[entry]), abs=1e-15), (node, entry)
 
 
 def test_pyagrum_mapping_on_a_tiny_network():
@@ -206,7 +261,7 @@ def test_pyagrum_mapping_on_a_tiny_network():
 
 def _agrum_posteriors(bn, model, hard, soft):
     ie = gum.LazyPropagation(bn)
-    for node, state in hard.items():
+    for node, state in {**model.population, **hard}.items():
         ie.addEvidence(node, state)
     for node, likelihoods in soft.items():
         ie.addEvidence(node, likelihoods)
@@ -220,22 +275,22 @@ def _agrum_posteriors(bn, model, hard, soft):
     return out
 
 
-def test_pyagrum_prior_equals_prior_column(bundled_model, agrum_net):
-    expected = _agrum_posteriors(agrum_net, bundled_model, {}, {})
-    prior = bundled_model.prior()
+def test_pyagrum_prior_equals_prior_column(model, agrum_net):
+    expected = _agrum_posteriors(agrum_net, model, {}, {})
+    prior = model.prior()
     for node, value in expected.items():
         assert abs(prior[node] - value) <= TOL
 
 
 @pytest.mark.parametrize("case", range(N_AGRUM_CASES))
-def test_infer_equals_pyagrum_lazy_propagation(bundled_model, agrum_net, case):
-    evidence, hard, soft = _bundled_case(bundled_model, np.random.default_rng([7, case]), soft_rate=0.3)
-    result = bundled_model.infer(evidence)
-    expected = _agrum_posteriors(agrum_net, bundled_model, hard, soft)
-    _assert_matches(result, expected, f"evidence {evidence}")
+def test_infer_equals_pyagrum_lazy_propagation(model, population, agrum_net, case):
+    evidence, hard, soft = _bundled_case(model, _seed(population, 7, case), soft_rate=0.3)
+    result = model.infer(evidence)
+    expected = _agrum_posteriors(agrum_net, model, hard, soft)
+    _assert_matches(result, expected, f"{population}, evidence {evidence}")
 
 
-# --- b. brute force on small random priors folders -------------------------------------------------
+# --- b1. brute force on small random priors folders ------------------------------------------------
 
 BINARY = ("absent", PRESENT)
 RISK_STATES = {2: ("no", "yes"), 3: ("mid", "low", "high")}
@@ -523,6 +578,158 @@ def test_infer_equals_brute_force_on_small_random_networks(data):
             assert abs(result.loc[node, "prior"] - value) <= TOL
         flags = [n for n, v in evidence.items() if v == spec[n].get("emergency")]
         assert result.attrs["red_flags"] == flags
+
+
+# --- b2. brute-force enumeration on the bundled networks ------------------------------------------
+
+
+def _enumerate(network, states, hard, soft, reported):
+    """P(not the reference state | evidence) of each ``reported`` node, by enumerating the joint.
+
+    ``states`` maps every node to its states (reference first); ``hard`` maps
+    nodes to a state, ``soft`` maps nodes to likelihoods in ``states`` order.
+    The non-barren nodes are those observed or reported and their ancestors;
+    every other node sums to one and is left out. The unobserved non-barren
+    nodes are enumerated jointly (one column of ``grid`` per configuration),
+    except a soft-evidence node with no child among them, which is summed out
+    in its own factor, sum_s likelihood_s P(s | parents). Each configuration's
+    weight is the product of the CPT entries read from ``network.get_cpds()``.
+
+    Returns ``(posteriors, total weight, enumerated nodes)``; posteriors is None when the total is 0.
+    """
+    cpds = {cpd.variable: cpd for cpd in network.get_cpds()}
+    parents = {node: list(cpd.variables[1:]) for node, cpd in cpds.items()}
+    needed, stack = set(), [*hard, *soft, *reported]
+    while stack:
+        node = stack.pop()
+        if node not in needed:
+            needed.add(node)
+            stack.extend(parents[node])
+    has_child = {p for node in needed for p in parents[node]}
+    summed_out = {n for n in soft if n not in has_child}
+    free = [n for n in cpds if n in needed and n not in hard and n not in summed_out]
+    grid = np.indices([len(states[n]) for n in free], dtype=np.int8).reshape(len(free), -1)
+    column = dict(zip(free, grid))
+
+    def index(cpd, node):
+        """The node's state index in this CPD's own state order: an int (observed) or one per configuration."""
+        own = cpd.state_names[node]
+        if node in hard:
+            return own.index(hard[node])
+        return np.array([own.index(s) for s in states[node]])[column[node]]
+
+    weight = np.ones(grid.shape[1])
+    for node in (n for n in cpds if n in needed):
+        cpd = cpds[node]
+        at_parents = tuple(index(cpd, p) for p in parents[node])
+        if node in summed_out:
+            likelihood = np.array([soft[node][states[node].index(s)] for s in cpd.state_names[node]])
+            weight = weight * np.tensordot(likelihood, cpd.values[(slice(None), *at_parents)], axes=1)
+            continue
+        weight = weight * cpd.values[(index(cpd, node), *at_parents)]
+        if node in soft:
+            weight = weight * np.asarray(soft[node])[column[node]]
+    total = float(weight.sum())
+    if total == 0.0:
+        return None, total, free
+    posteriors = {}
+    for node in reported:
+        if node in hard:
+            posteriors[node] = float(hard[node] != states[node][0])
+        else:
+            posteriors[node] = float(weight[column[node] != 0].sum() / total)
+    return posteriors, total, free
+
+
+def _enumeration_case(model, rng, *, with_soft):
+    """Every risk factor observed; a random subset of the observable findings hard, 1-3 others soft.
+
+    Mechanisms and the population's finding are never drawn (the model and the
+    oracle add the population).
+    """
+    hard = {rf: model.states(rf)[rng.integers(len(model.states(rf)))] for rf in model.risk_factors}
+    observable = [n for n in model.findings if n not in MECHANISMS and n not in model.population]
+    p_finding = rng.uniform(0.15, 0.6)
+    for node in observable:
+        if rng.random() < p_finding:
+            hard[node] = model.states(node)[rng.integers(len(model.states(node)))]
+    soft = {}
+    if with_soft:
+        free = [n for n in observable if n not in hard]
+        for node in rng.choice(free, size=rng.integers(1, 4), replace=False):
+            soft[str(node)] = _likelihoods(rng, len(model.states(str(node))))
+    evidence = {**hard, **{n: dict(zip(model.states(n), lik)) for n, lik in soft.items()}}
+    return evidence, hard, soft
+
+
+@pytest.fixture(scope="module")
+def enumerations(model, population):
+    """``[(evidence, brute-force posteriors, enumerated nodes)]``, one per enumeration case."""
+    states = {n: model.states(n) for n in model.nodes.index}
+    reported = model.causes + model.complications
+    out = []
+    for case in range(N_ENUMERATION_CASES):
+        evidence, hard, soft = _enumeration_case(model, _seed(population, 99, case), with_soft=case % 2 == 1)
+        expected, _, free = _enumerate(model.network, states, {**model.population, **hard}, soft, reported)
+        out.append((evidence, expected, free))
+    return out
+
+
+def test_enumeration_reference_on_the_risk_factors_alone(model):
+    """The reference itself: with only the risk factors observed (no population), P(evidence) is the
+    product of their base rates and each cause's posterior its own CPT entry, read with ``get_value``."""
+    network = model.network
+    states = {n: model.states(n) for n in model.nodes.index}
+    hard = {rf: states[rf][-1] for rf in model.risk_factors}
+    expected, total, free = _enumerate(network, states, hard, {}, model.causes + model.complications)
+    assert set(free) == set(model.causes + model.complications)  # the findings and mechanisms are barren
+    base = math.prod(network.get_cpds(rf).get_value(**{rf: s}) for rf, s in hard.items())
+    assert abs(total - base) <= 1e-12 * base
+    for cause in model.causes:
+        cpd = network.get_cpds(cause)
+        named = {v: hard[v] for v in cpd.variables[1:]}
+        assert abs(expected[cause] - cpd.get_value(**{cause: PRESENT}, **named)) <= 1e-12
+
+
+def test_enumeration_cases_observe_every_risk_factor_and_enumerate_the_hidden_nodes(model, enumerations):
+    """Every cause and complication is enumerated; the other enumerated nodes are mechanisms or
+    unobserved findings (a finding parent of an observed CPT finding); some case enumerates all the
+    mechanisms; soft evidence occurs."""
+    reported = set(model.causes) | set(model.complications)
+    assert set(MECHANISMS) <= set(model.nodes.index)
+    for evidence, _, free in enumerations:
+        assert set(model.risk_factors) <= set(evidence)
+        assert not set(MECHANISMS) & set(evidence)
+        assert reported <= set(free)
+        others = set(free) - reported
+        hard = {n for n, v in evidence.items() if not isinstance(v, dict)} | set(model.population)
+        assert others <= set(MECHANISMS) | set(model.findings) and not others & hard
+    assert any(set(MECHANISMS) <= set(free) for _, _, free in enumerations)
+    assert sum(any(isinstance(v, dict) for v in e.values()) for e, _, _ in enumerations) >= 1
+
+
+@pytest.mark.parametrize("case", range(N_ENUMERATION_CASES))
+def test_infer_equals_brute_force_enumeration_of_the_bundled_network(model, population, enumerations, case):
+    evidence, expected, _ = enumerations[case]
+    if expected is None:
+        with pytest.raises(EvidenceError, match="probability zero"):
+            model.infer(evidence)
+        return
+    _assert_matches(model.infer(evidence), expected, f"{population}, evidence {evidence}")
+
+
+def test_infer_batch_equals_brute_force_enumeration_of_the_bundled_network(model, population, enumerations):
+    cases = pd.DataFrame([evidence for evidence, _, _ in enumerations])
+    batch = model.infer_batch(cases)
+    assert list(batch.index) == list(cases.index)
+    for row, (evidence, expected, _) in enumerate(enumerations):
+        if expected is None:
+            assert batch.loc[row].isna().all()
+            continue
+        for node, value in expected.items():
+            got = batch.loc[row, node]
+            assert abs(got - value) <= TOL, f"{node}: infer_batch gives {got!r}, reference {value!r}; {population}, " \
+                                            f"evidence {evidence}"
 
 
 # --- evidence of probability zero -------------------------------------------------------------

@@ -57,7 +57,7 @@ def test_relative_risk_multiplies_and_caps():
 
 
 def test_bundled_worked_example_matches_readme():
-    table = load_priors().node_tables["sciatic_notch_tenderness"]
+    table = load_priors().node_tables["fever"]
     index = {p: i for i, p in enumerate(table.parents)}
 
     def column(*present):
@@ -69,10 +69,12 @@ def test_bundled_worked_example_matches_readme():
             position = position * len(states) + state
         return table.values[:, position]
 
-    assert column()[1] == pytest.approx(0.20, abs=1e-15)
-    assert column("deep_gluteal_syndrome")[1] == pytest.approx(0.85, abs=1e-15)
-    assert column("lumbar_disc_herniation")[1] == pytest.approx(0.35, abs=1e-15)
-    assert column("deep_gluteal_syndrome", "lumbar_disc_herniation")[1] == pytest.approx(0.878125, abs=1e-15)
+    # leak 0.03; totals 0.50 (spinal infection) and 0.05 (tumour): both -> 1 - 0.5 * 0.95 / 0.97
+    assert table.parents == ("tumour", "spinal_infection")
+    assert column()[1] == pytest.approx(0.03, abs=1e-15)
+    assert column("spinal_infection")[1] == pytest.approx(0.50, abs=1e-15)
+    assert column("tumour")[1] == pytest.approx(0.05, abs=1e-15)
+    assert column("spinal_infection", "tumour")[1] == pytest.approx(1 - 0.5 * 0.95 / 0.97, abs=1e-15)
 
 
 def test_every_bundled_node_table_is_a_distribution():

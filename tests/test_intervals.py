@@ -38,13 +38,14 @@ SCENARIOS = [
 
 
 def random_cases(model, n, seed, observe=0.4):
-    """``n`` cases of hard, soft and missing cells over every non-reported node."""
+    """``n`` cases of hard, soft and missing cells over every non-reported node (the population's nodes
+    always missing: the model observes them)."""
     rng = np.random.default_rng(seed)
     rows = []
     for _ in range(n):
         row = {}
         for node, states in model._states.items():
-            if node in model._reported or rng.random() > observe:
+            if node in model._reported or rng.random() > observe or node in model.population:
                 continue
             if rng.random() < 0.1:
                 row[node] = [float(x) for x in rng.uniform(0.05, 1.0, len(states))]
@@ -81,7 +82,7 @@ def with_ranges(model, shrink):
     """The model with every range pulled towards its value by the factor ``shrink`` (0: low == high)."""
     changes = {}
     for name, frame in model.tables.items():
-        if name == "nodes":
+        if name in ("nodes", "population"):  # no parameters
             continue
         value = frame["relative_risk" if "relative_risk" in frame else "probability"]
         frame = frame.copy()

@@ -548,8 +548,8 @@ def test_every_problem_is_reported_at_once(folder):
 
 # --- any corruption of any cell: PriorsError, never another exception ---------------------------
 NUMERIC = {"probability", "relative_risk", "low", "high", "cost"}
-FREE_TEXT = {"label", "question", "source"}
-OPTIONAL = {"label", "question", "cost", "emergency_state"}
+FREE_TEXT = {"label", "question", "source", "description"}
+OPTIONAL = {"label", "question", "cost", "emergency_state", "finding_type"}
 BUNDLED = sorted(str(p.relative_to(bundled_priors_folder())) for p in
                  [*bundled_priors_folder().glob("*.csv"), *bundled_priors_folder().glob("cpts/*.csv")])
 

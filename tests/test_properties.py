@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 TOL = 1e-9
-ATTRS = {"evidence", "priors_digest", "red_flags"}
+ATTRS = {"evidence", "population", "priors_digest", "red_flags"}
 
 fast = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -24,8 +24,9 @@ likelihood = st.one_of(st.just(0.0), st.floats(0.001, 1.0), st.floats(1.0, 50.0)
 
 @st.composite
 def evidence(draw, model, *, soft=True, max_hard=12):
-    """Hard evidence on up to ``max_hard`` nodes of any role, soft on up to two others."""
-    nodes = list(model.nodes.index)
+    """Hard evidence on up to ``max_hard`` nodes of any role, soft on up to two others (never on the nodes of
+    the population, which every query observes)."""
+    nodes = [n for n in model.nodes.index if n not in model.population]
     observed = draw(st.lists(st.sampled_from(nodes), unique=True, max_size=max_hard))
     out = {node: draw(st.sampled_from(model.states(node))) for node in observed}
     if soft:

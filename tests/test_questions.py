@@ -52,7 +52,7 @@ def brute_change(model, evidence, node, top):
 def random_evidence(model, seed, k):
     """Evidence on ``k`` random findings and risk factors (a third of it soft), sometimes a cause too."""
     rng = np.random.default_rng(seed)
-    nodes = list(model.findings) + list(model.risk_factors)
+    nodes = [n for n in list(model.findings) + list(model.risk_factors) if n not in model.population]
     evidence = {}
     for node in rng.choice(nodes, size=k, replace=False):
         states = model.states(str(node))
@@ -81,7 +81,7 @@ CASES = [  # (evidence, target, every candidate checked?)
 def test_equals_brute_force_mutual_information(bundled_model, evidence, target, every):
     ranked = next_questions(evidence, target=target, priors=bundled_model)
     candidates = [n for n in bundled_model.nodes.index if bundled_model.nodes.at[n, "role"] in
-                  ("finding", "risk_factor") and n not in evidence]
+                  ("finding", "risk_factor") and n not in evidence and n not in bundled_model.population]
     assert sorted(ranked.index) == sorted(candidates)
     checked = candidates if every else candidates[::5] + ["age_group", "sitting_effect", "saddle_anaesthesia"]
     for node in dict.fromkeys(n for n in checked if n in ranked.index):
@@ -123,6 +123,8 @@ def test_table_shape_sorting_costs_and_attrs(bundled_model):
     assert (ranked["question"] == nodes.loc[ranked.index, "question"]).all()
     assert set(ranked["role"]) == {"finding", "risk_factor"}
     assert ranked.attrs == {"evidence": {"low_back_pain": {"no": 2.0, "yes": 1.0}, "pain_burning": "yes"},
+                            "population": {"evidence": bundled_model.population,
+                                           "description": bundled_model.infer({}).attrs["population"]["description"]},
                             "target": None, "top_cause": "lumbar_disc_herniation",
                             "priors_digest": bundled_model.priors_digest}
 

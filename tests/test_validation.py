@@ -101,11 +101,13 @@ def test_auc_counts_ties_half():
 
 @pytest.fixture(scope="module")
 def sampled(bundled_model):
-    """3000 cases drawn from the model itself (pgmpy forward sampling, fixed seed), with a quarter of the
-    observations hidden; labels are the sampled causes and complication."""
+    """3000 cases drawn from the model itself (pgmpy forward sampling, fixed seed; those of its population),
+    with a quarter of the observations hidden; labels are the sampled causes and complication."""
     from pgmpy.sampling import BayesianModelSampling
 
     draws = BayesianModelSampling(bundled_model.network).forward_sample(size=3000, seed=11, show_progress=False)
+    for node, state in bundled_model.population.items():  # the cases the priors describe (rejection sampling)
+        draws = draws[draws[node] == state].reset_index(drop=True)
     scored = list(bundled_model.causes) + list(bundled_model.complications)
     labels = pd.DataFrame({c: (draws[c] != bundled_model.states(c)[0]).astype(int) for c in scored})
     observed = list(bundled_model.findings) + list(bundled_model.risk_factors)

@@ -40,6 +40,8 @@ def explain(evidence, cause, *, priors=None, method=None):
     the rows add up exactly to ``v(all) - v(none) = logit(posterior) -
     logit(prior)``. Findings, tests, risk factors and soft evidence are items
     alike. The result never depends on the order the evidence is given in.
+    The population's observations (``Model.population``) are in every subset,
+    so they are never an item: the prior is P(cause | population).
 
     Two decompositions:
 
@@ -88,7 +90,8 @@ def explain(evidence, cause, *, priors=None, method=None):
         (several joined by ``"; "``); empty when none does. Impossible
         answers are skipped. ``.attrs`` holds ``cause``, ``prior``,
         ``posterior``, ``log_odds_change``, ``method``, ``top_cause``,
-        ``evidence`` (in node order) and ``priors_digest``.
+        ``evidence`` (the items, in node order), ``population`` (as in
+        :func:`model.infer`) and ``priors_digest``.
 
     Raises
     ------
@@ -121,7 +124,8 @@ def explain(evidence, cause, *, priors=None, method=None):
         raise EvidenceError(f"the evidence observes {cause!r}, the cause being explained, so its posterior is "
                             f"fixed by that observation. Remove {cause!r} from the evidence.")
     node_order = {node: i for i, node in enumerate(model.nodes.index)}
-    items = sorted([*hard, *soft], key=node_order.get)  # node order: results never depend on the given order
+    items = sorted([n for n in [*hard, *soft] if n not in model._population],  # the population: in every subset
+                   key=node_order.get)  # node order: results never depend on the given order
     cells = {node: hard[node] if node in hard else list(soft[node]) for node in items}
     method = _choose_method(method, len(items))
     k = len(items)
@@ -165,6 +169,7 @@ def explain(evidence, cause, *, priors=None, method=None):
         "method": method, "top_cause": top,
         "evidence": {node: hard[node] if node in hard else
                      {s: float(evidence[node][s]) for s in model.states(node)} for node in items},
+        "population": model._population_attrs(),
         "priors_digest": model.priors_digest,
     }
     return frame

@@ -33,7 +33,7 @@ from ..errors import EvidenceError
 
 __all__ = ["next_questions"]
 
-#: Roles whose unobserved nodes are candidate questions.
+#: Roles whose unobserved nodes are candidate questions (never causes, mechanisms or complications).
 QUESTION_ROLES = ("finding", "risk_factor")
 
 
@@ -64,7 +64,8 @@ def next_questions(evidence, *, target=None, priors=None):
     -------
     pandas.DataFrame
         Indexed by candidate node (index name ``node``): every node with role
-        ``finding`` or ``risk_factor`` that is not in the evidence, sorted by
+        ``finding`` or ``risk_factor`` that is not in the evidence nor in
+        the population (``Model.population``, observed in every query), sorted by
         ``info_gain``, largest first (ties in ``nodes.csv`` order). Columns:
 
         - ``info_gain``: mutual information in bits (0 when the answer
@@ -79,7 +80,8 @@ def next_questions(evidence, *, target=None, priors=None):
         - ``role`` and ``question`` (the text from ``nodes.csv``).
 
         ``.attrs`` holds ``evidence`` (in node order, soft evidence as
-        ``{state: likelihood}``), ``target``, ``top_cause`` (None when every
+        ``{state: likelihood}``; without the population), ``population`` (as
+        in :func:`model.infer`), ``target``, ``top_cause`` (None when every
         cause is fixed by hard evidence) and ``priors_digest``.
 
     Raises
@@ -113,7 +115,7 @@ def next_questions(evidence, *, target=None, priors=None):
     'sitting_effect'
     """
     model = _model(priors)
-    hard, soft = model.check_evidence(evidence)
+    hard, soft = model.check_evidence(evidence)  # the population included: never a candidate
     nodes = model._priors.nodes  # read only
     costs, roles, questions = ({n: v for n, v in zip(nodes.index.tolist(), nodes[column].tolist())}
                                for column in ("cost", "role", "question"))
@@ -149,7 +151,8 @@ def next_questions(evidence, *, target=None, priors=None):
     order = {node: i for i, node in enumerate(model._states)}
     frame.attrs = {
         "evidence": {node: hard[node] if node in hard else {s: float(evidence[node][s]) for s in model.states(node)}
-                     for node in sorted([*hard, *soft], key=order.get)},
+                     for node in sorted([*hard, *soft], key=order.get) if node not in model._population},
+        "population": model._population_attrs(),
         "target": target, "top_cause": top, "priors_digest": model.priors_digest,
     }
     return frame

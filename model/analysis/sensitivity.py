@@ -59,7 +59,9 @@ def sensitivity(evidence, cause, *, priors=None, points=5):
         minimum, and ``slope``: d posterior / d parameter at its value (a
         central difference over :data:`SLOPE_STEP` of the range; one-sided
         at a range end). ``.attrs``: ``cause``, ``posterior`` (at the
-        experts' values), ``evidence``, ``points``, ``priors_digest``.
+        experts' values), ``evidence``, ``population`` (as in
+        :func:`model.infer`: every sweep is conditioned on it), ``points``,
+        ``priors_digest``.
 
     Examples
     --------
@@ -111,6 +113,7 @@ def sensitivity(evidence, cause, *, priors=None, points=5):
                                                                              "maximum", "slope"])], axis=1)
     result.insert(result.columns.get_loc("slope"), "swing", result["maximum"] - result["minimum"])
     result = result.sort_values("swing", ascending=False, kind="mergesort").reset_index(drop=True)
-    result.attrs = {"cause": cause, "posterior": posterior,
-                    "evidence": dict(evidence), "points": int(points), "priors_digest": model.priors_digest}
+    result.attrs = {"cause": cause, "posterior": posterior, "evidence": dict(evidence),
+                    "population": model._population_attrs(), "points": int(points),
+                    "priors_digest": model.priors_digest}
     return result
