@@ -134,25 +134,26 @@ def _run(items, owned, schedule, s):
                 array, scope = _sum(out[1], out[0], here)
                 absent = int(np.prod([s.card[v] for v in drop if v not in here]))
                 out, mine = (scope, array * absent if absent > 1 else array), True
-        elif drop and len(set(a[0]) | set(b[0])) <= len(_LETTERS):
-            out, mine = _contract(a, b, drop, s), True
         else:
-            out, mine = _product(a, owned[i], b, owned[j], s), True
-            if drop:
-                array, scope = _sum(out[1], out[0], drop)
-                out = (scope, array)
+            out = _product(a, owned[i], b, owned[j], s, drop)
+            mine = True
         items.append(out)
         owned.append(mine)
     return items[-1]
 
 
-def _product(a, own_a, b, own_b, s):
-    """``a * b``, in place in an owned factor that holds every variable of the other."""
+def _product(a, own_a, b, own_b, s, drop=()):
+    """``a * b`` summed over ``drop``: in place in an owned factor holding every variable of the other,
+    else by one ``einsum``."""
     (sa, x), (sb, y) = a, b
     for (s1, x1, own), (s2, x2) in (((sa, x, own_a), (sb, y)), ((sb, y, own_b), (sa, x))):
         if own and set(s2) <= set(s1) and np.broadcast_shapes(x1.shape[-2:], x2.shape[-2:]) == x1.shape[-2:]:
-            return s1, np.multiply(x1, _expand(x2, s2, s1, s.card), out=x1)
+            array, scope = _sum(np.multiply(x1, _expand(x2, s2, s1, s.card), out=x1), s1, drop)
+            return scope, array
+    if drop and len(set(sa) | set(sb)) <= len(_LETTERS):
+        return _contract(a, b, drop, s)
     array, scope = _times(x, sa, y, sb, s.order)
+    array, scope = _sum(array, scope, drop)
     return scope, array
 
 

@@ -13,37 +13,31 @@ needs a function giving the node tables of draws ``a`` to ``b - 1``.
 from __future__ import annotations
 
 import sys
+import weakref
 
 import numpy as np
 
-from .engine import (
-    _SAFE,
-    MAX_FINAL,
-    MAX_ROOT_BLOCK,
-    MAX_TABLE,
-    _check_columns,
-    _parse,
-    _plan,
-)
-from .engine_chunk import _evaluate, _patterns
-from .engine_plan import _compile, _Limits
+from .engine import _check_columns, _draw_structure, _limits, _parse, _plan
+from .engine_chunk import _evaluate
+from .engine_plan import _compile
 
 #: Largest number of floats in the numbers of one multi-draw plan; sets the draws compiled together.
 MAX_DRAW_NUMBERS = 2**22
 #: Largest number of floats of per-draw results kept at once; sets the cases per block.
 MAX_DRAW_RESULTS = 2**24
-#: With many draws, evidence-pattern tables pay off only with this many cases per pattern (measured).
+#: Kept for compatibility: the engine no longer tabulates evidence patterns, so this no longer matters.
 CASES_PER_PATTERN = 6
+_PER_DRAW = weakref.WeakKeyDictionary()  # model -> floats one draw adds to its draw plans
 
 
-def _numbers_per_draw(plan, patterns):
-    """Floats one draw adds to a plan tabulating ``patterns`` evidence patterns (all when None)."""
-    size = sum(group.logw.size for group in plan.groups) + sum(a[0].size for a in plan.constants.values())
-    for steps, _, made, _ in plan.programs:
-        size += sum(spec[2][0].size for spec in steps if spec[0] == "matmul") + sum(a[0].size for a in made.values())
-    if plan.root_tables is not None:
-        size += plan.root_tables[0].size * (len(plan.pattern_rows) if patterns is None else len(patterns))
-    return size
+def _numbers_per_draw(plan):
+    """Floats one draw adds to a plan: leaf tables, log groups, constants and matrices of its steps."""
+    size = sum(t.size for t in plan.leaves.values()) + sum(g[2].size for g in plan.groups)
+    for made in plan.numbers:
+        for value in made.values():
+            if value is not None:
+                size += value.size if isinstance(value, np.ndarray) else value[1].size
+    return size // plan.draws
 
 
 def _rows(hard, soft, lo, hi):
@@ -65,16 +59,18 @@ def _draw_posteriors(model, cases, tables_of, draws, *, progress=None):
     shape (draws, stop - start, reported); NaN for bad rows (unreadable cells)
     and impossible ones. Each group of draws is compiled once per block into a
     plan with a draw axis (:mod:`model.engine_plan`), so memory stays bounded.
-    Evidence-pattern tables (one root-block table per pattern and draw) are
-    made only for the patterns the block needs, and only when the block has at
-    least :data:`CASES_PER_PATTERN` cases per pattern; otherwise the plan
-    without them costs less.
+    The draw plans have no log groups (every leaf linear: few numbers per
+    draw); their structure is compiled once per model, only the numbers per
+    group of draws.
     """
     columns = _check_columns(model, cases)
-    plan = _plan(model)
+    plan, structure = _plan(model), _draw_structure(model)
     n, reported = len(cases), len(model._reported)
     block = max(1, MAX_DRAW_RESULTS // max(1, draws * reported))
-    limits = _Limits(MAX_TABLE, MAX_FINAL, MAX_ROOT_BLOCK, _SAFE)
+    limits = _limits(groups=False)
+    if model not in _PER_DRAW:
+        _PER_DRAW[model] = _numbers_per_draw(_compile(model, limits, index=plan.index, structure=structure))
+    together = max(1, min(draws, MAX_DRAW_NUMBERS // max(1, _PER_DRAW[model])))
     series = {c: cases[c] for c in columns}
     show = n * draws > 1e6 and (sys.stderr.isatty() if progress is None else bool(progress))
     bar = None
@@ -87,18 +83,10 @@ def _draw_posteriors(model, cases, tables_of, draws, *, progress=None):
             stop = min(n, start + block)
             hard, soft, bad, _ = _parse(model, plan, {c: s.iloc[start:stop] for c, s in series.items()}, start,
                                         stop - start)
-            patterns = None
-            if plan.root_tables is not None and not any(f in soft for f in plan.tabulated):
-                patterns = np.unique(_patterns(plan, stop - start, hard)).tolist()
-            tabulate = patterns is not None and stop - start >= CASES_PER_PATTERN * len(patterns)
-            if not tabulate:
-                patterns = None
-            numbers = _numbers_per_draw(_plan(model, tabulate), patterns)
-            together = max(1, min(draws, MAX_DRAW_NUMBERS // max(1, numbers)))
             out = np.empty((draws, stop - start, reported))
             for a in range(0, draws, together):
                 b = min(draws, a + together)
-                dplan = _compile(model, limits, tables_of(a, b), plan.index, patterns, tabulate)
+                dplan = _compile(model, limits, tables_of(a, b), plan.index, structure)
                 for lo in range(0, stop - start, dplan.rows_per_chunk):
                     hi = min(stop - start, lo + dplan.rows_per_chunk)
                     out[a:b, lo:hi], _ = _evaluate(dplan, hi - lo, *_rows(hard, soft, lo, hi), draws=True)

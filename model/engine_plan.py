@@ -85,7 +85,7 @@ class _Structure:
     groups: tuple  # log groups: (scope, leaves)
     linear: tuple  # linear leaves
     scopes: dict  # per-case source id -> scope
-    programs: tuple  # per output: (steps, final id); the final step keeps the reported node(s)
+    programs: tuple  # per output: (steps, final ids, split node or None); see _eliminate
     joint: tuple | None  # the reported nodes of the joint table, when there is one program for all
     biggest: int  # configurations of the largest per-case table
     work: int  # entries computed per case and draw, roughly
@@ -102,7 +102,8 @@ class _Plan:
     cpts: dict  # leaf of a log group -> (draws, states, parent configurations), for soft evidence
     numbers: tuple  # per program: {step position: folded constants (scope, array) or matrix}, constants made
     log_scale: tuple  # per program: what rescaling the constant steps took out, per draw
-    marginals: np.ndarray | None  # (1 + reported, joint configurations): all, then each node's other states
+    marginals: np.ndarray | None  # (1 + reported but the split node, their configurations): all, then each
+    #                                node's other states
     joint_scope: tuple | None  # the reported nodes in the order of the joint table (when there is one)
     rows_per_chunk: int
     draws: int  # the size of the draw axis of every number
@@ -128,7 +129,8 @@ class _Graph:
     def __init__(self, model, values=None):
         self.tables, self.reported = model._priors.node_tables, model._reported
         values = values or {}  # node -> (draws, states, configurations); default: the point values
-        self.order = {n: i for i, n in enumerate(model._states)}
+        self.tie = {n: i for i, n in enumerate(model._states)}  # node order: breaks ties
+        self.order = dict(self.tie)  # layout order of every table's variables (see _structure)
         self.card = {n: len(s) for n, s in model._states.items()}
         self.children = {n: [] for n in self.order}
         for node, table in self.tables.items():
@@ -180,33 +182,45 @@ def _partition(g, max_group):
 
 
 def _schedule(scopes, gone, g):
-    """Pairwise products over ``scopes`` (smallest product first), each followed by the sums it allows."""
-    items, ops, gone = list(scopes), [], set(gone)
+    """Pairwise products over ``scopes``, each followed by the sums it allows: ``((i, j, summed), ...)``.
+
+    A factor whose variables another factor holds is multiplied into the smallest such factor (no table
+    grows); otherwise the two factors with the smallest product go first.
+    """
+    items, ops, gone = [set(s) for s in scopes], [], set(gone)
     alive = list(range(len(items)))
 
     def droppable(scope, others):
         held = set().union(*(items[k] for k in others))
-        return tuple(v for v in scope if v in gone and v not in held)
+        return tuple(v for v in g.ordered(scope) if v in gone and v not in held)
 
     if len(alive) == 1:
         return ((0, None, droppable(items[0], [])),)
     while len(alive) > 1:
-        i, j = min(((i, j) for a, i in enumerate(alive) for j in alive[a + 1:]),
-                   key=lambda p: (g.size(set(items[p[0]]) | set(items[p[1]])), p))
+        inside = [(g.size(items[j]), g.size(items[i]), i, j) for i in alive for j in alive
+                  if i != j and items[i] <= items[j]]
+        if inside:
+            _, _, i, j = min(inside)
+        else:
+            i, j = min(((i, j) for a, i in enumerate(alive) for j in alive[a + 1:]),
+                       key=lambda p: (g.size(items[p[0]] | items[p[1]]), p))
         others = [k for k in alive if k not in (i, j)]
-        union = g.ordered(set(items[i]) | set(items[j]))
-        drop = droppable(union, others)
-        ops.append((i, j, drop))
-        items.append(tuple(v for v in union if v not in drop))
+        drop = droppable(items[i] | items[j], others)
+        ops.append((j, i, drop))  # the larger factor first
+        items.append((items[i] | items[j]) - set(drop))
         alive = others + [len(items) - 1]
     return tuple(ops)
 
 
 def _eliminate(g, sources, keep, k0):
-    """Greedy elimination down to ``keep``: ``(steps, final id, largest table, work)``.
+    """Greedy elimination down to ``keep``: ``(steps, final ids, split node, largest table, work)``.
 
     ``sources`` maps per-case source ids to scopes; every core node's CPT is a
-    constant factor ``("c", node)``. Messages are numbered from ``k0``.
+    constant factor ``("c", node)``. Messages are numbered from ``k0``. When
+    several nodes are kept, the one held by the fewest remaining factors is
+    *split* off: the last two steps multiply the factors without it and those
+    with it apart (two ids), so its marginal and the others' need no joint table
+    of every kept node (:func:`model.engine_chunk._marginals`).
     """
     live = dict(sources)
     live.update({("c", n): g.ordered((n,) + g.tables[n].parents) for n in g.core})
@@ -236,41 +250,66 @@ def _eliminate(g, sources, keep, k0):
         k += 1
 
     while to_go:
-        v = min(to_go, key=lambda u: (g.size(set().union(*(s for s in live.values() if u in s))), g.order[u]))
+        v = min(to_go, key=lambda u: (g.size(set().union(*(s for s in live.values() if u in s))), g.tie[u]))
         ids = [i for i, s in live.items() if v in s]
         union = g.ordered(set().union(*(live[i] for i in ids)))
         others = set().union(*(s for i, s in live.items() if i not in ids))
         gone = [u for u in union if u in to_go and u not in others]
         step(ids, union, gone, tuple(u for u in union if u not in gone))
         to_go -= set(gone)
+    ids = list(live)
+    held = {v: sum(v in live[i] for i in ids) for v in keep}
+    split = min(keep, key=lambda u: (held[u], g.order[u])) if len(keep) > 1 else None
+    if split is not None and 0 < held[split] < len(ids):
+        for part in ([i for i in ids if split not in live[i]], [i for i in ids if split in live[i]]):
+            scope = g.ordered(set().union(*(live[i] for i in part)))
+            step(part, scope, (), scope)
+        return tuple(steps), (steps[-2].out, steps[-1].out), split, biggest, work
     final = g.ordered(keep)
-    step(list(live), final, (), final)
-    return tuple(steps), steps[-1].out, biggest, work
+    step(ids, final, (), final)
+    return tuple(steps), (steps[-1].out,), None, biggest, work
 
 
 def _structure(model, limits):
-    """The structure of ``model``'s plan under ``limits`` (graph only: no numbers)."""
+    """The structure of ``model``'s plan under ``limits`` (graph only: no numbers).
+
+    Every table lays its variables out in the order they are summed out (then
+    the reported nodes, those in fewest factors first), so each step sums over
+    leading axes and broadcasts over long contiguous blocks.
+    """
     g = _Graph(model)
     groups, linear = _partition(g, limits.max_group)
     sources = {("g", k): scope for k, (scope, _) in enumerate(groups)}
-    sources.update({("l", f): g.ordered(g.tables[f].parents) for f in linear})
+    sources.update({("l", f): tuple(g.tables[f].parents) for f in linear})
     sources.update({("e", n): (n,) for n in g.core})
-    keep = g.ordered(g.reported)
+    keep = tuple(g.reported)
     options = [[keep]] if g.size(keep) <= limits.max_final else []  # one program for the joint of the reported
     options += [[(r,) for r in keep]] if keep else []  # nodes, or one per node: whichever computes less
     best = None
-    for targets in options:
-        programs, k0, biggest, work = [], 0, 1, sum(g.size(s) for s, _ in groups)
-        for target in targets:
-            steps, final, big, cost = _eliminate(g, sources, target, k0)
-            programs.append((steps, final))
-            k0, biggest, work = k0 + len(steps), max(biggest, big), work + cost
-        if best is None or work < best[0]:
-            best = (work, programs, targets, biggest)
+    for layout in (False, True):  # second pass: the same steps, laid out in the order of the first's sums
+        if layout:
+            targets = best[2]
+            summed = [v for step in best[1][0][0] for v in step.gone]
+            scopes = list(sources.values()) + [(n,) + g.tables[n].parents for n in g.core]
+            held = {v: sum(v in s for s in scopes) for v in g.order}
+            rest = sorted((v for v in g.order if v not in summed), key=lambda v: (held[v], g.tie[v]))
+            g.order = {v: i for i, v in enumerate(summed + rest)}
+            options, best = [targets], None
+        for targets in options:
+            programs, k0, biggest, work = [], 0, 1, sum(g.size(s) for s, _ in groups)
+            for target in targets:
+                steps, final, split, big, cost = _eliminate(g, {i: g.ordered(s) for i, s in sources.items()}, target,
+                                                            k0)
+                programs.append((steps, final, split))
+                k0, biggest, work = k0 + len(steps), max(biggest, big), work + cost
+            if best is None or work < best[0]:
+                best = (work, programs, targets, biggest)
     work, programs, targets, biggest = best
     biggest = max([biggest] + [g.size(s) for s, _ in groups])
-    return _Structure(g.order, g.card, groups, linear, sources, tuple(programs),
-                      keep if targets == [keep] else None, biggest, work)
+    groups = tuple((g.ordered(scope), members) for scope, members in groups)
+    return _Structure(g.order, g.card, groups, linear, {i: g.ordered(s) for i, s in sources.items()},
+                      tuple(programs), g.ordered(keep) if len(targets) == 1 and targets[0] == keep else None,
+                      biggest, work)
 
 
 # --- numbers --------------------------------------------------------------------------------------
@@ -356,6 +395,7 @@ def _compile(model, limits, values=None, index=None, structure=None):
     """
     s = structure or _structure(model, limits)
     g = _Graph(model, values)
+    g.order = s.order
     order, card, draws = s.order, s.card, g.draws
     groups = tuple(_group(g, scope, members, limits.safe) for scope, members in s.groups)
     leaves = {f: _leaf(g, f) for f in s.linear}
@@ -365,7 +405,7 @@ def _compile(model, limits, values=None, index=None, structure=None):
         scope, array = g.cpt(n)
         constants[("c", n)] = (scope, array[..., None])
     numbers, scales = [], []
-    for steps, _ in s.programs:
+    for steps, _, _ in s.programs:
         made, log_scale = {}, np.zeros((draws, 1))
         for position, step in enumerate(steps):
             const = _fold([constants[i] if i in constants else made[i] for i in step.consts], order)
@@ -383,9 +423,10 @@ def _compile(model, limits, values=None, index=None, structure=None):
         scales.append(log_scale)
     marginals = None
     if s.joint is not None:
-        grid = _grid([card[v] for v in s.joint])
-        other = np.stack([grid[:, s.joint.index(r)] != 0 for r in g.reported], axis=0).reshape(-1, len(grid))
-        marginals = np.vstack([np.ones((1, len(grid))), other])
+        rest = tuple(v for v in s.joint if v != s.programs[0][2])  # the reported nodes but the split one
+        grid = _grid([card[v] for v in rest])
+        other = np.stack([grid[:, rest.index(r)] != 0 for r in g.reported if r in rest], axis=0)
+        marginals = np.vstack([np.ones((1, len(grid))), other.reshape(-1, len(grid))])
     if index is None:
         index = {n: pd.Index(list(st), dtype=object) for n, st in model._states.items()}
     return _Plan(dict(model._states), index, s, groups, leaves, cpts, tuple(numbers), tuple(scales), marginals,

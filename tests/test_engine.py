@@ -126,17 +126,17 @@ def test_imported_networks_equal_infer(imported, name):
 def test_alarm_one_program_per_reported_node_equals_infer(imported):
     """alarm reports 12 roots: one elimination per reported node beats their joint table."""
     model = imported("alarm")
-    assert len(_plan(model).programs) == len(model._reported) == 12
+    assert len(_plan(model).structure.programs) == len(model._reported) == 12
     rows = random_rows(model, 20, seed=4, observe=0.3, reported=0.1)
     possible, _ = assert_rows_match_infer(model, rows, infer_batch(frame(model, rows), priors=model))
     assert possible >= 15
 
 
-@pytest.mark.parametrize("limits", [{"MAX_ROOT_BLOCK": 50_000}, {"MAX_ROOT_BLOCK": 1_000}, {"MAX_FINAL": 8},
-                                    {"_SAFE": 0.0}, {"MAX_TABLE": 2**12}])
+@pytest.mark.parametrize("limits", [{"MAX_GROUP": 0}, {"MAX_GROUP": 2**14}, {"MAX_FINAL": 8}, {"_SAFE": 0.0},
+                                    {"MAX_TABLE": 2**12}])
 def test_every_compilation_path_gives_the_same_posteriors(bundled_model, monkeypatch, limits):
-    """Smaller limits force the fallbacks: risk factors with leaf children left out of the root block, no
-    root block at all, one program per reported node, log-sum-exp shifts everywhere, tiny chunks."""
+    """Smaller limits force the fallbacks: no log group of leaves (every leaf linear) or only small ones,
+    one program per reported node, log-sum-exp shifts everywhere, tiny chunks."""
     rows = random_rows(bundled_model, 60, seed=9, soft=0.2)
     reference = infer_batch(frame(bundled_model, rows), priors=bundled_model)
     for name, value in limits.items():
@@ -144,10 +144,10 @@ def test_every_compilation_path_gives_the_same_posteriors(bundled_model, monkeyp
     fresh = load_model()  # a new Model: a new plan under the new limits
     plan = _plan(fresh)
     assert plan is not _plan(bundled_model)
-    if "MAX_ROOT_BLOCK" in limits:
-        assert "age_group" not in plan.roots and not plan.tabulated
+    if limits.get("MAX_GROUP") == 0:
+        assert not plan.structure.groups and _plan(bundled_model).structure.groups
     if "MAX_FINAL" in limits:
-        assert len(plan.programs) == len(fresh._reported)
+        assert len(plan.structure.programs) == len(fresh._reported)
     result = infer_batch(frame(fresh, rows), priors=fresh)
     np.testing.assert_allclose(result.to_numpy(), reference.to_numpy(), rtol=0, atol=1e-12)
 
@@ -163,10 +163,10 @@ def test_all_missing_row_and_no_columns_give_the_prior(bundled_model):
 def test_single_row_and_zero_rows(bundled_model):
     row = {"pain_burning": "yes", "sitting_effect": "dominant", "age_group": "60_plus"}
     result = infer_batch(pd.DataFrame([row]), priors=bundled_model)
-    assert result.shape == (1, 9)
+    assert result.shape == (1, len(bundled_model._reported))
     assert_rows_match_infer(bundled_model, [row], result)
     empty = infer_batch(pd.DataFrame({"pain_burning": pd.Series([], dtype=object)}), priors=bundled_model)
-    assert empty.shape == (0, 9) and problems_of(empty).empty
+    assert empty.shape == (0, len(bundled_model._reported)) and problems_of(empty).empty
 
 
 @pytest.mark.parametrize("chunk_size", [1, 2, 17, 100, 4096])
@@ -334,7 +334,7 @@ def test_results_of_several_batches_concatenate(bundled_model):
     first = infer_batch(pd.DataFrame({"saddle_anaesthesia": ["yes"]}), priors=bundled_model)
     second = infer_batch(pd.DataFrame({"pain_burning": ["maybe"]}, index=[1]), priors=bundled_model)
     joined = pd.concat([first, second])
-    assert joined.shape == (2, 9) and joined.iloc[1].isna().all()
+    assert joined.shape == (2, len(bundled_model._reported)) and joined.iloc[1].isna().all()
 
 
 def test_progress_bar_only_when_asked_and_more_than_one_chunk(bundled_model, capsys):

@@ -255,9 +255,11 @@ def test_intervals_leave_the_model_and_the_cases_unchanged(bundled_model):
 
 
 def test_a_range_reaching_0_or_1_is_read_from_edge(bundled_model):
-    variant = bundled_model.with_parameter("links", parent="tumour", child="crossed_slr_positive", low=0.0, high=1.0)
+    # v2: crossed SLR is a full CPT on slr_positive, so the link widened is tumour -> slr_positive (SLR is the
+    # parent of crossed SLR, which SCENARIOS[2] observes)
+    variant = bundled_model.with_parameter("links", parent="tumour", child="slr_positive", low=0.0, high=1.0)
     table = parameter_distributions(variant)
-    row = table[(table["table"] == "links") & (table["parameter"] == "P(crossed_slr_positive=yes | tumour=present "
+    row = table[(table["table"] == "links") & (table["parameter"] == "P(slr_positive=yes | tumour=present "
                                                                       "alone)")].iloc[0]
     assert row["distribution"] == "beta"
     assert np.allclose(stats.beta(row["a"], row["b"]).ppf([0.05, 0.95]), [EDGE, 1 - EDGE], rtol=1e-9)

@@ -135,8 +135,9 @@ def test_soft_evidence_order_gives_identical_posteriors(bundled_model, reported_
 
     Exact equality matters: the ranking is a sort, so near-ties could swap with input order.
     """
+    # v2: flexion_effect=none replaces v1's worse_bending_forward=no (priors/renamed.csv)
     hard = {"leg_pain_worse_than_back": "no", "buttock_pain": "no", "pain_below_knee": "no",
-            "paraesthesia_numbness": "no", "sitting_effect": "none", "worse_bending_forward": "no"}
+            "paraesthesia_numbness": "no", "sitting_effect": "none", "flexion_effect": "none"}
     cough = {"no": 1.0, "yes": 0.0}
     lying = {"no": 1.0, "yes": 0.0}
     first = bundled_model.infer({**hard, "worse_cough_sneeze_strain": cough, "relieved_lying_down": lying})
