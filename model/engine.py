@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .engine_chunk import _evaluate
+from .engine_ops import _Pool
 from .engine_plan import _compile, _Limits, _structure
 from .errors import EvidenceError
 from .evidence import check_likelihood, population_conflict
@@ -325,7 +326,7 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
     series = {c: cases[c] for c in columns}
     given = [*model._population, *(c for c in columns if c not in model._population)]  # the population first
     show = n > step and (sys.stderr.isatty() if progress is None else bool(progress))
-    bar = None
+    bar, pool = None, _Pool()
     if show:
         from tqdm.auto import tqdm
 
@@ -335,7 +336,7 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
             stop = min(n, start + step)
             chunk = {c: s.iloc[start:stop] for c, s in series.items()}
             hard, soft, bad, found = _parse(model, plan, chunk, start, stop - start)
-            values, possible = _evaluate(plan, stop - start, hard, soft)
+            values, possible = _evaluate(plan, stop - start, hard, soft, pool=pool)
             values[bad] = np.nan
             posterior[start:stop] = values
             problems += found

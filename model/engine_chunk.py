@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine_plan import _DEAD, _expand, _rescale, _sum, _times
-
-_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+from .engine_ops import _matmul, _Pool, _product, _run, _sum
+from .engine_plan import _DEAD, _expand, _rescale
 
 
 _TINY = 1e-200  # a row whose probability of the evidence is below this is recomputed, rescaling every step
 
 
-def _evaluate(plan, n, hard, soft, draws=False, joint=False):
+def _evaluate(plan, n, hard, soft, draws=False, joint=False, pool=None):
     """Posteriors P(not reference | evidence), shape (n, reported), and whether each row is possible.
 
     With ``draws=True`` the shapes are (draws, n, reported) and (draws, n): one
@@ -38,15 +37,17 @@ def _evaluate(plan, n, hard, soft, draws=False, joint=False):
     The steps run without rescaling; rows whose probability of the evidence
     comes out below ``_TINY`` (long chains of small numbers, or impossible
     evidence) are run again dividing every step's table by its largest entry,
-    so nothing underflows.
+    so nothing underflows. ``pool`` (a :class:`model.engine_ops._Pool`) lends
+    memory freed by earlier chunks.
     """
     if joint and plan.joint_scope is None:
         raise ValueError("internal: this plan has no joint table of the reported nodes")
-    result, possible, small = _compute(plan, n, hard, soft, joint, False)
+    pool = _Pool() if pool is None else pool
+    result, possible, small = _compute(plan, n, hard, soft, joint, False, pool)
     again = np.flatnonzero(small)
     if len(again):
         part, soft_part = _subset(hard, soft, again)
-        redo, redo_possible, _ = _compute(plan, len(again), part, soft_part, joint, True)
+        redo, redo_possible, _ = _compute(plan, len(again), part, soft_part, joint, True, pool)
         for r, new in zip(result if joint else (result,), redo if joint else (redo,)):
             r[:, again] = new
         possible[:, again] = redo_possible
@@ -67,30 +68,41 @@ def _subset(hard, soft, rows):
     return {node: codes[rows] for node, codes in hard.items()}, part
 
 
-def _compute(plan, n, hard, soft, joint, rescale):
+def _compute(plan, n, hard, soft, joint, rescale, pool):
     s, d = plan.structure, plan.draws
-    env, log_scale, possible = _sources(plan, n, hard, soft)
+    env, log_scale, possible = _sources(plan, n, hard, soft, pool)
     shared = len(s.programs) > 1  # sources are used by every program: never changed in place
-    ref, other, least = [], [], np.full((d, n), np.inf)
-    for (steps, final), made, constant_scale in zip(s.programs, plan.numbers, plan.log_scale):
+    other, least = [], np.full((d, n), np.inf)
+    for (steps, finals, split), made, constant_scale in zip(s.programs, plan.numbers, plan.log_scale):
         local, scale, owned = dict(env), log_scale + constant_scale, set() if shared else set(env)
         for position, step in enumerate(steps):
             if not step.inputs:
                 local[step.out] = made[step.out]
                 continue
             if step.matmul:
-                scope, array = step.scope, _matmul(made[position], local.get(step.inputs[0]), step, s.card)
+                given = local.get(step.inputs[0])
+                scope, array = step.scope, _matmul(made[position], given, step, s.card, pool)
+                if given is not None and step.inputs[0] in owned:
+                    pool.give(given[1])
             else:
                 items = ([made[position]] if step.consts else []) + [local.get(i) for i in step.inputs]
                 mine = ([False] if step.consts else []) + [i in owned for i in step.inputs]
-                scope, array = _run(items, mine, step.schedule, s)
+                scope, array = _run(items, mine, step.schedule, s, pool)
             if step.gone and rescale:
                 array, taken = _rescale(array, scope)
                 scale = scale + taken
             local[step.out] = (scope, array)
             owned.add(step.out)
-        scope, array = local[final]
-        keep = steps[-1].scope
+        parts = [local[i] for i in finals]
+        if split is not None and not joint:
+            total, others = _split_marginals(plan, parts, finals[0] in owned, split, d, n, pool)
+            least = np.minimum(least, total)
+            other.extend(others)
+            continue
+        keep = plan.joint_scope if split is not None else steps[-1].scope
+        if len(parts) == 2:
+            parts = [_product(parts[0], False, parts[1], False, s, pool)]
+        scope, array = parts[0]
         table = np.broadcast_to(_expand(array, scope, keep, s.card),
                                 tuple(s.card[v] for v in keep) + (d, n)).reshape(-1, d, n)
         if joint:
@@ -101,15 +113,13 @@ def _compute(plan, n, hard, soft, joint, rescale):
                     possible, (total < _TINY).any(axis=0)
         if plan.marginals is not None:
             sums = (plan.marginals @ table.reshape(len(table), -1)).reshape(-1, d, n)
-            total, other = sums[0], sums[1:]
-            least = np.minimum(least, total)
+            least = np.minimum(least, sums[0])
+            other.extend(sums[1:])
         else:
             total = table.sum(axis=0)
             least = np.minimum(least, total)
             other.append(total - table[0])
-    other = np.asarray(other).reshape(-1, d, n)
-    if plan.marginals is None:
-        total = least
+    other, total = np.asarray(other).reshape(-1, d, n), least
     possible &= least > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         posterior = (other / total).transpose(1, 2, 0)
@@ -117,75 +127,29 @@ def _compute(plan, n, hard, soft, joint, rescale):
     return posterior, possible, (least < _TINY).any(axis=0)
 
 
-def _run(items, owned, schedule, s):
-    """The pairwise products of a step's factors (None: left out, it is 1), each followed by its sums.
-
-    ``owned`` says which items may be overwritten (temporaries, messages used once).
-    """
-    items, owned = list(items), list(owned)
-    for i, j, drop in schedule:
-        a, b = items[i], items[j] if j is not None else None
-        if a is None or b is None:
-            out, mine = (a, owned[i]) if b is None else (b, owned[j])
-            if out is None:
-                out, mine = ((), np.ones((1, 1))), False
-            if drop:
-                here = tuple(v for v in drop if v in out[0])
-                array, scope = _sum(out[1], out[0], here)
-                absent = int(np.prod([s.card[v] for v in drop if v not in here]))
-                out, mine = (scope, array * absent if absent > 1 else array), True
+def _split_marginals(plan, parts, own, split, d, n, pool):
+    """P(evidence) and P(evidence, node not in its reference state) of every reported node, in reported order,
+    from the product of the factors without the split node (``parts[0]``) and with it (``parts[1]``)."""
+    s = plan.structure
+    (sr, r), (sq, q) = parts
+    at = sq.index(split)
+    q_other = np.take(q, range(1, s.card[split]), axis=at).sum(axis=at)
+    q_all, sa = _sum(q, sq, (split,), pool)
+    r_small, ss = _sum(r, sr, tuple(v for v in sr if v not in sq), pool)  # before r changes in place
+    scope, array = _product((ss, r_small), False, (sa, q_other), False, s, pool, sa)
+    split_other = np.broadcast_to(array, (d, n))
+    scope, array = _product((sr, r), own, (sa, q_all), False, s, pool)
+    rest = tuple(v for v in plan.joint_scope if v != split)
+    table = np.broadcast_to(_expand(array, scope, rest, s.card), tuple(s.card[v] for v in rest) + (d, n))
+    sums = (plan.marginals @ table.reshape(-1, d * n)).reshape(-1, d, n)
+    others, k = [], 1
+    for node in s.reported:  # the rows of plan.marginals: the reported nodes but the split one, in order
+        if node == split:
+            others.append(split_other)
         else:
-            out = _product(a, owned[i], b, owned[j], s, drop)
-            mine = True
-        items.append(out)
-        owned.append(mine)
-    return items[-1]
-
-
-def _product(a, own_a, b, own_b, s, drop=()):
-    """``a * b`` summed over ``drop``: in place in an owned factor holding every variable of the other,
-    else by one ``einsum``."""
-    (sa, x), (sb, y) = a, b
-    for (s1, x1, own), (s2, x2) in (((sa, x, own_a), (sb, y)), ((sb, y, own_b), (sa, x))):
-        if own and set(s2) <= set(s1) and np.broadcast_shapes(x1.shape[-2:], x2.shape[-2:]) == x1.shape[-2:]:
-            array, scope = _sum(np.multiply(x1, _expand(x2, s2, s1, s.card), out=x1), s1, drop)
-            return scope, array
-    if drop and len(set(sa) | set(sb)) <= len(_LETTERS):
-        return _contract(a, b, drop, s)
-    array, scope = _times(x, sa, y, sb, s.order)
-    array, scope = _sum(array, scope, drop)
-    return scope, array
-
-
-def _contract(a, b, drop, s):
-    """``a * b`` summed over ``drop`` (variables of the product), by one ``einsum``."""
-    (sa, x), (sb, y) = a, b
-    union = tuple(sorted(set(sa) | set(sb), key=s.order.get))
-    letters = dict(zip(union, _LETTERS))
-    out = tuple(v for v in union if v not in drop)
-    spec = "".join(letters[v] for v in sa) + "...," + "".join(letters[v] for v in sb) + "...->" + \
-        "".join(letters[v] for v in out) + "..."
-    return out, np.einsum(spec, x, y)
-
-
-def _matmul(matrix, given, step, card):
-    """A step with one per-case factor: ``matrix @ factor`` (the constant result when it is left out)."""
-    b, o, d = step.scopes[0], step.scope, matrix.shape[0]
-    cards = tuple(card[v] for v in o)
-    if given is None:
-        return np.ascontiguousarray(matrix.sum(axis=2).T).reshape(cards + (d, 1))
-    scope, array = given
-    if scope != b:
-        array = np.broadcast_to(_expand(array, scope, b, card), tuple(card[v] for v in b) + array.shape[-2:])
-    k, da, n = matrix.shape[2], array.shape[-2], array.shape[-1]
-    array = array.reshape(k, da, n)
-    if d == 1:
-        return (matrix[0] @ array.reshape(k, n)).reshape(cards + (1, n))
-    if da == 1:
-        out = (matrix.reshape(-1, k) @ array.reshape(k, n)).reshape(d, -1, n)
-    else:
-        out = np.matmul(matrix, array.transpose(1, 0, 2))
-    return np.ascontiguousarray(out.transpose(1, 0, 2)).reshape(cards + (d, n))
+            others.append(sums[k])
+            k += 1
+    return sums[0], others
 
 
 def _likelihoods(plan, node, n, hard, soft):
@@ -205,7 +169,7 @@ def _likelihoods(plan, node, n, hard, soft):
     return lam
 
 
-def _sources(plan, n, hard, soft):
+def _sources(plan, n, hard, soft, pool):
     """The per-case factors: ``({id: (scope, table)}, log scale (draws, n), possible (draws, n))``."""
     s, d = plan.structure, plan.draws
     env, log_scale, possible = {}, np.zeros((d, n)), np.ones((d, n), dtype=bool)
@@ -219,7 +183,8 @@ def _sources(plan, n, hard, soft):
             env[kind, node] = (scope, lam.T.reshape(-1, 1, n))
         else:
             table = plan.leaves[node]
-            env[kind, node] = (scope, (table @ lam.T).reshape(tuple(s.card[v] for v in scope) + (d, n)))
+            array = np.matmul(table, lam.T, out=pool.empty((len(table), n)))
+            env[kind, node] = (scope, array.reshape(tuple(s.card[v] for v in scope) + (d, n)))
     for k, ((scope, members), (rows, maps, logw, safe)) in enumerate(zip(s.groups, plan.groups)):
         if not any(f in soft or (f in hard and (hard[f] >= 0).any()) for f in members):
             continue
@@ -229,7 +194,7 @@ def _sources(plan, n, hard, soft):
             if codes is not None:
                 at = np.flatnonzero(codes >= 0)
                 x[rows[f] + codes[at], at] = 1.0
-        logs = (logw @ x).reshape(-1, d, n)
+        logs = np.matmul(logw, x, out=pool.empty((len(logw), n))).reshape(-1, d, n)
         shift = not safe
         for f in members:
             if f in soft:

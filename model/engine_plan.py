@@ -80,8 +80,9 @@ class _Step:
 
 @dataclass(frozen=True)
 class _Structure:
-    order: dict  # node -> position in the network
+    order: dict  # node -> position of its axis in every table (see _structure)
     card: dict
+    reported: tuple  # the reported nodes, in the order of the results
     groups: tuple  # log groups: (scope, leaves)
     linear: tuple  # linear leaves
     scopes: dict  # per-case source id -> scope
@@ -258,10 +259,17 @@ def _eliminate(g, sources, keep, k0):
         step(ids, union, gone, tuple(u for u in union if u not in gone))
         to_go -= set(gone)
     ids = list(live)
-    held = {v: sum(v in live[i] for i in ids) for v in keep}
-    split = min(keep, key=lambda u: (held[u], g.order[u])) if len(keep) > 1 else None
-    if split is not None and 0 < held[split] < len(ids):
-        for part in ([i for i in ids if split not in live[i]], [i for i in ids if split in live[i]]):
+
+    def parts(u):
+        return [i for i in ids if u not in live[i]], [i for i in ids if u in live[i]]
+
+    def cost(u):
+        return sum(g.size(set().union(*(live[i] for i in part))) for part in parts(u))
+
+    splits = [u for u in keep if all(parts(u))] if len(keep) > 1 else []
+    split = min(splits, key=lambda u: (cost(u), g.order[u])) if splits else None
+    if split is not None and cost(split) < g.size(keep):
+        for part in parts(split):
             scope = g.ordered(set().union(*(live[i] for i in part)))
             step(part, scope, (), scope)
         return tuple(steps), (steps[-2].out, steps[-1].out), split, biggest, work
@@ -307,7 +315,7 @@ def _structure(model, limits):
     work, programs, targets, biggest = best
     biggest = max([biggest] + [g.size(s) for s, _ in groups])
     groups = tuple((g.ordered(scope), members) for scope, members in groups)
-    return _Structure(g.order, g.card, groups, linear, {i: g.ordered(s) for i, s in sources.items()},
+    return _Structure(g.order, g.card, tuple(g.reported), groups, linear, {i: g.ordered(s) for i, s in sources.items()},
                       tuple(programs), g.ordered(keep) if len(targets) == 1 and targets[0] == keep else None,
                       biggest, work)
 

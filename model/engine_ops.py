@@ -1,0 +1,138 @@
+"""The array operations of the batch engine's elimination steps, on tables laid out ``(*cards, draws, cases)``.
+
+In plain terms: the small set of array moves that :mod:`model.engine_chunk`
+repeats for every step of a plan (:mod:`model.engine_plan`): multiply two
+tables over the union of their variables, sum variables out, multiply a table
+by a constant matrix. Large tables reuse the memory of tables no longer needed
+(:class:`_Pool`): fresh memory costs the operating system a page fault per
+page, which on the bundled network cost as much as the arithmetic. Pure apart
+from that reuse: takes arrays, returns arrays.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .engine_plan import _expand
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"  # einsum axis names
+_POOLED = 2**15  # tables of at least this many floats are recycled
+
+
+def _root(array):
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+class _Pool:
+    """Recycled memory for large tables: ``empty(shape)`` reuses what ``give`` returned, size for size."""
+
+    def __init__(self):
+        self.free = {}
+
+    def empty(self, shape):
+        size = math.prod(shape)
+        if size < _POOLED:
+            return np.empty(shape)
+        stack = self.free.get(size)
+        return (stack.pop() if stack else np.empty(size)).reshape(shape)
+
+    def give(self, *arrays):
+        """Hand back tables nothing refers to any more (their memory is reused)."""
+        for array in arrays:
+            if array is None:
+                continue
+            root = _root(array)
+            if root.size >= _POOLED and root.flags.c_contiguous and root.flags.writeable:
+                self.free.setdefault(root.size, []).append(root.reshape(-1))
+
+
+def _tail(*arrays):
+    return np.broadcast_shapes(*(a.shape[-2:] for a in arrays))
+
+
+def _sum(array, scope, drop, pool):
+    """Sum the variables ``drop`` out of a table: ``(array, scope)``."""
+    if not drop:
+        return array, scope
+    axes = tuple(scope.index(v) for v in drop)
+    keep = tuple(v for v in scope if v not in drop)
+    out = pool.empty(tuple(n for k, n in enumerate(array.shape) if k not in axes))
+    return np.add.reduce(array, axis=axes, out=out), keep
+
+
+def _product(a, own_a, b, own_b, s, pool, drop=()):
+    """``a * b`` summed over ``drop``: ``(scope, array)``. In place in an owned factor holding every variable
+    of the other; else one ``einsum`` (with a sum) or one broadcast product."""
+    (sa, x), (sb, y) = a, b
+    for (s1, x1, own), (s2, x2) in (((sa, x, own_a), (sb, y)), ((sb, y, own_b), (sa, x))):
+        if own and set(s2) <= set(s1) and _tail(x1, x2) == x1.shape[-2:]:
+            array, scope = _sum(np.multiply(x1, _expand(x2, s2, s1, s.card), out=x1), s1, drop, pool)
+            if drop:
+                pool.give(x1)
+            return scope, array
+    union = tuple(sorted(set(sa) | set(sb), key=s.order.get))
+    keep = tuple(v for v in union if v not in drop)
+    shape = tuple(s.card[v] for v in keep) + _tail(x, y)
+    if drop and len(union) <= len(_LETTERS):
+        letters = dict(zip(union, _LETTERS))
+        spec = "".join(letters[v] for v in sa) + "...," + "".join(letters[v] for v in sb) + "...->" + \
+            "".join(letters[v] for v in keep) + "..."
+        return keep, np.einsum(spec, x, y, out=pool.empty(shape))
+    array = np.multiply(_expand(x, sa, union, s.card), _expand(y, sb, union, s.card),
+                        out=pool.empty(tuple(s.card[v] for v in union) + shape[len(keep):]))
+    out, scope = _sum(array, union, drop, pool)
+    if drop:
+        pool.give(array)
+    return scope, out
+
+
+def _run(items, owned, schedule, s, pool):
+    """The pairwise products of a step's factors (None: left out, it is 1), each followed by its sums.
+
+    ``owned`` says which items may be overwritten or recycled (temporaries, messages used once).
+    """
+    items, owned = list(items), list(owned)
+    for i, j, drop in schedule:
+        a, b = items[i], items[j] if j is not None else None
+        if a is None or b is None:
+            out, mine = (a, owned[i]) if b is None else (b, owned[j])
+            if out is None:
+                out, mine = ((), np.ones((1, 1))), False
+            if drop:
+                here = tuple(v for v in drop if v in out[0])
+                array, scope = _sum(out[1], out[0], here, pool)
+                if here and mine:
+                    pool.give(out[1])
+                absent = math.prod(s.card[v] for v in drop if v not in here)
+                out, mine = (scope, array * absent if absent > 1 else array), True
+        else:
+            out, mine = _product(a, owned[i], b, owned[j], s, pool, drop), True
+            root = _root(out[1])
+            pool.give(*(item[1] for item, own in ((a, owned[i]), (b, owned[j])) if own and _root(item[1]) is not root))
+        items.append(out)
+        owned.append(mine)
+    return items[-1]
+
+
+def _matmul(matrix, given, step, card, pool):
+    """A step with one per-case factor: ``matrix @ factor`` (the constant result when it is left out)."""
+    b, o, d = step.scopes[0], step.scope, matrix.shape[0]
+    cards = tuple(card[v] for v in o)
+    if given is None:
+        return np.ascontiguousarray(matrix.sum(axis=2).T).reshape(cards + (d, 1))
+    scope, array = given
+    if scope != b:
+        array = np.broadcast_to(_expand(array, scope, b, card), tuple(card[v] for v in b) + array.shape[-2:])
+    k, da, n = matrix.shape[2], array.shape[-2], array.shape[-1]
+    array = array.reshape(k, da, n)
+    if d == 1:
+        return np.matmul(matrix[0], array.reshape(k, n), out=pool.empty((len(matrix[0]), n))).reshape(cards + (1, n))
+    if da == 1:
+        out = (matrix.reshape(-1, k) @ array.reshape(k, n)).reshape(d, -1, n)
+    else:
+        out = np.matmul(matrix, array.transpose(1, 0, 2))
+    return np.ascontiguousarray(out.transpose(1, 0, 2)).reshape(cards + (d, n))
