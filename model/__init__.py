@@ -28,6 +28,7 @@ __all__ = sorted(
         "parameter_table",
         "read_vignettes",
         "sensitivity",
+        "solve_baselines",
         "validate",
         "vignette_scorecard",
     ]
@@ -48,6 +49,7 @@ _HOMES = {
     "next_questions": "model.analysis.questions",
     "parameter_table": "model.analysis.parameters",
     "sensitivity": "model.analysis.sensitivity",
+    "solve_baselines": "model.analysis.shares",
     "ValidationReport": "model.analysis.validation",
     "validate": "model.analysis.validation",
     "vignette_scorecard": "model.analysis.validation",
