@@ -23,7 +23,7 @@ from .tables import canonical_tables
 __all__ = ["Model", "infer", "load_model"]
 
 #: Largest joint table of query variables asked of pgmpy in one query.
-MAX_JOINT_QUERY = 4096
+MAX_JOINT_QUERY = 2**17
 #: Roles whose posterior is reported, in this order before sorting (mechanisms are hidden: never reported).
 REPORTED_ROLES = ("cause", "complication")
 
