@@ -3,22 +3,27 @@
 
 Run from anywhere (the repository root is put on ``sys.path``)::
 
-    python benchmarks/bench_batch.py            # 10,000 cases, 500 VE cases, 1,000,000-case memory run
-    python benchmarks/bench_batch.py --quick    # 2,000 cases, 100 VE cases, 100,000-case memory run
+    python benchmarks/bench_batch.py            # 4,000 cases, 300 VE cases, 200,000-case memory run
+    python benchmarks/bench_batch.py --quick    # 1,000 cases, 60 VE cases, 20,000-case memory run
 
-Cases are drawn from the bundled network itself (forward sampling, seeded), then about half of
-the cells are blanked at random (NaN = not observed); columns are every risk factor and finding.
+Cases are drawn from the bundled network itself (forward sampling, seeded, kept only when the population
+node has its population state, so every case belongs to the population the model describes); then each
+case observes a random 10-40% of the risk factors and findings (the others are NaN = not observed). The
+population's own nodes are not columns: the model observes them in every row.
 
 Measures
 
 1. ``infer_batch`` on N cases (plan compiled beforehand; the compile time is shown apart):
    median (and fastest) wall time of 5 runs, per case, and CPU time per case;
 2. pgmpy ``VariableElimination(m.network).query`` on a subsample (the engine built once, outside
-   the timings), one query per case: per-case wall time; then the ratio of per-case times, and
-   the largest difference of P(present) over the subsample (must be <= 1e-9);
-3. in a subprocess, ``infer_batch`` on 1,000,000 cases (categorical columns, so the input frame
+   the timings), one query per case with the case's evidence and the population's: per-case wall
+   time; then the ratio of per-case times, and the largest difference of P(present) over the
+   subsample (must be <= 1e-9); for scale, ``Model.infer`` (the package's one-case path, checks and
+   prior included) on a few cases;
+3. in a subprocess, ``infer_batch`` on many cases (categorical columns, so the input frame
    itself stays small): wall time, tracemalloc peak of the call, and the process's peak resident
-   memory (imports and input frame included), against a 1 GiB target.
+   memory (imports and input frame included), against a 1 GiB target. Memory does not grow with the
+   number of cases beyond the input and output frames: the cases are evaluated chunk by chunk.
 
 Not part of the pytest suite. Exit code 0, or 1 if the engines disagree by more than 1e-9.
 """
@@ -48,29 +53,45 @@ TARGET_RATIO = 100.0
 TARGET_MEMORY = 2**30
 
 
-def make_cases(m, n, seed, missing=0.5, dtype="str"):
-    """``n`` cases sampled from the model (forward sampling), each cell blanked with probability ``missing``.
+def make_cases(m, n, seed, observe=(0.1, 0.4), dtype="str"):
+    """``n`` cases sampled from the model in its population; each case observes a fraction of its risk
+    factors and findings drawn uniformly from ``observe``, the other cells are missing.
 
     ``dtype`` "str" gives text columns (as read from a CSV file), "category" categorical ones.
     """
     rng = np.random.default_rng(seed)
     tables = m._priors.node_tables
-    codes = {}
-    for node in m.nodes.index:  # nodes.csv lists parents before children
-        t = tables[node]
-        config = np.zeros(n, dtype=np.int64)
-        for parent, states in zip(t.parents, t.parent_states):
-            config = config * len(states) + codes[parent]
-        below = np.zeros(n, dtype=np.int8)  # the state index: how many cumulative probabilities lie below u
-        u, cumulative = rng.random(n), np.zeros(n)
-        for row in t.values[:-1]:
-            cumulative += row[config]
-            below += u > cumulative
-        codes[node] = below
+    order, done = [], set()  # parents before children
+    while len(order) < len(tables):
+        for node, t in tables.items():
+            if node not in done and all(p in done for p in t.parents):
+                order.append(node)
+                done.add(node)
+    kept = {node: [] for node in order}
+    while sum(len(c) for c in kept[order[0]]) < n:
+        codes = {}
+        for node in order:
+            t = tables[node]
+            config = np.zeros(n, dtype=np.int64)
+            for parent, states in zip(t.parents, t.parent_states):
+                config = config * len(states) + codes[parent]
+            below = np.zeros(n, dtype=np.int8)  # the state index: how many cumulative probabilities lie below u
+            u, cumulative = rng.random(n), np.zeros(n)
+            for row in t.values[:-1]:
+                cumulative += row[config]
+                below += u > cumulative
+            codes[node] = below
+        inside = np.ones(n, dtype=bool)
+        for node, state in m.population.items():
+            inside &= codes[node] == m.states(node).index(state)
+        for node in order:
+            kept[node].append(codes[node][inside])
+    codes = {node: np.concatenate(c)[:n] for node, c in kept.items()}
+    share = rng.uniform(*observe, size=n)
     data = {}
-    for node in (n for n in m.nodes.index if n not in m._reported):
+    for node in (x for x in m.nodes.index if x not in m._reported and x not in m.population):
         states = list(m.states(node))
-        cells = np.where(rng.random(n) < missing, -1, codes[node])
+        cells = np.where(rng.random(n) < share, codes[node], -1)
         if dtype == "category":
             data[node] = pd.Categorical.from_codes(cells, categories=states)
         else:
@@ -93,6 +114,7 @@ def ve_posteriors(ve, m, frame):
     out, times = np.empty((len(frame), len(reported))), []
     for i, row in enumerate(frame.to_dict("records")):
         evidence = {k: v for k, v in row.items() if isinstance(v, str)}
+        evidence.update(m.population)
         query = [n for n in reported if n not in evidence]
         start = time.perf_counter()
         result = ve.query(variables=query, evidence=evidence, joint=False, show_progress=False)
@@ -101,6 +123,17 @@ def ve_posteriors(ve, m, frame):
             factor = result[node]
             out[i, j] = 1.0 - factor.values[factor.state_names[node].index(m.states(node)[0])]
     return out, times
+
+
+def infer_times(m, frame):
+    """Seconds per ``Model.infer`` call (the package's one-case path), one call per case."""
+    times = []
+    for row in frame.to_dict("records"):
+        evidence = {k: v for k, v in row.items() if isinstance(v, str)}
+        start = time.perf_counter()
+        m.infer(evidence)
+        times.append(time.perf_counter() - start)
+    return times
 
 
 def memory_run(n, seed):
@@ -137,17 +170,19 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: fewer cases")
     parser.add_argument("--seed", type=int, default=20240601)
-    parser.add_argument("--cases", type=int, help="infer_batch cases (default 10,000; quick 2,000)")
-    parser.add_argument("--ve-cases", type=int, help="pgmpy VE subsample (default 500; quick 100)")
-    parser.add_argument("--memory-cases", type=int, help="cases of the memory run (default 1,000,000; quick 100,000)")
+    parser.add_argument("--cases", type=int, help="infer_batch cases (default 4,000; quick 1,000)")
+    parser.add_argument("--ve-cases", type=int, help="pgmpy VE subsample (default 300; quick 60)")
+    parser.add_argument("--infer-cases", type=int, help="Model.infer subsample (default 10; quick 3)")
+    parser.add_argument("--memory-cases", type=int, help="cases of the memory run (default 200,000; quick 20,000)")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_child:
         memory_run(args.memory_child, args.seed)
         return 0
-    n = args.cases or (2_000 if args.quick else 10_000)
-    n_ve = min(n, args.ve_cases or (100 if args.quick else 500))
-    n_memory = args.memory_cases or (100_000 if args.quick else 1_000_000)
+    n = args.cases or (1_000 if args.quick else 4_000)
+    n_ve = min(n, args.ve_cases or (60 if args.quick else 300))
+    n_infer = min(n, args.infer_cases or (3 if args.quick else 10))
+    n_memory = args.memory_cases or (20_000 if args.quick else 200_000)
 
     import pgmpy
 
@@ -168,8 +203,9 @@ def main(argv=None):
     cases = make_cases(m, n, args.seed)
     missing = float(cases.isna().to_numpy().mean())
     print(f"\nmodel: {m!r}")
-    print(f"cases: {n:,} sampled from the model (seed {args.seed}), {cases.shape[1]} columns, "
-          f"{missing:.1%} of cells missing; plan compiled once in {compile_time * 1e3:.0f} ms")
+    print(f"cases: {n:,} sampled from the model in its population (seed {args.seed}), {cases.shape[1]} columns, "
+          f"10-40% of each case's cells observed ({1 - missing:.1%} overall); plan compiled once in "
+          f"{compile_time * 1e3:.0f} ms")
 
     infer_batch(cases.iloc[:100], priors=m, progress=False)  # warm-up
     walls, cpus = [], []
@@ -186,6 +222,8 @@ def main(argv=None):
     reference, ve_times = ve_posteriors(ve, m, sub)
     per_ve = statistics.median(ve_times)
     diff = float(np.abs(result.iloc[:n_ve].to_numpy() - reference).max())
+    m.infer(dict(cases.iloc[0].dropna()))  # warm-up
+    per_infer = statistics.median(infer_times(m, cases.iloc[:n_infer]))
 
     print("\n1-2. Per-case time, bundled network")
     print(f"{'engine':<48}{'cases':>10}{'total':>12}{'per case':>14}")
@@ -196,9 +234,12 @@ def main(argv=None):
           f"{statistics.median(cpus) / n * 1e6:>11.2f} us")
     print(f"{'pgmpy VariableElimination.query, one per case':<48}{n_ve:>10,}{sum(ve_times):>11.3f}s"
           f"{per_ve * 1e6:>11.0f} us  (median; mean {statistics.mean(ve_times) * 1e6:,.0f} us)")
+    print(f"{'Model.infer, one per case (checks, prior)':<48}{n_infer:>10,}"
+          f"{per_infer * n_infer:>11.3f}s{per_infer * 1e6:>11.0f} us  (median)")
     ratio = per_ve / batch
     print(f"ratio VE / infer_batch per case: {ratio:,.0f}x   target >= {TARGET_RATIO:.0f}x: "
           f"{'OK' if ratio >= TARGET_RATIO else 'BELOW TARGET'}")
+    print(f"ratio Model.infer / infer_batch per case: {per_infer / batch:,.0f}x")
     agree = diff <= TOLERANCE
     print(f"max |P(present) infer_batch - VE| over {n_ve} cases x {len(m._reported)} nodes: {diff:.3e}   "
           f"(tolerance {TOLERANCE:g}: {'OK' if agree else 'MISMATCH'})")

@@ -9,11 +9,13 @@ are impossible under the model, come back empty (NaN) with a plain message in
 
 This module reads the cases (column checks, each chunk's hard and soft
 evidence, bad cells, impossible rows, red flags) and caches one compiled plan
-per :class:`~model.inference.Model`. How a network is compiled into fast array
-steps is in :mod:`model.engine_plan`; how a chunk of cases is scored with a
-plan is in :mod:`model.engine_chunk`; many parameter draws at once (for
-credible intervals and sensitivity) in :mod:`model.engine_draws`. Chunks bound
-the memory whatever the number of rows.
+per :class:`~model.inference.Model`. In which order a network's tables are
+multiplied and summed is decided in :mod:`model.engine_plan`, the numbers of
+that recipe are filled in by :mod:`model.engine_numbers`; how a chunk of cases
+is scored with a plan is in :mod:`model.engine_chunk` (its array operations in
+:mod:`model.engine_ops`); many parameter draws at once (for credible intervals
+and sensitivity) in :mod:`model.engine_draws`. Chunks bound the memory
+whatever the number of rows.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ import numpy as np
 import pandas as pd
 
 from .engine_chunk import _evaluate
+from .engine_numbers import _compile
 from .engine_ops import _Pool
-from .engine_plan import _compile, _Limits, _structure
+from .engine_plan import _Limits, _structure
 from .errors import EvidenceError
 from .evidence import check_likelihood, population_conflict
 from .inference import Model, _cached_model, _signature
@@ -307,8 +310,8 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
     >>> result = infer_batch(cases)
     >>> result.round(3).loc[:, ["pfcn_neuropathy", "cauda_equina_syndrome"]]
     cause  pfcn_neuropathy  cauda_equina_syndrome
-    0                0.407                  0.016
-    1                0.019                  0.197
+    0                0.262                  0.005
+    1                0.012                  0.086
     2                  NaN                    NaN
     >>> print(result.attrs["problems"][0]["problem"])
     'pain_burning' has no state 'maybe'. Did you mean 'yes'? Its states are no, yes.
@@ -336,6 +339,8 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
             stop = min(n, start + step)
             chunk = {c: s.iloc[start:stop] for c, s in series.items()}
             hard, soft, bad, found = _parse(model, plan, chunk, start, stop - start)
+            if stop - start < step:  # a last, shorter chunk: tables of other sizes
+                pool = _Pool()
             values, possible = _evaluate(plan, stop - start, hard, soft, pool=pool)
             values[bad] = np.nan
             posterior[start:stop] = values

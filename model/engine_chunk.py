@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine_ops import _matmul, _Pool, _product, _run, _sum
-from .engine_plan import _DEAD, _expand, _rescale
+from .engine_numbers import _rescale
+from .engine_ops import _gemm, _matmul, _Pool, _product, _run, _sum
+from .engine_plan import _DEAD, _expand
 
 
 _TINY = 1e-200  # a row whose probability of the evidence is below this is recomputed, rescaling every step
@@ -80,14 +81,15 @@ def _compute(plan, n, hard, soft, joint, rescale, pool):
                 local[step.out] = made[step.out]
                 continue
             if step.matmul:
-                given = local.get(step.inputs[0])
-                scope, array = step.scope, _matmul(made[position], given, step, s.card, pool)
-                if given is not None and step.inputs[0] in owned:
+                given, mine = _run([local.get(i) for i in step.inputs], [i in owned for i in step.inputs],
+                                   step.schedule, s, pool)
+                scope, array = step.scope, _matmul(made[position], given, step, s, pool)
+                if mine:
                     pool.give(given[1])
             else:
                 items = ([made[position]] if step.consts else []) + [local.get(i) for i in step.inputs]
                 mine = ([False] if step.consts else []) + [i in owned for i in step.inputs]
-                scope, array = _run(items, mine, step.schedule, s, pool)
+                (scope, array), _ = _run(items, mine, step.schedule, s, pool)
             if step.gone and rescale:
                 array, taken = _rescale(array, scope)
                 scale = scale + taken
@@ -96,33 +98,30 @@ def _compute(plan, n, hard, soft, joint, rescale, pool):
         parts = [local[i] for i in finals]
         if split is not None and not joint:
             total, others = _split_marginals(plan, parts, finals[0] in owned, split, d, n, pool)
-            least = np.minimum(least, total)
-            other.extend(others)
-            continue
-        keep = plan.joint_scope if split is not None else steps[-1].scope
-        if len(parts) == 2:
-            parts = [_product(parts[0], False, parts[1], False, s, pool)]
-        scope, array = parts[0]
-        table = np.broadcast_to(_expand(array, scope, keep, s.card),
-                                tuple(s.card[v] for v in keep) + (d, n)).reshape(-1, d, n)
-        if joint:
-            total = table.sum(axis=0)
-            possible &= total > 0
-            with np.errstate(invalid="ignore", divide="ignore"):
-                return ((table / total).transpose(1, 2, 0), np.where(possible, np.log(total) + scale, -np.inf)), \
-                    possible, (total < _TINY).any(axis=0)
-        if plan.marginals is not None:
-            sums = (plan.marginals @ table.reshape(len(table), -1)).reshape(-1, d, n)
-            least = np.minimum(least, sums[0])
-            other.extend(sums[1:])
         else:
-            total = table.sum(axis=0)
-            least = np.minimum(least, total)
-            other.append(total - table[0])
-    other, total = np.asarray(other).reshape(-1, d, n), least
+            keep = plan.joint_scope if split is not None else steps[-1].scope
+            if len(parts) == 2:
+                parts = [_product(parts[0], False, parts[1], False, s, pool)]
+            scope, array = parts[0]
+            table = np.broadcast_to(_expand(array, scope, keep, s.card),
+                                    tuple(s.card[v] for v in keep) + (d, n)).reshape(-1, d, n)
+            if joint:
+                total = table.sum(axis=0)
+                possible &= total > 0
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    return ((table / total).transpose(1, 2, 0),
+                            np.where(possible, np.log(total) + scale, -np.inf)), possible, (total < _TINY).any(axis=0)
+            if plan.marginals is not None:
+                sums = _gemm(plan.marginals, table.reshape(len(table), -1)).reshape(-1, d, n)
+                total, others = sums[0], sums[1:]
+            else:
+                total = table.sum(axis=0)
+                others = [total - table[0]]
+        least = np.minimum(least, total)  # each program has its own scale: divide by its own total
+        with np.errstate(invalid="ignore", divide="ignore"):
+            other.extend(o / total for o in others)
     possible &= least > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        posterior = (other / total).transpose(1, 2, 0)
+    posterior = np.asarray(other).reshape(-1, d, n).transpose(1, 2, 0)
     posterior[~possible] = np.nan
     return posterior, possible, (least < _TINY).any(axis=0)
 
@@ -141,7 +140,7 @@ def _split_marginals(plan, parts, own, split, d, n, pool):
     scope, array = _product((sr, r), own, (sa, q_all), False, s, pool)
     rest = tuple(v for v in plan.joint_scope if v != split)
     table = np.broadcast_to(_expand(array, scope, rest, s.card), tuple(s.card[v] for v in rest) + (d, n))
-    sums = (plan.marginals @ table.reshape(-1, d * n)).reshape(-1, d, n)
+    sums = _gemm(plan.marginals, table.reshape(-1, d * n)).reshape(-1, d, n)
     others, k = [], 1
     for node in s.reported:  # the rows of plan.marginals: the reported nodes but the split one, in order
         if node == split:
@@ -152,20 +151,25 @@ def _split_marginals(plan, parts, own, split, d, n, pool):
     return sums[0], others
 
 
-def _likelihoods(plan, node, n, hard, soft):
-    """(n, states) likelihoods of ``node``'s evidence, or None when no row observes it."""
+def _likelihoods(plan, node, n, hard, soft, leaf=False):
+    """(n, states) likelihoods of ``node``'s evidence, or None when no row observes it. For a ``leaf``, one more
+    column marks the rows that do not observe it (see :func:`model.engine_plan._leaf`)."""
     codes = hard.get(node)
     seen = codes is not None and (codes >= 0).any()
     if not seen and node not in soft:
         return None
-    lam = np.ones((n, len(plan.states[node])))
+    k = len(plan.states[node])
+    lam = np.zeros((n, k + 1)) if leaf else np.ones((n, k))
+    if leaf:
+        lam[:, k] = 1.0
     if seen:
         at = np.flatnonzero(codes >= 0)
         lam[at] = 0.0
         lam[at, codes[at]] = 1.0
     if node in soft:
         at, values = soft[node]
-        lam[at] = values
+        lam[at] = 0.0
+        lam[at, :k] = values
     return lam
 
 
@@ -176,14 +180,14 @@ def _sources(plan, n, hard, soft, pool):
     for (kind, node), scope in s.scopes.items():
         if kind == "g":
             continue
-        lam = _likelihoods(plan, node, n, hard, soft)
+        lam = _likelihoods(plan, node, n, hard, soft, kind == "l")
         if lam is None:
             continue
         if kind == "e":
             env[kind, node] = (scope, lam.T.reshape(-1, 1, n))
         else:
             table = plan.leaves[node]
-            array = np.matmul(table, lam.T, out=pool.empty((len(table), n)))
+            array = _gemm(table, lam.T, pool.empty((len(table), n)))
             env[kind, node] = (scope, array.reshape(tuple(s.card[v] for v in scope) + (d, n)))
     for k, ((scope, members), (rows, maps, logw, safe)) in enumerate(zip(s.groups, plan.groups)):
         if not any(f in soft or (f in hard and (hard[f] >= 0).any()) for f in members):
@@ -194,7 +198,7 @@ def _sources(plan, n, hard, soft, pool):
             if codes is not None:
                 at = np.flatnonzero(codes >= 0)
                 x[rows[f] + codes[at], at] = 1.0
-        logs = np.matmul(logw, x, out=pool.empty((len(logw), n))).reshape(-1, d, n)
+        logs = _gemm(logw, x, pool.empty((len(logw), n))).reshape(-1, d, n)
         shift = not safe
         for f in members:
             if f in soft:

@@ -19,7 +19,7 @@ import numpy as np
 
 from .engine import _check_columns, _draw_structure, _limits, _parse, _plan
 from .engine_chunk import _evaluate
-from .engine_plan import _compile
+from .engine_numbers import _compile
 
 #: Largest number of floats in the numbers of one multi-draw plan; sets the draws compiled together.
 MAX_DRAW_NUMBERS = 2**22

@@ -19,6 +19,10 @@ from .engine_plan import _expand
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"  # einsum axis names
 _POOLED = 2**15  # tables of at least this many floats are recycled
+#: Largest matrix product (multiply-adds) done in one BLAS call; larger ones are cut into a stack of such
+#: products. OpenBLAS runs small products on one thread: on a machine whose cores are busy, its threads
+#: waiting for each other made a product with a long inner dimension 100 times slower (measured).
+_GEMM = 2**18
 
 
 def _root(array):
@@ -50,6 +54,42 @@ class _Pool:
                 self.free.setdefault(root.size, []).append(root.reshape(-1))
 
 
+def _gemm(a, b, out=None):
+    """``a @ b`` for 2-D ``a`` (m, k) and ``b`` (k, n), as a stack of products of at most :data:`_GEMM`
+    multiply-adds."""
+    (m, k), n = a.shape, b.shape[1]
+    if out is None:
+        out = np.empty((m, n))
+    elif not out.flags.c_contiguous:
+        out[...] = _gemm(a, b)
+        return out
+    if m * k * n <= _GEMM:
+        return np.matmul(a, b, out=out)
+    if m >= k and k * n > _GEMM // 16:  # long rows: blocks of columns too, through a contiguous buffer
+        width = max(1, min(n, math.isqrt(_GEMM // k)))
+        buffer = np.empty((m, width))
+        for start in range(0, n, width):
+            stop = min(n, start + width)
+            out[:, start:stop] = _gemm(a, b[:, start:stop], buffer[:, : stop - start] if stop - start < width
+                                       else buffer)
+        return out
+    if m >= k:  # cut the rows
+        rows = max(1, _GEMM // (k * n))
+        full = m - m % rows
+        if full:
+            np.matmul(a[:full].reshape(-1, rows, k), b, out=out[:full].reshape(-1, rows, n))
+        if full < m:
+            np.matmul(a[full:], b, out=out[full:])
+        return out
+    width = max(1, _GEMM // (m * n))  # cut the inner dimension, then add the pieces up
+    full = k - k % width
+    parts = np.matmul(a[:, :full].reshape(m, -1, width).transpose(1, 0, 2), b[:full].reshape(-1, width, n))
+    np.sum(parts, axis=0, out=out)
+    if full < k:
+        out += a[:, full:] @ b[full:]
+    return out
+
+
 def _tail(*arrays):
     return np.broadcast_shapes(*(a.shape[-2:] for a in arrays))
 
@@ -71,9 +111,7 @@ def _product(a, own_a, b, own_b, s, pool, drop=()):
     for (s1, x1, own), (s2, x2) in (((sa, x, own_a), (sb, y)), ((sb, y, own_b), (sa, x))):
         if own and set(s2) <= set(s1) and _tail(x1, x2) == x1.shape[-2:]:
             array, scope = _sum(np.multiply(x1, _expand(x2, s2, s1, s.card), out=x1), s1, drop, pool)
-            if drop:
-                pool.give(x1)
-            return scope, array
+            return scope, array  # the caller recycles x1 when a sum made a new table
     union = tuple(sorted(set(sa) | set(sb), key=s.order.get))
     keep = tuple(v for v in union if v not in drop)
     shape = tuple(s.card[v] for v in keep) + _tail(x, y)
@@ -91,7 +129,8 @@ def _product(a, own_a, b, own_b, s, pool, drop=()):
 
 
 def _run(items, owned, schedule, s, pool):
-    """The pairwise products of a step's factors (None: left out, it is 1), each followed by its sums.
+    """The pairwise products of a step's factors (None: left out, it is 1), each followed by its sums:
+    ``((scope, array), whether it may be recycled)``.
 
     ``owned`` says which items may be overwritten or recycled (temporaries, messages used once).
     """
@@ -115,14 +154,16 @@ def _run(items, owned, schedule, s, pool):
             pool.give(*(item[1] for item, own in ((a, owned[i]), (b, owned[j])) if own and _root(item[1]) is not root))
         items.append(out)
         owned.append(mine)
-    return items[-1]
+    return items[-1], owned[-1]
 
 
-def _matmul(matrix, given, step, card, pool):
-    """A step with one per-case factor: ``matrix @ factor`` (the constant result when it is left out)."""
-    b, o, d = step.scopes[0], step.scope, matrix.shape[0]
+def _matmul(matrix, given, step, s, pool):
+    """A step whose per-case factors multiply into a small table: ``matrix @ that table`` (the constant result
+    when they are all left out)."""
+    card, b = s.card, tuple(sorted(set().union(*step.scopes), key=s.order.get))
+    o, d = step.scope, matrix.shape[0]
     cards = tuple(card[v] for v in o)
-    if given is None:
+    if given is None or given[0] == () and given[1].shape == (1, 1):
         return np.ascontiguousarray(matrix.sum(axis=2).T).reshape(cards + (d, 1))
     scope, array = given
     if scope != b:
@@ -130,9 +171,8 @@ def _matmul(matrix, given, step, card, pool):
     k, da, n = matrix.shape[2], array.shape[-2], array.shape[-1]
     array = array.reshape(k, da, n)
     if d == 1:
-        return np.matmul(matrix[0], array.reshape(k, n), out=pool.empty((len(matrix[0]), n))).reshape(cards + (1, n))
-    if da == 1:
-        out = (matrix.reshape(-1, k) @ array.reshape(k, n)).reshape(d, -1, n)
-    else:
-        out = np.matmul(matrix, array.transpose(1, 0, 2))
-    return np.ascontiguousarray(out.transpose(1, 0, 2)).reshape(cards + (d, n))
+        return _gemm(matrix[0], array.reshape(k, n), pool.empty((len(matrix[0]), n))).reshape(cards + (1, n))
+    out = np.empty((math.prod(cards), d, n))
+    for j in range(d):  # one draw at a time
+        _gemm(matrix[j], array[:, j if da > 1 else 0], out[:, j])
+    return out.reshape(cards + (d, n))

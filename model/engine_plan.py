@@ -1,50 +1,50 @@
-"""The compiled plan of the batch engine: how one network is turned, once, into fast array steps.
+"""The structure of the batch engine's plan: in which order one network's tables are multiplied and summed.
 
-In plain terms: before scoring many patients, the network's probability tables
-are rearranged once into a recipe (the *plan*) that then scores a whole block
-of patients with a few large array operations instead of one query per
-patient. The numbers are exactly those of :meth:`~model.inference.Model.infer`;
-only the order of the arithmetic changes. :mod:`model.engine` compiles and
-caches one plan per model and reads the cases; :mod:`model.engine_chunk` runs a
-plan on a chunk of cases. A plan is built in two parts:
+In plain terms: before scoring many patients, the network is turned once into
+a recipe (the *plan*) that scores a whole block of patients with a few large
+array operations instead of one query per patient. The numbers are exactly
+those of :meth:`~model.inference.Model.infer`; only the order of the
+arithmetic changes. This module decides that order from the graph alone
+(:func:`_structure`, once per model); :mod:`model.engine_numbers` fills it with
+the tables (point values, or many parameter draws at once);
+:mod:`model.engine_chunk` runs it on a chunk of cases; :mod:`model.engine`
+caches one plan per model and reads the cases.
 
-1. **Structure** (:func:`_structure`, graph only, once per model). Leaves
-   (childless, not reported nodes) become per-case factors over their parents:
-   *linear* leaves (``table @ likelihoods``, one small matrix product; soft
-   evidence is just other likelihoods) or, where many leaves share a large
-   parent set, one *log group* (``exp(log W @ X)``: one matrix product over
-   the group's configurations instead of one table product per leaf). Every
-   other node is *core*: its CPT is a constant factor and its evidence a
-   per-case likelihood vector. Core nodes that are not reported are then
-   eliminated greedily, the variable whose factors span the fewest
-   configurations first, down to the joint table of the reported nodes (or
-   one table per reported node when that computes less). Each step multiplies
-   its factors pairwise, smallest product first, and sums a variable out as
-   soon as no other factor holds it.
-2. **Numbers** (:func:`_compile`). The tables of the structure for one
-   parameter set, or for ``D`` draws at once: log groups, leaf tables, the
-   constant factors of each step folded into one (or into one matrix when a
-   step has a single per-case factor: a matrix product), steps over constants
-   only done at once.
+1. **Leaves** (childless, not reported nodes) are per-case factors over their
+   parents. Where many leaves share a large parent set, they form one *log
+   group*: one matrix product ``log W @ X`` (``X`` the cases' 0/1 state
+   indicators) and one ``exp`` over the group's configurations, instead of
+   one table product per leaf. The others stay *linear*: ``table @
+   likelihoods``, one small matrix product each (soft evidence is just other
+   likelihoods). A cost model in nanoseconds per table entry decides.
+2. **Core** nodes (all others): the CPT is a constant factor, the evidence a
+   per-case likelihood vector. The core nodes that are not reported are
+   eliminated greedily, the one whose factors span the fewest configurations
+   first, down to the reported nodes: their joint table, or one table per
+   reported node when that computes less. Of the reported nodes, the one
+   whose factors are cheapest to keep apart is *split* off, so no table holds
+   every reported node (:func:`_eliminate`).
+3. **Steps.** Each step multiplies its factors pairwise, a factor held within
+   another first, then the smallest product, and sums a variable out as soon
+   as no other factor holds it; a step whose per-case factors multiply into a
+   small table is one product with a constant matrix.
 
-**Layout.** Every per-case table has shape ``(*cards, draws, cases)``: its
-variables in node order (first slowest), then the draw axis (1 for the point
-values), then the cases, innermost. Constants have 1 case, evidence-only
-factors 1 draw, so numpy broadcasting multiplies them along long contiguous
-rows of cases; matrix products give this layout directly.
+**Layout.** Every per-case table has shape ``(*cards, draws, cases)``, the
+cases innermost (so numpy broadcasts over long contiguous rows), its variables
+in the order they are summed out, then the reported nodes (those in fewest
+factors first): each step sums over leading axes.
 
 Any network is exact; only the speed depends on its structure. The size
 limits come from the caller (:class:`_Limits`), so they stay tunable in
-:mod:`model.engine`. Pure: takes a model, returns arrays.
+:mod:`model.engine`. Pure: takes a model, returns a structure.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
-import pandas as pd
 
 _LOG0 = -1e200  # stands for log(0) inside the matrix products of log groups
 _DEAD = -1e100  # a row whose best log-likelihood is below this has probability 0
@@ -75,7 +75,8 @@ class _Step:
     out: tuple  # id of the result, ("m", k)
     scope: tuple  # variables of the result, in node order
     schedule: tuple  # pairwise products: (i, j, summed variables) over [folded constants, *inputs]
-    matmul: bool  # one per-case input: out = M @ input, M the constants summed (see _matrix)
+    matmul: bool  # out = M @ (the product of the inputs), M the constants summed (see _matrix): the inputs'
+    #               product is small
 
 
 @dataclass(frozen=True)
@@ -90,24 +91,6 @@ class _Structure:
     joint: tuple | None  # the reported nodes of the joint table, when there is one program for all
     biggest: int  # configurations of the largest per-case table
     work: int  # entries computed per case and draw, roughly
-
-
-@dataclass(frozen=True)
-class _Plan:
-    states: dict
-    index: dict  # node -> pandas Index of its states, for fast lookups
-    structure: _Structure
-    groups: tuple  # per log group: (rows {leaf: first row}, maps {leaf: parent configuration per
-    #                configuration}, log W (configurations x draws, rows), safe)
-    leaves: dict  # linear leaf -> its table (parent configurations x draws, states)
-    cpts: dict  # leaf of a log group -> (draws, states, parent configurations), for soft evidence
-    numbers: tuple  # per program: {step position: folded constants (scope, array) or matrix}, constants made
-    log_scale: tuple  # per program: what rescaling the constant steps took out, per draw
-    marginals: np.ndarray | None  # (1 + reported but the split node, their configurations): all, then each
-    #                                node's other states
-    joint_scope: tuple | None  # the reported nodes in the order of the joint table (when there is one)
-    rows_per_chunk: int
-    draws: int  # the size of the draw axis of every number
 
 
 def _size(cards):
@@ -158,8 +141,13 @@ class _Graph:
 
 
 def _expand(array, scope, union, card):
-    """``array`` (*cards of ``scope``, *tail) reshaped to broadcast over ``union`` (both in node order)."""
+    """``array`` (*cards of ``scope``, *tail) as a view that broadcasts over ``union`` (``scope`` within it)."""
     tail = array.shape[len(scope):]
+    where = [union.index(v) for v in scope]
+    if where != sorted(where):  # the table's axes in another order than the union's
+        order = sorted(range(len(scope)), key=where.__getitem__)
+        array = array.transpose(order + list(range(len(scope), array.ndim)))
+        scope = tuple(scope[k] for k in order)
     return array.reshape(tuple(card[v] if v in scope else 1 for v in union) + tail)
 
 
@@ -197,17 +185,34 @@ def _schedule(scopes, gone, g):
 
     if len(alive) == 1:
         return ((0, None, droppable(items[0], [])),)
-    while len(alive) > 1:
-        inside = [(g.size(items[j]), g.size(items[i]), i, j) for i in alive for j in alive
-                  if i != j and items[i] <= items[j]]
-        if inside:
-            _, _, i, j = min(inside)
-        else:
-            i, j = min(((i, j) for a, i in enumerate(alive) for j in alive[a + 1:]),
-                       key=lambda p: (g.size(items[p[0]] | items[p[1]]), p))
+    sizes = {}
+
+    def size(k):
+        if k not in sizes:
+            sizes[k] = g.size(items[k])
+        return sizes[k]
+
+    while len(alive) > 1:  # first every factor held within another, smallest first
+        pair = next(((i, min(supers, key=lambda k: (size(k), k))) for i in sorted(alive, key=lambda k: (size(k), k))
+                     for supers in [[j for j in alive if j != i and items[i] <= items[j]]] if supers), None)
+        if pair is None:
+            break
+        i, j = pair
+        others = [k for k in alive if k not in (i, j)]
+        drop = droppable(items[j], others)
+        ops.append((j, i, drop))
+        items.append(items[j] - set(drop))
+        alive = others + [len(items) - 1]
+    pairs = {}  # (i, j) -> size of the product, computed once
+    while len(alive) > 1:  # then the two with the smallest product
+        for a, i in enumerate(alive):
+            for j in alive[a + 1:]:
+                if (i, j) not in pairs:
+                    pairs[i, j] = g.size(items[i] | items[j])
+        i, j = min(((i, j) for a, i in enumerate(alive) for j in alive[a + 1:]), key=lambda p: (pairs[p], p))
         others = [k for k in alive if k not in (i, j)]
         drop = droppable(items[i] | items[j], others)
-        ops.append((j, i, drop))  # the larger factor first
+        ops.append((j, i, drop) if g.size(items[j]) >= g.size(items[i]) else (i, j, drop))
         items.append((items[i] | items[j]) - set(drop))
         alive = others + [len(items) - 1]
     return tuple(ops)
@@ -235,9 +240,10 @@ def _eliminate(g, sources, keep, k0):
         consts = tuple(i for i in ids if i not in percase)
         const_scope = g.ordered(set().union(*(live[i] for i in consts))) if consts else None
         scopes = ([const_scope] if consts else []) + [live[i] for i in inputs]
-        sizes = g.size(live[inputs[0]]) * g.size(out_scope) if len(inputs) == 1 else 0
-        matmul = bool(consts) and len(inputs) == 1 and bool(gone) and sizes <= min(8 * g.size(union), 2**22)
-        schedule = () if matmul else _schedule(scopes, gone, g)
+        given = g.ordered(set().union(*(live[i] for i in inputs))) if inputs else ()
+        sizes = g.size(given) * g.size(out_scope)
+        matmul = bool(consts and inputs and gone) and sizes <= min(8 * g.size(union), 2**22)
+        schedule = _schedule(scopes[1:], (), g) if matmul else _schedule(scopes, gone, g)
         out = ("m", k)
         steps.append(_Step(inputs, tuple(live[i] for i in inputs), consts, tuple(gone), out, out_scope, schedule,
                            matmul))
@@ -278,6 +284,13 @@ def _eliminate(g, sources, keep, k0):
     return tuple(steps), (steps[-1].out,), None, biggest, work
 
 
+def _relayout(steps, g):
+    """``steps`` with every scope in the layout order ``g.order``."""
+    return tuple(replace(st, scopes=tuple(g.ordered(x) for x in st.scopes), gone=g.ordered(st.gone),
+                         scope=g.ordered(st.scope), schedule=tuple((i, j, g.ordered(d)) for i, j, d in st.schedule))
+                 for st in steps)
+
+
 def _structure(model, limits):
     """The structure of ``model``'s plan under ``limits`` (graph only: no numbers).
 
@@ -294,148 +307,25 @@ def _structure(model, limits):
     options = [[keep]] if g.size(keep) <= limits.max_final else []  # one program for the joint of the reported
     options += [[(r,) for r in keep]] if keep else []  # nodes, or one per node: whichever computes less
     best = None
-    for layout in (False, True):  # second pass: the same steps, laid out in the order of the first's sums
-        if layout:
-            targets = best[2]
-            summed = [v for step in best[1][0][0] for v in step.gone]
-            scopes = list(sources.values()) + [(n,) + g.tables[n].parents for n in g.core]
-            held = {v: sum(v in s for s in scopes) for v in g.order}
-            rest = sorted((v for v in g.order if v not in summed), key=lambda v: (held[v], g.tie[v]))
-            g.order = {v: i for i, v in enumerate(summed + rest)}
-            options, best = [targets], None
-        for targets in options:
-            programs, k0, biggest, work = [], 0, 1, sum(g.size(s) for s, _ in groups)
-            for target in targets:
-                steps, final, split, big, cost = _eliminate(g, {i: g.ordered(s) for i, s in sources.items()}, target,
-                                                            k0)
-                programs.append((steps, final, split))
-                k0, biggest, work = k0 + len(steps), max(biggest, big), work + cost
-            if best is None or work < best[0]:
-                best = (work, programs, targets, biggest)
+    for targets in options:  # the joint (first) unless one program per node computes less than half as much
+        programs, k0, biggest, work = [], 0, 1, sum(g.size(s) for s, _ in groups)
+        for target in targets:
+            if best is not None and 2 * work >= best[0]:
+                break  # already too dear
+            steps, final, split, big, cost = _eliminate(g, {i: g.ordered(s) for i, s in sources.items()}, target, k0)
+            programs.append((steps, final, split))
+            k0, biggest, work = k0 + len(steps), max(biggest, big), work + cost
+        if best is None or (2 * work < best[0] and len(programs) == len(targets)):
+            best = (work, programs, targets, biggest)
     work, programs, targets, biggest = best
+    summed = [v for step in programs[0][0] for v in step.gone]  # the layout: summed first, in their order
+    scopes = list(sources.values()) + [(n,) + g.tables[n].parents for n in g.core]
+    held = {v: sum(v in s for s in scopes) for v in g.order}
+    rest = sorted((v for v in g.order if v not in summed), key=lambda v: (held[v], g.tie[v]))
+    g.order = {v: i for i, v in enumerate(summed + rest)}
+    programs = [(_relayout(steps, g), final, split) for steps, final, split in programs]
     biggest = max([biggest] + [g.size(s) for s, _ in groups])
     groups = tuple((g.ordered(scope), members) for scope, members in groups)
     return _Structure(g.order, g.card, tuple(g.reported), groups, linear, {i: g.ordered(s) for i, s in sources.items()},
                       tuple(programs), g.ordered(keep) if len(targets) == 1 and targets[0] == keep else None,
                       biggest, work)
-
-
-# --- numbers --------------------------------------------------------------------------------------
-def _times(a, sa, b, sb, order):
-    """The product of two tables (layout ``(*cards, draws, cases)``) over the union of their scopes."""
-    union = tuple(sorted(set(sa) | set(sb), key=order.get))
-    card = {v: n for s, x in ((sa, a), (sb, b)) for v, n in zip(s, x.shape)}
-    return np.multiply(_expand(a, sa, union, card), _expand(b, sb, union, card)), union
-
-
-def _fold(items, order):
-    """The product of constant tables ``[(scope, array)]`` (None when there are none)."""
-    if not items:
-        return None
-    scope, array = items[0]
-    for s, a in items[1:]:
-        array, scope = _times(array, scope, a, s, order)
-    return scope, array
-
-
-def _sum(array, scope, drop):
-    """Sum the variables ``drop`` out of a table."""
-    if not drop:
-        return array, scope
-    return array.sum(axis=tuple(scope.index(v) for v in drop)), tuple(v for v in scope if v not in drop)
-
-
-def _rescale(array, scope):
-    """Divide by the largest entry of each draw and case: returns the table and the log of that entry."""
-    if not scope:
-        top = array
-    else:
-        top = array.max(axis=tuple(range(len(scope))))
-    top = np.where(top > 0, top, 1.0)
-    return array / top, np.log(top)
-
-
-def _matrix(const, step, order, card, draws):
-    """``M`` (draws, out configurations, input configurations): the step's constants summed over what it
-    sums out, so that its result is ``M @ input``."""
-    (cscope, carray), (b, o) = const, (step.scopes[0], step.scope)
-    union = tuple(sorted(set(cscope) | set(b), key=order.get))
-    grid = _grid([card[v] for v in union])
-    table = np.broadcast_to(_expand(carray, cscope, union, card), tuple(card[v] for v in union) + carray.shape[-2:])
-    matrix = np.zeros((draws, _size([card[v] for v in o]), _size([card[v] for v in b])))
-    np.add.at(matrix, (slice(None), _flat(grid, [union.index(v) for v in o], [card[v] for v in o]),
-                       _flat(grid, [union.index(v) for v in b], [card[v] for v in b])),
-              table.reshape(len(grid), -1).T)
-    return matrix
-
-
-def _group(g, scope, members, safe):
-    """A log group: ``(rows, maps, log W (configurations x draws, rows), safe)``."""
-    grid = _grid([g.card[v] for v in scope])
-    rows, maps, blocks = {}, {}, []
-    for f in members:
-        t = g.tables[f]
-        rows[f] = sum(b.shape[1] for b in blocks)
-        maps[f] = _flat(grid, [scope.index(p) for p in t.parents], [len(s) for s in t.parent_states])
-        with np.errstate(divide="ignore"):
-            logs = np.log(g.values[f][:, :, maps[f]])  # (draws, states, configurations)
-        blocks.append(np.where(logs > -np.inf, logs, _LOG0))
-    floor = sum(b[b > _DEAD].min(initial=0.0) for b in blocks)
-    logw = np.concatenate(blocks, axis=1)
-    wide = np.ascontiguousarray(logw.transpose(2, 0, 1)).reshape(len(grid) * g.draws, -1)
-    return rows, maps, wide, floor > safe
-
-
-def _leaf(g, f):
-    """A linear leaf's table: (parent configurations x draws, states)."""
-    scope, array = g.cpt(f)
-    array = np.moveaxis(array, scope.index(f), -1)  # (*parent cards, draws, states)
-    return np.ascontiguousarray(array).reshape(-1, g.card[f])
-
-
-def _compile(model, limits, values=None, index=None, structure=None):
-    """The evaluation plan of ``model`` under ``limits`` (a :class:`_Limits`).
-
-    ``values`` maps nodes to tables with a leading draw axis, ``(draws, states,
-    configurations)``, replacing the model's point values (other nodes keep
-    theirs); ``index`` reuses the state lookups of an earlier plan of the same
-    model, ``structure`` its structure (:func:`_structure`).
-    """
-    s = structure or _structure(model, limits)
-    g = _Graph(model, values)
-    g.order = s.order
-    order, card, draws = s.order, s.card, g.draws
-    groups = tuple(_group(g, scope, members, limits.safe) for scope, members in s.groups)
-    leaves = {f: _leaf(g, f) for f in s.linear}
-    cpts = {f: g.values[f] for _, members in s.groups for f in members}
-    constants = {}
-    for n in g.core:
-        scope, array = g.cpt(n)
-        constants[("c", n)] = (scope, array[..., None])
-    numbers, scales = [], []
-    for steps, _, _ in s.programs:
-        made, log_scale = {}, np.zeros((draws, 1))
-        for position, step in enumerate(steps):
-            const = _fold([constants[i] if i in constants else made[i] for i in step.consts], order)
-            if not step.inputs:  # constants only: done here, once
-                array, scope = _sum(const[1], const[0], step.gone)
-                if step.gone:
-                    array, taken = _rescale(array, scope)
-                    log_scale = log_scale + taken
-                made[step.out] = (scope, array)
-            elif step.matmul:
-                made[position] = _matrix(const, step, order, card, draws)
-            else:
-                made[position] = const
-        numbers.append(made)
-        scales.append(log_scale)
-    marginals = None
-    if s.joint is not None:
-        rest = tuple(v for v in s.joint if v != s.programs[0][2])  # the reported nodes but the split one
-        grid = _grid([card[v] for v in rest])
-        other = np.stack([grid[:, rest.index(r)] != 0 for r in g.reported if r in rest], axis=0)
-        marginals = np.vstack([np.ones((1, len(grid))), other.reshape(-1, len(grid))])
-    if index is None:
-        index = {n: pd.Index(list(st), dtype=object) for n, st in model._states.items()}
-    return _Plan(dict(model._states), index, s, groups, leaves, cpts, tuple(numbers), tuple(scales), marginals,
-                 s.joint, max(1, limits.max_table // (s.biggest * draws)), draws)
