@@ -2,10 +2,11 @@
 
 In plain terms: to see how much an answer depends on the experts' uncertain
 numbers, every case is scored under many joint settings of the parameters
-(*draws*). This module groups the draws, compiles each group once into a plan
-whose numbers carry a draw axis (:mod:`model.engine_plan`), and scores every
-case of a block under every draw of the group with the same matrix products
-(:mod:`model.engine_chunk`). The draws themselves come from
+(*draws*). This module groups the draws, fills the model's draw structure
+(:mod:`model.engine_plan`, compiled once, without log groups so each draw adds
+few numbers) with each group's numbers (:mod:`model.engine_numbers`: every
+number then carries a draw axis), and scores every case of a block under every
+draw of the group with the same array operations (:mod:`model.engine_chunk`). The draws themselves come from
 :mod:`model.analysis.intervals` (or a sensitivity sweep); this module only
 needs a function giving the node tables of draws ``a`` to ``b - 1``.
 """

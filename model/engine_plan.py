@@ -73,7 +73,7 @@ class _Step:
     consts: tuple  # ids of constant factors: ("c", node) CPTs or ("m", k) constant messages
     gone: tuple  # variables summed out
     out: tuple  # id of the result, ("m", k)
-    scope: tuple  # variables of the result, in node order
+    scope: tuple  # variables of the result, in the layout order
     schedule: tuple  # pairwise products: (i, j, summed variables) over [folded constants, *inputs]
     matmul: bool  # out = M @ (the product of the inputs), M the constants summed (see _matrix): the inputs'
     #               product is small
@@ -108,7 +108,7 @@ def _flat(grid, positions, cards):
 
 
 class _Graph:
-    """The network in the engine's terms: node order, cardinalities, children, CPTs over ordered scopes."""
+    """The network in the engine's terms: layout order, cardinalities, children, CPTs over ordered scopes."""
 
     def __init__(self, model, values=None):
         self.tables, self.reported = model._priors.node_tables, model._reported
@@ -133,7 +133,7 @@ class _Graph:
         return _size([self.card[v] for v in names])
 
     def cpt(self, node):
-        """``(scope in node order, array (*cards of the scope, draws))``."""
+        """``(scope in the layout order, array (*cards of the scope, draws))``."""
         t = self.tables[node]
         names, scope = (node,) + t.parents, self.ordered((node,) + t.parents)
         array = self.values[node].reshape((self.draws, self.card[node]) + tuple(len(s) for s in t.parent_states))
@@ -223,10 +223,12 @@ def _eliminate(g, sources, keep, k0):
 
     ``sources`` maps per-case source ids to scopes; every core node's CPT is a
     constant factor ``("c", node)``. Messages are numbered from ``k0``. When
-    several nodes are kept, the one held by the fewest remaining factors is
-    *split* off: the last two steps multiply the factors without it and those
-    with it apart (two ids), so its marginal and the others' need no joint table
-    of every kept node (:func:`model.engine_chunk._marginals`).
+    several nodes are kept, one may be *split* off: the last two steps multiply
+    apart the remaining factors without it and those with it (two ids), when
+    their two tables are smaller than the joint of every kept node; the
+    marginals then come from both (:func:`model.engine_chunk._split_marginals`).
+    The bundled network splits off its complication: two tables of 2^15 and
+    2^13 configurations instead of one of 2^16.
     """
     live = dict(sources)
     live.update({("c", n): g.ordered((n,) + g.tables[n].parents) for n in g.core})

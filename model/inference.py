@@ -48,7 +48,7 @@ class Model:
     >>> m.states("sitting_effect")
     ('none', 'aggravates', 'dominant')
     >>> round(float(m.infer({"avid_cyclist": "yes"}).loc["pfcn_neuropathy", "posterior"]), 3)
-    0.052
+    0.033
     """
 
     def __init__(self, priors):

@@ -5,10 +5,8 @@ checks columns, cells, names, references and the graph; this module checks
 that each node has what its form needs (:func:`check_files`: the canonical
 files; :func:`check_cpt_file`: a well-formed ``cpts/<node>.csv``) and, in
 :func:`expand_nodes`, that its rows are complete and consistent (every state
-and parent configuration given, sums within :data:`TOLERANCE` (a full CPT's
-columns are then divided by their sums, so the table is an exact distribution
-and equals the one the parameter draws of :mod:`model.analysis` build at the
-experts' values), link totals compatible with the form), then expands them with :mod:`model.forms` into a
+and parent configuration given, sums within :data:`TOLERANCE`, link totals
+compatible with the form), then expands them with :mod:`model.forms` into a
 :class:`~model.forms.NodeTable`. Problems go to the caller's collector, so one
 :class:`~model.errors.PriorsError` still lists them all. Pure: touches no file.
 """
@@ -210,8 +208,6 @@ def _cpt_table(chk, node, info, name, parents, cells, nodes):
             chk.fail(f"{_at(name, [line for line, _ in given], chk.labels)}: the probabilities for {named} sum to "
                      f"{total:.10g}, not 1 (tolerance {TOLERANCE:g}). Make them add up to 1.", node)
             complete = False
-        else:  # rounded values within the tolerance: the table is the exact distribution they round
-            values[:, j] /= total
     if not complete:
         return None
     return NodeTable(node, states, tuple(parents), parent_states, values)

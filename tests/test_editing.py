@@ -312,7 +312,7 @@ def test_row_labels_in_messages_are_the_frames_own(bundled_model):
      r"parent=deep_gluteal_syndom \(did you mean 'deep_gluteal_syndrome'\?\)\. Values of 'parent': age_group, "
      r"lumbar_disc_herniation, .*deep_gluteal_syndrome, .*\(21 in all\)"),
     (dict(parent="pfcn_neuropathy", child="pain_burnig"),
-     r"no row has child=pain_burnig \(did you mean 'pain_burning'.*\)\. Values of 'child': .*\(56 in all\)"),
+     r"no row has child=pain_burnig \(did you mean 'pain_burning'.*\)\. Values of 'child': .*\(57 in all\)"),
     (dict(parent="pfcn_neuropathy", child="sciatic_notch_tenderness", child_state="present"),
      r"no row matches this combination; rows with parent=pfcn_neuropathy: parent=pfcn_neuropathy, "
      r"parent_state=present, child=.*child_state=yes"),

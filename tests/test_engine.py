@@ -209,7 +209,7 @@ def test_soft_evidence_as_dict_list_tuple_and_array_agree_with_infer(bundled_mod
 
 
 def test_soft_evidence_on_every_kind_of_node(bundled_model):
-    """Roots, tabulated leaves, other leaves, inner nodes and reported nodes all take soft evidence."""
+    """Roots, leaves (in the log group and linear), inner nodes and reported nodes all take soft evidence."""
     nodes = ["age_group", "avid_cyclist", "reduced_pulses", "pain_burning", "low_back_pain", "tumour",
              "cauda_equina_syndrome", "saddle_anaesthesia", "leg_pain_worse_than_back"]
     rng = np.random.default_rng(3)

@@ -27,6 +27,7 @@ from model.analysis.parameters import model_parameters, node_values
 from model.forms import NodeTable
 from model.interop import network_to_tables, read_network
 from model.priors import save_tables
+from model.priors_expand import TOLERANCE
 
 DATA = Path(__file__).parent / "data" / "bnlearn"
 SCENARIOS = [
@@ -92,6 +93,27 @@ def with_ranges(model, shrink):
     return model.with_tables(changes)
 
 
+def with_exact_cpts(model):
+    """The model with each full CPT's probabilities (and range ends) divided by their sum per parent configuration.
+
+    v2: the bundled ``bone_injury`` CPT is written with 10 significant digits, so its columns sum to 1 only within
+    about 5e-11; the loader keeps the numbers as written (within its tolerance), while drawn tables are
+    distributions (renormalised). v1's CPTs summed to 1 exactly. Dividing by the sums makes the loader's table the
+    exact distribution, as v1's were.
+    """
+    changes = {}
+    for name, frame in model.tables.items():
+        if not name.startswith("cpts/"):
+            continue
+        node = name.split("/", 1)[1]
+        parents = [c for c in frame.columns if c not in (node, "probability", "low", "high", "source", "grade")]
+        total = frame.groupby(parents)["probability"].transform("sum") if parents else frame["probability"].sum()
+        for column in ("probability", "low", "high"):
+            frame[column] = frame[column] / total
+        changes[name] = frame
+    return model.with_tables(changes)
+
+
 # --- the draw axis is exact ------------------------------------------------------------------------
 @pytest.mark.parametrize("tabulate", [True, False])
 @pytest.mark.parametrize("small_groups", [False, True])
@@ -129,6 +151,15 @@ def test_tables_at_the_experts_values_are_the_loaders(bundled_model):
     p = model_parameters(bundled_model)
     tables = node_values(p, bundled_model, p.table["value"].to_numpy()[None, :])
     for node, t in bundled_model._priors.node_tables.items():
+        expected = t.values
+        if bundled_model.nodes.at[node, "form"] == "cpt":  # v2: see with_exact_cpts (bone_injury sums to 1 +- 5e-11)
+            assert np.max(np.abs(expected.sum(axis=0) - 1.0)) <= TOLERANCE, node
+            expected = expected / expected.sum(axis=0)
+        assert np.max(np.abs(tables[node][0] - expected)) <= 1e-12, node
+    exact = with_exact_cpts(bundled_model)  # with exact CPTs the loader's tables are the drawn ones, node by node
+    p = model_parameters(exact)
+    tables = node_values(p, exact, p.table["value"].to_numpy()[None, :])
+    for node, t in exact._priors.node_tables.items():
         assert np.max(np.abs(tables[node][0] - t.values)) <= 1e-12, node
 
 
@@ -167,7 +198,7 @@ def test_draws_follow_their_distributions(bundled_model):
 
 # --- intervals -------------------------------------------------------------------------------------
 def test_intervals_collapse_to_the_point_value_when_low_equals_high(bundled_model):
-    point_model = with_ranges(bundled_model, 0.0)
+    point_model = with_exact_cpts(with_ranges(bundled_model, 0.0))  # v2: exact CPT sums, see with_exact_cpts
     assert set(parameter_distributions(point_model)["distribution"]) == {"fixed"}
     for evidence in SCENARIOS:
         result = point_model.infer(evidence, interval=0.9, draws=20, seed=1)

@@ -120,7 +120,7 @@ def draw_parameters(model, draws, seed=None):
     >>> from model import load_model
     >>> values = draw_parameters(load_model(), 5, seed=1)
     >>> values.shape
-    (5, 371)
+    (5, 674)
     >>> bool((values == draw_parameters(load_model(), 5, seed=1)).all())
     True
     """

@@ -94,11 +94,11 @@ def next_questions(evidence, *, target=None, priors=None):
     --------
     >>> ranked = next_questions({"pain_burning": "yes", "avid_cyclist": "yes"})
     >>> ranked.round(3).head(3)[["info_gain", "expected_change_top", "cost"]]
-                                     info_gain  expected_change_top  cost
+                                 info_gain  expected_change_top  cost
     node
-    low_back_pain                        0.390                0.018   1.0
-    mri_lumbar_hnp_root_compression      0.329                0.265  50.0
-    sitting_effect                       0.313                0.036   1.0
+    low_back_pain                    0.329                0.154   1.0
+    mri_lumbar_root_compression      0.253                0.262  50.0
+    pain_below_knee                  0.176                0.217   1.0
     >>> ranked.attrs["top_cause"]
     'lumbar_disc_herniation'
 

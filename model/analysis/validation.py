@@ -254,7 +254,7 @@ def validate(cases, labels, *, priors=None, bins=10):
     >>> report.top1, report.top3
     (1.0, 1.0)
     >>> report.metrics.loc["pfcn_neuropathy", ["n", "prevalence", "auc"]].tolist()
-    [10.0, 0.2, 1.0]
+    [29.0, 0.13793103448275862, 1.0]
     >>> report.calibration.columns.tolist()
     ['cause', 'bin', 'low', 'high', 'count', 'mean_predicted', 'observed_rate']
     """
