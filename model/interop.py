@@ -9,11 +9,15 @@ the original names stay in ``nodes.csv`` (``label``) and in the table
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import itertools
+import os
 import re
+import tempfile
 import warnings
 import zlib
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -21,13 +25,23 @@ import pandas as pd
 
 from .errors import PriorsError
 from .priors_expand import TOLERANCE
-from .tables import CPT_FOLDER, NODE_NAME, RESERVED, STATE_NAME
+from .tables import CPT_FOLDER, NODE_NAME, RESERVED, ROLES, STATE_NAME
 
-__all__ = ["EXPORT_SUFFIXES", "IMPORT_SUFFIXES", "network_to_tables", "read_network", "write_network"]
+__all__ = ["EXPORT_SUFFIXES", "IMPORT_SUFFIXES", "MAX_ENTRIES", "MAX_MEGABYTES", "MAX_STATES", "network_to_tables",
+           "read_network", "write_network"]
 
 #: ``.bifxml`` is the name pyAgrum gives XMLBIF; ``.xml`` and ``.xmlbif`` are pgmpy's, GeNIe's and SamIam's.
 IMPORT_SUFFIXES = {".bif": "BIF", ".xmlbif": "XMLBIF", ".bifxml": "XMLBIF", ".xml": "XMLBIF", ".net": "NET"}
 EXPORT_SUFFIXES = {".bif": "BIF", ".xmlbif": "XMLBIF", ".bifxml": "XMLBIF", ".xml": "XMLBIF"}
+#: Largest network file read, in megabytes of text after gunzipping (the bnlearn files of the tests: under 25 kB).
+MAX_MEGABYTES = 32
+#: Most numbers in all probability tables together (each becomes one CSV row of the priors).
+MAX_ENTRIES = 1_000_000
+#: Most states of one variable.
+MAX_STATES = 1_000
+#: The variable property (BIF ``property role = cause ;``, XMLBIF ``<PROPERTY>role = cause</PROPERTY>``) that
+#: carries a node's role through an export and an import.
+ROLE_PROPERTY = "role"
 
 
 def _gzipped(path):
@@ -48,13 +62,30 @@ def _format(path, suffixes, verb):
 _XML_DECLARATION = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"'][^>]*\?>")
 
 
-def _read_text(path, kind):
-    """The file's text: gunzipped if ``.gz``; UTF-8, or for XML the encoding its declaration names."""
+def _number(value):
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,}"
+
+
+def _too_large(path, what, option):
+    """The refusal of a network above one of the limits: ``what`` it holds against the limit, how to raise it."""
+    return PriorsError([f"{path.name}: {what}. If the file is what you meant to import, raise the limit: "
+                        f"'import --{option} N' on the command line, read_network(path, {option.replace('-', '_')}=N) "
+                        "in Python."], where=str(path))
+
+
+def _read_text(path, kind, max_megabytes=MAX_MEGABYTES):
+    """The file's text: gunzipped if ``.gz``; UTF-8, or for XML the encoding its declaration names. At most
+    ``max_megabytes`` are read (a gzip bomb stops there)."""
+    limit = int(max_megabytes * 1_000_000)
     try:
         with (gzip.open(path, "rb") if _gzipped(path) else open(path, "rb")) as handle:
-            data = handle.read()
+            data = handle.read(limit + 1)
     except (OSError, EOFError, zlib.error) as err:
         raise PriorsError([f"{path.name}: cannot be read ({err})."], where=str(path)) from None
+    if len(data) > limit:
+        size = "unpacks to" if _gzipped(path) else "holds"
+        raise _too_large(path, f"the file {size} more than the limit of {_number(max_megabytes)} MB of text",
+                         "max-megabytes")
     encoding = "utf-8-sig"
     if kind == "XMLBIF":
         declared = _XML_DECLARATION.match(data)
@@ -72,19 +103,28 @@ def _read_text(path, kind):
     return text
 
 
-def read_network(path):
+def read_network(path, *, max_megabytes=MAX_MEGABYTES, max_entries=MAX_ENTRIES, max_states=MAX_STATES):
     """Read a BIF, XMLBIF or NET file (optionally gzipped) with pgmpy's readers.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    max_megabytes, max_entries, max_states : float, int, int
+        Limits that refuse a hostile or mistaken file before it exhausts
+        memory or time: the file's text (after gunzipping), the numbers in
+        all probability tables together, the states of one variable.
 
     Raises
     ------
     PriorsError
-        When the extension is unknown or pgmpy cannot read the file (or reads
-        it as no network, or as an inconsistent one); the message carries
-        pgmpy's own explanation.
+        When the extension is unknown, the file is above a limit (the message
+        says which and how to raise it), or pgmpy cannot read the file (or
+        reads it as no network, or as an inconsistent one); the message
+        carries pgmpy's own explanation.
     """
     path = Path(path)
     kind = _format(path, IMPORT_SUFFIXES, "import")
-    text = _read_text(path, kind)
+    text = _read_text(path, kind, max_megabytes)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from pgmpy.readwrite import BIFReader, NETReader, XMLBIFReader
@@ -92,19 +132,47 @@ def read_network(path):
         try:
             if kind == "BIF":
                 # pgmpy finds blocks by "}\n": without a final newline it silently loses the last block
-                network = BIFReader(string=text + "\n").get_model()
+                network = _read_bif(BIFReader, text + "\n")
             elif kind == "XMLBIF":
                 network = XMLBIFReader(string=text).get_model()
             else:
                 network = NETReader(string=text + "\n").get_model()
             if not len(network.nodes()):
                 raise ValueError("no variables found")
+            _check_size(path, network, max_entries, max_states)
             network.check_model()  # every node has a table, sums ~1, parents' states agree
+        except PriorsError:
+            raise
         except Exception as err:  # pgmpy raises many kinds; all mean "not a network we can read"
             raise PriorsError([f"{path.name}: pgmpy cannot read it as {kind} ({type(err).__name__}: {err}). "
                                "Check that it is a discrete Bayesian network in that format."],
                               where=str(path)) from None
     return network
+
+
+def _read_bif(reader, text):
+    """A BIF network with its variables' properties (a ``role``), or without them when pgmpy cannot parse them
+    (it reads only ``name = value`` properties)."""
+    try:
+        return reader(string=text, include_properties=True).get_model()
+    except ValueError:
+        return reader(string=text).get_model()
+
+
+def _check_size(path, network, max_entries, max_states):
+    """Refuse a network with a variable of more than ``max_states`` states or more than ``max_entries`` table
+    numbers in all, before anything is converted."""
+    cpds = network.get_cpds()
+    widest = max(((c.variable, int(c.cardinality[0])) for c in cpds), key=lambda item: item[1], default=(None, 0))
+    if widest[1] > max_states:
+        raise _too_large(path, f"the variable {widest[0]!r} has {widest[1]:,} states, more than the limit of "
+                         f"{_number(max_states)}", "max-states")
+    entries = sum(int(np.prod(c.cardinality, dtype=float)) for c in cpds)
+    if entries > max_entries:
+        largest = max(cpds, key=lambda c: np.prod(c.cardinality, dtype=float))
+        raise _too_large(path, f"its probability tables hold {entries:,} numbers ({largest.variable!r} alone "
+                         f"{int(np.prod(largest.cardinality, dtype=float)):,}), more than the limit of "
+                         f"{_number(max_entries)}", "max-entries")
 
 
 _SYMBOLS = (("<=", "le"), (">=", "ge"), ("<", "lt"), (">", "gt"), ("=", "eq"), ("%", "pct"))
@@ -161,10 +229,14 @@ def _name_map(names, kind):
 def network_to_tables(network, *, source):
     """Priors tables (nodes, one full CPT per node, the name map) for a pgmpy network.
 
-    Root nodes become ``cause`` nodes (``infer`` reports P(not the reference
-    state) for them), the others ``finding`` nodes. A state named like "no",
-    "false", "absent" or "normal" is moved first, to be the reference state;
-    otherwise the file's order is kept. Edit ``nodes.csv`` to change either.
+    A node keeps the role its file gives it (the variable property ``role =
+    cause``, written by :func:`write_network` with ``roles``) and its states
+    the file's order (the reference state first, as written). Without that
+    property, root nodes become ``cause`` nodes (``infer`` reports P(not the
+    reference state) for them), the others ``finding`` nodes, and a state
+    named like "no", "false", "absent" or "normal" is moved first, to be the
+    reference state (otherwise the file's order is kept). Edit ``nodes.csv``
+    to change either.
 
     Every name can be mapped; the numbers are checked as the loader checks
     them, so a network our format cannot hold raises here, before anything is
@@ -186,7 +258,7 @@ def network_to_tables(network, *, source):
             problems.append(f"node {node!r} has no probability table.")
             continue
         originals[node] = list(cpd.state_names[node])
-        repeated = sorted({str(s) for s in originals[node] if originals[node].count(s) > 1})
+        repeated = sorted(str(s) for s, count in Counter(originals[node]).items() if count > 1)  # linear
         if repeated:
             problems.append(f"node {node!r} lists the state(s) {', '.join(map(repr, repeated))} more than once.")
     if problems:
@@ -198,11 +270,15 @@ def network_to_tables(network, *, source):
         cpd = network.get_cpds(node)
         name = node_names[node]
         states = [state_names[node][s] for s in originals[node]]
-        inactive = [s for s in states if s.lower() in _INACTIVE]
-        if inactive:
-            states = [inactive[0]] + [s for s in states if s != inactive[0]]
         parents = list(cpd.variables[1:])
-        rows.append({"node": name, "role": "finding" if parents else "cause", "states": "|".join(states),
+        role = str(network.nodes[node].get(ROLE_PROPERTY, "")).strip()
+        if role not in ROLES:  # no role carried by the file: roots are causes, the others findings
+            role = "finding" if parents else "cause"
+            inactive = [s for s in states if s.lower() in _INACTIVE]
+            if inactive:
+                states = [inactive[0]] + [s for s in states if s != inactive[0]]
+        # else: written by write_network, whose states come reference first: the file's order is kept
+        rows.append({"node": name, "role": role, "states": "|".join(states),
                      "form": "cpt", "label": str(node), "question": "", "cost": "", "emergency_state": ""})
         for original in originals[node]:
             renamed.append({"node": name, "original_node": str(node), "state": state_names[node][original],
@@ -259,8 +335,20 @@ def _given(parents, config):
     return ", ".join(f"{p}={s}" for p, s in zip(parents, config)) or "no parents"
 
 
-def write_network(network, path):
+def write_network(network, path, *, roles=None):
     """Write a pgmpy network as BIF or XMLBIF, chosen by the file's extension (``.gz``: gzipped).
+
+    The file is written atomically (a temporary file in the same folder, then
+    renamed): an existing file is replaced whole or left as it was.
+
+    Parameters
+    ----------
+    network : pgmpy.models.DiscreteBayesianNetwork
+    path : str or os.PathLike
+    roles : dict of str to str, optional
+        Each node's role (``risk_factor``, ``cause``, ...), written as the
+        variable property ``role = <role>`` that :func:`network_to_tables`
+        reads back. ``network`` itself is not changed.
 
     Raises
     ------
@@ -269,18 +357,32 @@ def write_network(network, path):
     """
     path = Path(path)
     kind = _format(path, EXPORT_SUFFIXES, "export")
+    if roles:
+        network = network.copy()
+        for node in network.nodes():
+            if node in roles:
+                network.nodes[node][ROLE_PROPERTY] = roles[node]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         text = str(_bif_writer(network) if kind == "BIF" else _xmlbif_writer(network))
     data = text.encode("utf-8")
+    if _gzipped(path):
+        data = gzip.compress(data, mtime=0)
+    temporary = None
     try:
-        if _gzipped(path):
-            with gzip.open(path, "wb") as handle:
-                handle.write(data)
-        else:
-            path.write_bytes(data)
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp",
+                                         delete=False) as handle:
+            temporary = handle.name
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
     except OSError as err:
-        raise PriorsError([f"{path.name}: cannot be written ({err})."], where=str(path)) from None
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        raise PriorsError([f"{path.name}: cannot be written ({err.strerror or err}); nothing was changed."],
+                          where=str(path)) from None
 
 
 def _bif_writer(network):
