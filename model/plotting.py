@@ -27,11 +27,27 @@ ROLE_COLOURS = {"risk_factor": "#8c6d31", "cause": "#3182bd", "mechanism": "#756
 EMERGENCY_COLOUR = "#de2d26"
 
 
+#: What to do when matplotlib is missing (``plot`` is the extra of ``pyproject.toml`` that installs it).
+INSTALL_HINT = ("plotting needs matplotlib, which is not installed. Install the 'plot' extra: "
+                "pip install \"thighpain-bayesnet[plot]\" (in a clone of the repository: pip install \".[plot]\").")
+
+
+def _matplotlib(name):
+    """Import ``name`` (``matplotlib.pyplot``, ...); without matplotlib, an error that says how to install it."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as err:
+        if (err.name or "").split(".")[0] != "matplotlib":
+            raise
+        raise ModuleNotFoundError(INSTALL_HINT, name=err.name) from None
+
+
 def _axes(ax, size):
     if ax is not None:
         return ax
-    import matplotlib.pyplot as plt
-
+    plt = _matplotlib("matplotlib.pyplot")
     _, ax = plt.subplots(figsize=size, layout="constrained")
     return ax
 
@@ -153,7 +169,7 @@ def plot_network(model, *, ax=None, title=None):
     nodes = model.nodes
     positions = _layered_positions(nodes)
     ax = _axes(ax, (13, max(8.0, 0.3 * (nodes["role"] == "finding").sum())))
-    from matplotlib.patches import FancyArrowPatch
+    FancyArrowPatch = _matplotlib("matplotlib.patches").FancyArrowPatch  # noqa: N806 (a class)
 
     for parent, child in model.network.edges():
         (x0, y0), (x1, y1) = positions[parent], positions[child]
