@@ -73,12 +73,13 @@ def _draw_posteriors(model, cases, tables_of, draws, *, progress=None):
         _PER_DRAW[model] = _numbers_per_draw(_compile(model, limits, index=plan.index, structure=structure))
     together = max(1, min(draws, MAX_DRAW_NUMBERS // max(1, _PER_DRAW[model])))
     series = {c: cases[c] for c in columns}
-    show = n * draws > 1e6 and (sys.stderr.isatty() if progress is None else bool(progress))
+    show = sys.stderr.isatty() if progress is None else bool(progress)
     bar = None
     if show:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=n * draws, unit="case-draw", desc="intervals")
+        # shown once the run has taken a second (at once when asked for): quick runs stay quiet
+        bar = tqdm(total=n * draws, unit="case-draw", desc="intervals", delay=1.0 if progress is None else 0.0)
     try:
         for start in range(0, n, block):
             stop = min(n, start + block)

@@ -38,10 +38,13 @@ import pandas as pd
 
 from .parameters import model_parameters, node_values
 
-__all__ = ["EDGE", "draw_parameters", "evidence_frame", "parameter_distributions", "posterior_intervals"]
+__all__ = ["EDGE", "MAX_DRAWS", "draw_parameters", "evidence_frame", "parameter_distributions", "posterior_intervals"]
 
 #: Where a range bound of exactly 0 or 1 is moved to before fitting a Beta distribution.
 EDGE = 1e-3
+#: Most parameter draws of one interval: the draws are held in memory (parameters x draws numbers, twice). At
+#: 10,000 draws a 5th percentile is already the 5 +- 0.2th (one standard error: sqrt(0.05 * 0.95 / 10,000)).
+MAX_DRAWS = 20_000
 _Z95 = 1.6448536269514722  # the standard normal's 95th percentile
 _DISTRIBUTIONS = weakref.WeakKeyDictionary()
 
@@ -144,6 +147,9 @@ def _check_options(interval, draws):
         raise ValueError(f"interval must be a number between 0 and 1 (0.9 for a 90% interval). Got {interval!r}.")
     if isinstance(draws, bool) or not isinstance(draws, numbers.Integral) or draws < 1:
         raise ValueError(f"draws must be a positive whole number (e.g. 1000). Got {draws!r}.")
+    if draws > MAX_DRAWS:
+        raise ValueError(f"draws must be at most {MAX_DRAWS:,} (the draws are held in memory). Got {draws!r}. "
+                         "To allow more, raise model.analysis.intervals.MAX_DRAWS first.")
 
 
 def posterior_intervals(model, cases, *, interval=0.9, draws=1000, seed=None, progress=None):
