@@ -21,15 +21,17 @@ __all__ = ["main"]
 
 #: Parameter draws of ``batch --interval`` when ``--draws`` is not given.
 DRAWS = 1000
+#: Most draws (``model.analysis.intervals.MAX_DRAWS``, not imported here: the command line starts fast).
+MAX_DRAWS = 20_000
 
 EPILOG = """examples:
   python -m model infer pain_burning=yes low_back_pain=no sitting_effect=dominant avid_cyclist=yes
   python -m model infer --priors my_priors/ crossed_slr_positive=yes
   python -m model infer --priors specialist crossed_slr_positive=yes    # a bundled population, by name
   python -m model infer avid_cyclist=yes sitting_effect=dominant --interval 0.9 --seed 7  # + credible intervals
-  python -m model check priors/
+  python -m model check specialist             # a folder, or a bundled population by name
   python -m model nodes            # every node, its states and how to ask for it
-  python -m model compare priors/ my_priors/ --given avid_cyclist=yes sitting_effect=dominant
+  python -m model compare primary_care my_priors/ --given avid_cyclist=yes sitting_effect=dominant
   python -m model batch cases.csv -o posteriors.csv  # many cases: one row each, empty cell = not observed
   python -m model batch cases.csv -o out.csv --interval 0.9 --draws 1000 --seed 7  # with 90% credible intervals
   python -m model explain pfcn_neuropathy avid_cyclist=yes pain_burning=yes sitting_effect=dominant
@@ -37,7 +39,7 @@ EPILOG = """examples:
   python -m model next pain_burning=yes --target tumour               # ... about one cause alone
   python -m model validate cases.csv labels.csv     # AUC, Brier, log loss, calibration, top-1/top-3
   python -m model validate --vignettes              # rank of the expected cause in each published vignette
-  python -m model export priors/ thigh.bif          # BIF or XMLBIF, by extension
+  python -m model export primary_care thigh.xmlbif  # BIF or XMLBIF, by extension; the roles go with it
   python -m model import alarm.bif alarm_priors/    # BIF, XMLBIF or NET into a priors folder
 
 Research model, not medical advice."""
@@ -58,7 +60,17 @@ def _fraction(text):
     return value
 
 
-def _whole(minimum):
+def _positive(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def _whole(minimum, maximum=None, beyond=""):
     def whole(text):
         try:
             value = int(text)
@@ -66,6 +78,8 @@ def _whole(minimum):
             value = None
         if value is None or value < minimum:
             raise argparse.ArgumentTypeError(f"must be a whole number >= {minimum}, got {text!r}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {text!r}{beyond}")
         return value
 
     return whole
@@ -104,18 +118,36 @@ def _convert(args):
     from pathlib import Path
 
     from . import load_model
+    from .errors import PriorsError
     from .interop import network_to_tables, read_network, write_network
     from .priors import check_save_target, save_tables
     from .priors_checks import check_priors
     from .tables import raw_tables
 
     if args.command == "export":
-        model = load_model(args.folder)
-        write_network(model.network, args.file)
-        print(f"wrote {args.file}: {len(model.nodes)} nodes from {args.folder} (priors {model.priors_digest}).")
+        if args.folder and args.priors:
+            print(f"python -m model: error: give the priors once: as PRIORS_DIR ({args.folder}) or as --priors "
+                  f"({args.priors}), not both", file=sys.stderr)
+            return 2
+        folder = args.folder or args.priors
+        model = load_model(folder)
+        try:
+            write_network(model.network, args.file, roles=model.nodes["role"].to_dict())
+        except PriorsError as err:  # a file that cannot be written: one line, exit 2
+            print(f"python -m model: error: {' '.join(err.problems)}", file=sys.stderr)
+            return 2
+        print(f"wrote {args.file}: {len(model.nodes)} nodes from {folder or 'the bundled priors'} "
+              f"(priors {model.priors_digest}).")
         return 0
     check_save_target(args.folder, overwrite=args.overwrite)  # refuse before the (slow) read
-    tables = network_to_tables(read_network(args.file), source=Path(args.file).name)
+    try:
+        limits = {k: v for k, v in (("max_megabytes", args.max_megabytes), ("max_entries", args.max_entries),
+                                    ("max_states", args.max_states)) if v is not None}
+        network = read_network(args.file, **limits)
+    except PriorsError as err:  # a file that cannot be read is a bad argument: one line, exit 2
+        print(f"python -m model: error: {' '.join(err.problems)}", file=sys.stderr)
+        return 2
+    tables = network_to_tables(network, source=Path(args.file).name)
     names = tables["import_names"]
     changed = names[(names["node"] != names["original_node"]) | (names["state"] != names["original_state"])]
     priors = check_priors(*raw_tables({k: v for k, v in tables.items() if k != "import_names"}), origin=args.file)
@@ -144,18 +176,19 @@ def _interval_options(args, parser):
 def _batch(args, parser):
     options, ranges = _interval_options(args, parser)
     from . import load_model
-    from .cli_files import read_csv, report_rows, split_ids
+    from .cli_files import check_output, read_csv, report_rows, split_ids, write_csv
     from .cli_reports import flatten_intervals
 
+    check_output(args.output, [args.cases], parser)  # before anything is read or computed
     cases = read_csv(args.cases, parser)  # a bad file is reported before the (slower) priors are read
     model = load_model(args.priors)
-    id_column, evidence = split_ids(cases, args.cases, args.id, model, parser)
-    result = model.infer_batch(evidence, progress=sys.stderr.isatty(), **options)
+    id_column, evidence = split_ids(cases, args.cases, args, model, parser)
+    result = model.infer_batch(evidence, progress=None, **options)  # a bar on a terminal, once a run is slow
     bad = report_rows(args.cases, result.attrs["problems"])
     out = flatten_intervals(result) if options else result.copy()
     out.insert(0, id_column or "line", cases[id_column] if id_column else cases.index)
     out.attrs = {}
-    out.to_csv(args.output, index=False)  # full precision: the numbers are exact
+    write_csv(out, args.output)  # full precision (the numbers are exact); atomic: an old file stays whole
     print(f"wrote {args.output}: {len(out)} cases, {len(out) - bad} computed, {bad} bad (left empty); "
           f"{ranges}priors {model.priors_digest}.", file=sys.stderr)
     return 1 if bad else 0
@@ -201,8 +234,9 @@ def _validate(args, parser):
     from .cli_reports import format_scorecard, format_validation
 
     if args.vignettes:
-        if args.cases or args.id or args.bins is not None:
-            parser.error("--vignettes scores the bundled vignettes: give no CSV file, --id or --bins with it")
+        if args.cases or args.id or args.ignore_columns or args.bins is not None:
+            parser.error("--vignettes scores the bundled vignettes: give no CSV file, --id-column, --ignore-columns "
+                         "or --bins with it")
         card = vignette_scorecard(priors=load_model(args.priors))
         print(format_scorecard(card))
         return 1 if report_rows("model/data/vignettes.csv", card.attrs["problems"], unit="vignette") else 0
@@ -210,7 +244,7 @@ def _validate(args, parser):
         parser.error("validate needs CASES.csv and LABELS.csv (or --vignettes)")
     cases = read_csv(args.cases, parser)
     model = load_model(args.priors)
-    id_column, evidence = split_ids(cases, args.cases, args.id, model, parser)
+    id_column, evidence = split_ids(cases, args.cases, args, model, parser)
     labels = read_labels(args, cases, id_column, model, parser)
     report = validate(evidence, labels, priors=model, bins=args.bins or 10)
     excluded = report_rows(args.cases, report.excluded.to_dict("records"))
@@ -222,8 +256,12 @@ def _compare(args, parser):
     from . import compare
 
     evidence = _parse_evidence(args.given, parser)
+    folders = ([args.priors] if args.priors else []) + args.folders
+    if not folders:
+        parser.error("compare needs priors folders or bundled population names, e.g. compare primary_care "
+                     "my_priors/")
     variants = {}
-    for folder in args.folders:
+    for folder in folders:
         name = folder.rstrip("/") or folder
         if name in variants:
             parser.error(f"{folder!r} is given twice")
@@ -235,6 +273,14 @@ def _compare(args, parser):
         wide[f"{name} - {first}"] = wide[name] - wide[first]
     print(wide.sort_values(first, ascending=False).to_string(float_format=lambda x: f"{x:.4f}"))
     return 0
+
+
+def _case_columns(command, where=""):
+    """The options naming the columns of a cases file that are not observations."""
+    command.add_argument("--id-column", "--id", dest="id", metavar="COLUMN", help=f"the case-id column{where} "
+                         "(default: a column called id, else the first column unless it names a node)")
+    command.add_argument("--ignore-columns", metavar="NAME,...", help="columns that are not observations (notes, "
+                         "comments), left out; every other column but the id must name a node")
 
 
 _COMMANDS = {"batch": _batch, "compare": _compare, "explain": _explain, "next": _next, "validate": _validate}
@@ -251,8 +297,10 @@ def _build_parser():
     ranges.add_argument("--interval", metavar="P", type=_fraction, help="also a central credible interval of "
                         "probability P (0.9: 5th to 95th percentile) and the median, over draws of the parameters "
                         "within the experts' ranges")
-    ranges.add_argument("--draws", metavar="N", type=_whole(1), help=f"parameter draws (with --interval; default "
-                        f"{DRAWS})")
+    ranges.add_argument("--draws", metavar="N", type=_whole(1, MAX_DRAWS, " (the draws are held in memory; 10000 "
+                        "already place a 5th percentile within +-0.2 percentile points; the Python API allows more "
+                        "once model.analysis.intervals.MAX_DRAWS is raised)"), help=f"parameter draws (with --interval; "
+                        f"default {DRAWS}, at most {MAX_DRAWS})")
     ranges.add_argument("--seed", metavar="S", type=_whole(0), help="seed of the draws, for the same numbers again "
                         "(with --interval; default: a random seed, printed)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -266,13 +314,14 @@ def _build_parser():
     check.add_argument("folder", nargs="?", metavar="DIR", help="folder to check (default: --priors or bundled)")
     commands.add_parser("nodes", parents=[priors], help="list the nodes, their states and questions",
                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    versus = commands.add_parser("compare", help="posteriors under several priors folders, side by side",
-                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    versus.add_argument("folders", nargs="+", metavar="DIR", help="priors folders; the first is the reference")
+    versus = commands.add_parser("compare", parents=[priors], help="posteriors under several priors folders, "
+                                 "side by side", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    versus.add_argument("folders", nargs="*", metavar="DIR", help="priors folders or bundled population names "
+                        "(primary_care, specialist); the first (or --priors) is the reference")
     versus.add_argument("--given", nargs="*", default=[], metavar="node=state", help="the observations")
     batch = commands.add_parser("batch", parents=[priors, ranges], help="posteriors of many cases from a CSV file",
                                 description="Read cases (one row each; a column per observed node; an empty "
-                                "cell = not observed; an optional first column with the case id), write each "
+                                "cell = not observed; an optional id column, see --id-column), write each "
                                 "case's posteriors beside its id. Bad rows are reported by line number on "
                                 "stderr and left empty in the output; the good rows are kept (exit 1 if any "
                                 "row was bad). Output columns: the id (or line), then per cause and complication, "
@@ -281,8 +330,7 @@ def _build_parser():
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     batch.add_argument("cases", metavar="CASES.csv")
     batch.add_argument("-o", "--output", metavar="OUT.csv", required=True, help="where to write the posteriors")
-    batch.add_argument("--id", metavar="COLUMN", help="the case-id column (default: the first column, unless "
-                       "it names a node)")
+    _case_columns(batch)
     why = commands.add_parser("explain", parents=[priors], help="how each observation moved one cause",
                               description="Split the change of one cause's log-odds, prior to posterior, into one "
                               "log likelihood ratio per observation (they add up exactly), and list the answers "
@@ -307,20 +355,26 @@ def _build_parser():
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     score.add_argument("cases", nargs="?", metavar="CASES.csv")
     score.add_argument("labels", nargs="?", metavar="LABELS.csv")
-    score.add_argument("--id", metavar="COLUMN", help="the case-id column of both files (default: the first "
-                       "column of CASES.csv, unless it names a node)")
+    _case_columns(score, " of both files")
     score.add_argument("--bins", metavar="N", type=_whole(1), help="calibration bins for ece (default 10)")
     score.add_argument("--vignettes", action="store_true", help="instead of CSV files: the rank of the expected "
                        "cause in each published vignette")
-    export = commands.add_parser("export", help="write a priors folder as BIF or XMLBIF (by extension)",
-                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    export.add_argument("folder", metavar="PRIORS_DIR")
-    export.add_argument("file", metavar="FILE", help="FILE.bif or FILE.xmlbif")
+    export = commands.add_parser("export", parents=[priors], help="write a priors folder as BIF or XMLBIF (by "
+                                 "extension)", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    export.add_argument("folder", nargs="?", metavar="PRIORS_DIR", help="priors folder or bundled population "
+                        "name (default: --priors, or the bundled primary_care)")
+    export.add_argument("file", metavar="FILE", help="FILE.bif or FILE.xmlbif (each node's role goes with it)")
     load = commands.add_parser("import", help="read BIF, XMLBIF or NET into a priors folder of full CPTs",
                                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     load.add_argument("file", metavar="FILE", help="FILE.bif, .xmlbif, .xml or .net (optionally .gz)")
     load.add_argument("folder", metavar="DIR", help="new priors folder")
     load.add_argument("--overwrite", action="store_true", help="replace DIR if it is not empty")
+    load.add_argument("--max-megabytes", metavar="MB", type=_positive, help="refuse a larger file (text after "
+                      "gunzipping; default 32)")
+    load.add_argument("--max-entries", metavar="N", type=_whole(1), help="refuse a network whose tables hold "
+                      "more numbers in all (default 1000000)")
+    load.add_argument("--max-states", metavar="N", type=_whole(2), help="refuse a variable with more states "
+                      "(default 1000)")
     return parser
 
 
@@ -362,17 +416,37 @@ def main(argv=None):
         print(_format_result(model.infer(evidence, **options), ranges))
         return 0
     except PriorsError as err:
-        print(err, file=sys.stderr)
+        print(_for_the_command_line(str(err)), file=sys.stderr)
         return 1
     except FileExistsError as err:
-        print(str(err).replace("pass overwrite=True", "pass --overwrite"), file=sys.stderr)
+        print(_for_the_command_line(str(err)), file=sys.stderr)
         return 1
     except EvidenceError as err:
-        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        print(f"{parser.prog}: error: {_for_the_command_line(str(err))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and cut short: not an error
         sys.stderr.close()
         return 0
+    except OSError as err:  # a full disk, a read-only folder ...: one line, nothing half-written (writes are atomic)
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"{parser.prog}: error: {where}{err.strerror or err}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"{parser.prog}: error: out of memory; try fewer cases or draws at a time", file=sys.stderr)
+        return 2
+
+
+#: Phrases of the Python API's messages and what a command-line user types instead.
+_CLI_WORDS = (("pass overwrite=True", "pass --overwrite"),
+              ("or None for the default", "or leave out --priors for the default"),
+              ("or None for the bundled priors", "or leave out --priors for the bundled priors"))
+
+
+def _for_the_command_line(message):
+    """An API message in command-line words (``--overwrite``, not ``overwrite=True``)."""
+    for python, words in _CLI_WORDS:
+        message = message.replace(python, words)
+    return message
 
 
 if __name__ == "__main__":  # pragma: no cover

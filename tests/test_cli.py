@@ -175,7 +175,7 @@ def test_batch_without_id_column_numbers_rows_by_line(capsys, tmp_path):
 
 def test_batch_unknown_column_and_unreadable_file_fail_cleanly(capsys, tmp_path):
     (tmp_path / "cases.csv").write_text("case,pain_burnig\np1,yes\n", encoding="utf-8")
-    code, _, err = run(capsys, "batch", str(tmp_path / "cases.csv"), "-o", str(tmp_path / "out.csv"))
+    code, err = fail(capsys, ["batch", str(tmp_path / "cases.csv"), "-o", str(tmp_path / "out.csv")])
     assert code == 2 and "pain_burnig" in err and "Traceback" not in err
     assert not (tmp_path / "out.csv").exists()
     try:
