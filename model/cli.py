@@ -6,9 +6,11 @@ optional credible intervals), ``validate`` (metrics on labelled cases, or the
 published vignettes), ``compare``, ``check``, ``nodes``, ``export``, ``import``.
 
 Uses the public API only; the new commands' text comes from
-:mod:`model.cli_reports`, the reading of CSV files from :mod:`model.cli_files`. Imports happen inside the commands, so ``check``
-stays fast. Bad arguments give a one-line error and exit 2; invalid priors
-print every problem and exit 1; ``batch`` and ``validate`` exit 1 when some
+:mod:`model.cli_reports`, the reading and writing of CSV files from
+:mod:`model.cli_files`. Imports happen inside the commands, so ``check``
+stays fast. Bad arguments, unreadable input files and failed writes (a
+full or read-only disk) give a one-line error and exit 2, and never leave a
+half-written file; invalid priors print every problem and exit 1; ``batch`` and ``validate`` exit 1 when some
 rows could not be computed (each reported by line number on stderr).
 """
 
@@ -118,6 +120,7 @@ def _convert(args):
     from pathlib import Path
 
     from . import load_model
+    from .cli_reports import shell_pair
     from .errors import PriorsError
     from .interop import network_to_tables, read_network, write_network
     from .priors import check_save_target, save_tables
@@ -154,7 +157,8 @@ def _convert(args):
     save_tables(tables, args.folder, overwrite=args.overwrite)  # only priors that passed every check
     print(f"imported {args.file} into {args.folder}: {len(priors.nodes)} nodes, priors {priors.digest}.")
     for _, row in changed.iterrows():
-        print(f"  renamed {row['original_node']}={row['original_state']} -> {row['node']}={row['state']}")
+        print(f"  renamed {shell_pair(row['original_node'], row['original_state'])} -> "
+              f"{shell_pair(row['node'], row['state'])}")
     if len(changed):
         print(f"  ({len(changed)} names mapped; the full map is in import_names.csv)")
     return 0
@@ -297,10 +301,10 @@ def _build_parser():
     ranges.add_argument("--interval", metavar="P", type=_fraction, help="also a central credible interval of "
                         "probability P (0.9: 5th to 95th percentile) and the median, over draws of the parameters "
                         "within the experts' ranges")
-    ranges.add_argument("--draws", metavar="N", type=_whole(1, MAX_DRAWS, " (the draws are held in memory; 10000 "
-                        "already place a 5th percentile within +-0.2 percentile points; the Python API allows more "
-                        "once model.analysis.intervals.MAX_DRAWS is raised)"), help=f"parameter draws (with --interval; "
-                        f"default {DRAWS}, at most {MAX_DRAWS})")
+    beyond = (" (the draws are held in memory; 10000 already place a 5th percentile within +-0.2 percentile points; "
+              "the Python API allows more once model.analysis.intervals.MAX_DRAWS is raised)")
+    ranges.add_argument("--draws", metavar="N", type=_whole(1, MAX_DRAWS, beyond), help=f"parameter draws (with "
+                        f"--interval; default {DRAWS}, at most {MAX_DRAWS})")
     ranges.add_argument("--seed", metavar="S", type=_whole(0), help="seed of the draws, for the same numbers again "
                         "(with --interval; default: a random seed, printed)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

@@ -8,6 +8,7 @@ print them, so ``python -m model check`` never loads it.
 from __future__ import annotations
 
 import math
+import shlex
 
 import pandas as pd
 
@@ -18,10 +19,25 @@ METHODS = {
 }
 
 
+def shell_pair(node, state):
+    """``node=state`` as typed on the command line: quoted when it holds characters the shell would read.
+
+    Examples
+    --------
+    >>> shell_pair("pain_burning", "yes")
+    'pain_burning=yes'
+    >>> shell_pair("LowerBodyO2", "<5")
+    "'LowerBodyO2=<5'"
+    >>> print(shell_pair("ChestXray", "Asy Patch"))
+    'ChestXray=Asy Patch'
+    """
+    return shlex.quote(f"{node}={state}")
+
+
 def red_flag_lines(flags, evidence):
     """The EMERGENCY RED FLAG banner (one line per flag, then a blank line), or no line."""
-    lines = [f"!!! EMERGENCY RED FLAG: {flag}={evidence[flag]} -- possible cauda equina syndrome: same-day MRI "
-             "and surgical opinion, whatever the ranking below. !!!" for flag in flags]
+    lines = [f"!!! EMERGENCY RED FLAG: {shell_pair(flag, evidence[flag])} -- possible cauda equina syndrome: "
+             "same-day MRI and surgical opinion, whatever the ranking below. !!!" for flag in flags]
     return lines + [""] if lines else []
 
 
@@ -38,7 +54,7 @@ def population_lines(population):
     observed = population.get("evidence") or {}
     if not observed:
         return []
-    pairs = ", ".join(f"{node}={state}" for node, state in observed.items())
+    pairs = ", ".join(shell_pair(node, state) for node, state in observed.items())
     return [f"Population: {population.get('description') or 'as defined by population.csv'} ({pairs})"]
 
 

@@ -187,8 +187,11 @@ def _is_valid(text, kind):
 
 
 def _mapped(text, kind):
-    """A valid name for ``text`` (not yet made unique)."""
+    """A valid name for ``text`` (not yet made unique): for a state, the least change that makes it valid (no
+    surrounding spaces, ``|`` as ``_``) when the format allows that, else symbols spelt out (``<5`` -> ``lt5``)."""
     text = text.strip()
+    if kind == "state" and _is_valid(text.replace("|", "_"), kind):
+        return text.replace("|", "_")
     for symbol, word in _SYMBOLS:
         text = text.replace(symbol, word)
     text = re.sub(r"[^A-Za-z0-9_.+\-]", "_", text)
@@ -357,6 +360,8 @@ def write_network(network, path, *, roles=None):
     """
     path = Path(path)
     kind = _format(path, EXPORT_SUFFIXES, "export")
+    if kind == "BIF":
+        _check_bif_states(network, path)
     if roles:
         network = network.copy()
         for node in network.nodes():
@@ -383,6 +388,21 @@ def write_network(network, path, *, roles=None):
                 os.unlink(temporary)
         raise PriorsError([f"{path.name}: cannot be written ({err.strerror or err}); nothing was changed."],
                           where=str(path)) from None
+
+
+#: Characters BIF cannot hold in a state name (its lists and tables are split on them); XMLBIF holds any.
+_NOT_IN_BIF = re.compile(r"[,;{}()]")
+
+
+def _check_bif_states(network, path):
+    """Refuse state names that a BIF file would split or cut (pgmpy's reader stops a state at ``,``, ``;`` or
+    ``}``; rows of a table are ``(state, state)``), naming XMLBIF, which keeps them."""
+    bad = [f"{node}={state}" for node in network.nodes() for state in network.get_cpds(node).state_names[node]
+           if _NOT_IN_BIF.search(str(state))]
+    if bad:
+        raise PriorsError([f"{path.name}: BIF cannot hold the state name(s) {', '.join(map(repr, bad[:5]))}"
+                           f"{' ...' if len(bad) > 5 else ''} (a BIF state cannot contain , ; {{ }} ( or )). Export "
+                           "as XMLBIF instead (.xmlbif or .bifxml), which keeps every name."], where=str(path))
 
 
 def _bif_writer(network):

@@ -12,6 +12,7 @@ import functools
 import gzip
 import io
 import itertools
+import shlex
 import warnings
 from pathlib import Path
 
@@ -257,7 +258,7 @@ def test_child_names_are_mapped_listed_and_reported(imported):
         assert state in states_of(net, node)
         assert imp.state_map[node][state] == new and STATE_NAME.match(new)
         assert new in imp.model.states(imp.node_map[node])
-        assert f"renamed {node}={state} -> {imp.node_map[node]}={new}" in imp.stdout
+        assert f"renamed {shlex.quote(f'{node}={state}')} -> {imp.node_map[node]}={new}" in imp.stdout  # as typed
     changed = imp.names[(imp.names["node"] != imp.names["original_node"])
                         | (imp.names["state"] != imp.names["original_state"])]
     assert len(changed) == len(expected)  # every other name of child is valid and kept as it is
@@ -315,7 +316,7 @@ def test_hand_written_bif_with_invalid_reserved_and_colliding_names(tmp_path):
         for state, new in by_state.items():
             assert imp.original_state(imp.node_map[node], new) == (node, state)
             if (node, state) != (imp.node_map[node], new):
-                assert f"renamed {node}={state} -> {imp.node_map[node]}={new}" in imp.stdout
+                assert f"renamed {shlex.quote(f'{node}={state}')} -> {imp.node_map[node]}={new}" in imp.stdout  # as typed
     labels = pd.read_csv(imp.folder / "nodes.csv", dtype=str, keep_default_na=False)["label"]
     assert sorted(labels) == ["2nd-node", "my node", "probability"]
     with warnings.catch_warnings():
@@ -684,3 +685,28 @@ def test_existing_folder_needs_overwrite(tmp_path):
     code, _, err = run("import", DATA / "asia.bif.gz", folder, "--overwrite")
     assert code == 0, err
     assert len(load_model(folder).nodes) == 8
+
+
+# --- issue 11, item 21: names only XMLBIF can hold ---------------------------------------------------
+def test_bif_export_refuses_state_names_bif_would_split_and_xmlbif_keeps_them(tmp_path):
+    from model.interop import write_network
+
+    network = DiscreteBayesianNetwork()
+    network.add_node("A")
+    network.add_cpds(TabularCPD("A", 3, [[0.2], [0.3], [0.5]], state_names={"A": ["a,b", "<5", "x (y)"]}))
+    with pytest.raises(PriorsError, match=r"BIF cannot hold the state name\(s\) 'A=a,b', 'A=x \(y\)'.*XMLBIF"):
+        write_network(network, tmp_path / "a.bif")
+    assert not (tmp_path / "a.bif").exists()
+    write_network(network, tmp_path / "a.xmlbif")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        back = XMLBIFReader(str(tmp_path / "a.xmlbif")).get_model()
+    assert list(back.get_cpds("A").state_names["A"]) == ["a,b", "<5", "x (y)"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.xmlbif"]  # no temporary file left
+
+
+def test_import_prints_renamed_names_quoted_for_the_shell(tmp_path):
+    from model.cli_reports import shell_pair
+
+    assert shell_pair("LowerBodyO2", "<5") == "'LowerBodyO2=<5'"
+    assert shell_pair("CO2Report", "ge7.5") == "CO2Report=ge7.5"
