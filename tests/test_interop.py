@@ -391,6 +391,9 @@ def export_model():
     drop = (set(m.causes) - set(EXPORTED_CAUSES)) | {"neurogenic_claudication"}
     t = m.tables
     t["nodes"] = t["nodes"][~t["nodes"]["node"].isin(drop)]
+    if "parents" in t["nodes"].columns:  # nodes that declare their parents ('a|b=state') lose the dropped ones
+        t["nodes"]["parents"] = t["nodes"]["parents"].map(
+            lambda cell: "|".join(e for e in str(cell).split("|") if e and e.split("=")[0].strip() not in drop))
     t["links"] = t["links"][~t["links"]["parent"].isin(drop) & ~t["links"]["child"].isin(drop)]
     t["leaks"] = t["leaks"][~t["leaks"]["node"].isin(drop)]
     t["risk_factors"] = t["risk_factors"][~t["risk_factors"]["cause"].isin(drop)]
