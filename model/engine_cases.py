@@ -22,7 +22,7 @@ import pandas as pd
 from .engine_chunk import _evaluate
 from .errors import EvidenceError
 from .evidence import check_likelihood, population_conflict
-from .inference import Model, _cached_model, _signature
+from .inference import Model, _cached_model
 from .priors import priors_folder
 
 
@@ -30,7 +30,7 @@ def _model(priors):
     if isinstance(priors, Model):
         return priors
     if priors is None or isinstance(priors, (str, os.PathLike)):
-        return _cached_model(_signature(priors_folder(priors)))
+        return _cached_model(priors_folder(priors))
     raise TypeError(f"priors must be None, a priors folder, a bundled population name or a Model. Got "
                     f"{type(priors).__name__}.")
 
