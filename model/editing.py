@@ -6,11 +6,9 @@ Pure: takes :class:`~model.tables.Priors` and DataFrames, returns new
 
 from __future__ import annotations
 
-import difflib
-
 import pandas as pd
 
-from .errors import PriorsError
+from .errors import PriorsError, close_names
 from .priors_checks import check_priors
 from .tables import CPT_FOLDER, TABLE_NAMES, canonical_tables, raw_tables
 
@@ -115,7 +113,7 @@ def replace_parameter(priors, table, replacement=None, **columns):
 
 
 def _closest(word, choices):
-    match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=3, cutoff=0.5)
+    match = close_names(word, choices)
     return f" (did you mean {' or '.join(map(repr, match))}?)" if match else ""
 
 

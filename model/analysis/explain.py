@@ -10,14 +10,13 @@ one") are scored in one call each to the exact batch engine
 
 from __future__ import annotations
 
-import difflib
 import math
 
 import numpy as np
 import pandas as pd
 
 from ..engine import _model, infer_batch
-from ..errors import EvidenceError
+from ..errors import EvidenceError, close_names
 
 __all__ = ["explain"]
 
@@ -178,7 +177,7 @@ def explain(evidence, cause, *, priors=None, method=None):
 def _check_cause(model, cause):
     reported = list(model.causes) + list(model.complications)
     if not (isinstance(cause, str) and cause in reported):
-        close = difflib.get_close_matches(str(cause), reported, n=3, cutoff=0.5)
+        close = close_names(cause, reported)
         hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
         raise EvidenceError(f"unknown cause {cause!r}.{hint} The causes and complications are: "
                             f"{', '.join(reported)}.")

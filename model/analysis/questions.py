@@ -21,7 +21,6 @@ every candidate of the bundled network is one engine call of about 90 rows
 
 from __future__ import annotations
 
-import difflib
 import math
 
 import numpy as np
@@ -29,7 +28,7 @@ import pandas as pd
 
 from ..engine import MAX_FINAL, _model, _plan
 from ..engine_chunk import _evaluate
-from ..errors import EvidenceError
+from ..errors import EvidenceError, close_names
 
 __all__ = ["next_questions"]
 
@@ -162,7 +161,7 @@ def _check_target(target, causes, hard):
     if target is None:
         return
     if not (isinstance(target, str) and target in causes):
-        close = difflib.get_close_matches(str(target), causes, n=3, cutoff=0.5)
+        close = close_names(target, causes)
         hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
         raise EvidenceError(f"unknown target cause {target!r}.{hint} target must be one of Model.causes: "
                             f"{', '.join(causes)}.")

@@ -13,7 +13,6 @@ Metrics are computed here with numpy; they equal scikit-learn's (tested).
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -21,7 +20,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from ..engine import _model, infer_batch
-from ..errors import EvidenceError
+from ..errors import EvidenceError, close_names
 from ..priors import read_vignettes
 
 __all__ = ["ValidationReport", "validate", "vignette_scorecard"]
@@ -189,7 +188,7 @@ def _check_labels(model, cases, labels):
             problems.append(f"column {column!r} is a {model.nodes.loc[column, 'role']}, not a cause: only "
                             f"causes and complications can be labelled ({', '.join(model._reported)}).")
         else:
-            close = difflib.get_close_matches(str(column), list(model._reported), n=3, cutoff=0.5)
+            close = close_names(column, model._reported)
             hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
             problems.append(f"unknown cause {column!r} (a column of labels).{hint} Model.causes and "
                             "Model.complications list the valid names.")
