@@ -11,16 +11,17 @@ into a message saying what replaced it (:func:`renamed_hint`).
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping
 
 import numpy as np
+import pandas as pd
 
-from .errors import EvidenceError
+from .errors import EvidenceError, close_names
 
 __all__ = [
     "RENAMED_WHEN",
+    "as_evidence",
     "check_evidence",
     "check_likelihood",
     "check_node",
@@ -76,7 +77,7 @@ def check_node(states, node, renamed=()):
         hint = renamed_hint(states, renamed, node) if isinstance(node, str) else ""
         if hint:
             raise EvidenceError(f"unknown node {node!r}: {hint}")
-        close = difflib.get_close_matches(str(node), list(states), n=3, cutoff=0.5)
+        close = close_names(node, states)
         hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
         raise EvidenceError(f"unknown node {node!r}.{hint} Model.findings, Model.causes and "
                             "Model.risk_factors list the valid names.")
@@ -139,6 +140,22 @@ def _raise(problems):
                             f"{len(problems)} problems in the evidence:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
+def as_evidence(evidence):
+    """Evidence as a mapping: a pandas Series (one row of a table of cases) becomes a dict of its observed
+    cells (missing values and empty text dropped, as in a cases file); anything else is returned as given.
+
+    Examples
+    --------
+    >>> as_evidence(pd.Series({"pain": "yes", "cyclist": None, "fever": float("nan"), "age": ""}))
+    {'pain': 'yes'}
+    """
+    if not isinstance(evidence, pd.Series):
+        return evidence
+    return {node: value for node, value in evidence.items()
+            if not (value is None or value is pd.NA or (isinstance(value, float) and value != value)
+                    or (isinstance(value, str) and value == ""))}
+
+
 def check_evidence(states, evidence, renamed=(), population=None):
     """Validate evidence against ``states`` (node -> its states); return ``(hard, soft)``.
 
@@ -159,8 +176,10 @@ def check_evidence(states, evidence, renamed=(), population=None):
     ...
     model.errors.EvidenceError: 'pain' has no state 'yse'. Did you mean 'yes'? Its states are no, yes.
     """
+    evidence = as_evidence(evidence)
     if not isinstance(evidence, Mapping):
-        raise EvidenceError(f"evidence must be a mapping of node -> state. Got {type(evidence).__name__}.")
+        raise EvidenceError(f"evidence must be a mapping of node -> state (a dict, or one row of a DataFrame). "
+                            f"Got {type(evidence).__name__}.")
     hard, soft, problems = {}, {}, []
     for node, value in evidence.items():
         try:
@@ -176,7 +195,7 @@ def check_evidence(states, evidence, renamed=(), population=None):
                 problems.append(f"{node!r} has no state {value!r}: {renamed_hint(states, renamed, node, value)} "
                                 f"Its states are {', '.join(own)}.")
             else:
-                close = difflib.get_close_matches(value, own, n=2, cutoff=0.4)
+                close = close_names(value, own, n=2, cutoff=0.4)
                 hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
                 problems.append(f"{node!r} has no state {value!r}.{hint} Its states are {', '.join(own)}.")
         elif isinstance(value, Mapping):

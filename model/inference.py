@@ -7,7 +7,7 @@ the priors. Evidence is checked first, so mistakes come back as
 
 from __future__ import annotations
 
-from functools import lru_cache
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +15,9 @@ import pandas as pd
 
 from .editing import replace_parameter, replace_tables
 from .errors import EvidenceError
-from .evidence import check_evidence, check_node, renamed_hint
+from .evidence import as_evidence, check_evidence, check_node, renamed_hint
 from .network import VariableElimination, build_network, likelihood_factor
-from .priors import load_priors, priors_folder, read_renamed, save_tables
+from .priors import load_priors, priors_fingerprint, priors_folder, read_renamed, save_tables
 from .tables import canonical_tables
 
 __all__ = ["Model", "infer", "load_model"]
@@ -203,8 +203,11 @@ class Model:
 
         Rows come in a fixed order and numbers in their shortest exact form, so
         load -> save -> load -> save is byte-identical and changing one number
-        changes one line. Refuses a non-empty existing folder unless
-        ``overwrite=True`` (other files there, such as a README, are kept).
+        changes one line. Every file of the format is written (a table
+        without rows as its header line) and flushed to the disk; a save
+        killed midway is finished or undone by the next save or load. Refuses
+        a non-empty existing folder unless ``overwrite=True`` (other files
+        there, such as a README, are kept).
 
         Raises
         ------
@@ -310,20 +313,24 @@ class Model:
         return infer_batch(cases, priors=self, **options)
 
     def prior(self):
-        """P(present) of every cause and complication with no evidence (but the population), as a Series."""
+        """P(present) of every cause and complication with no evidence (but the population), as a Series.
+
+        A new Series each time: writing to it does not change the model.
+        """
         if self._prior is None:
             self._prior = self._posteriors(dict(self._population), {})
-        return pd.Series(self._prior, index=pd.Index(self._reported, name="cause"), name="prior")
+        return pd.Series(self._prior.copy(), index=pd.Index(self._reported, name="cause"), name="prior")
 
     def infer(self, evidence, *, interval=None, draws=1000, seed=None):
         """Exact posterior probability of every cause given the evidence.
 
         Parameters
         ----------
-        evidence : dict
+        evidence : dict or pandas.Series
             node -> state (hard evidence), or node -> {state: likelihood} (soft,
             virtual evidence). Any node may be observed: findings, risk
-            factors, even causes.
+            factors, even causes. A Series (one row of a table of cases) is
+            read as a dict of its observed cells (missing ones are skipped).
         interval : float, optional
             Also report a credible interval of this central probability (0.9:
             5th to 95th percentile) from ``draws`` joint draws of the
@@ -341,7 +348,8 @@ class Model:
             ``posterior`` = P(present | evidence) and ``prior`` = P(present),
             sorted by posterior, highest first; with ``interval``, also
             ``median``, ``low`` and ``high`` of the posterior over the draws.
-            ``.attrs`` holds ``evidence`` (as given), ``population``
+            ``.attrs`` holds ``evidence`` (a deep copy of what was given, a
+            Series as a dict), ``population``
             (``{"evidence": node -> state, "description": text}`` of the
             population every query is conditioned on; empty when none),
             ``priors_digest`` and ``red_flags`` (emergency findings present
@@ -367,6 +375,7 @@ class Model:
         >>> list(ranged.columns)
         ['posterior', 'prior', 'median', 'low', 'high']
         """
+        evidence = as_evidence(evidence)
         hard, soft = self.check_evidence(evidence)
         with np.errstate(invalid="ignore", divide="ignore"):
             posterior = self._posteriors(hard, soft)
@@ -380,7 +389,7 @@ class Model:
         frame = pd.DataFrame({"posterior": posterior, "prior": self.prior().to_numpy()},
                              index=pd.Index(self._reported, name="cause"))
         attrs = {
-            "evidence": dict(evidence),
+            "evidence": copy.deepcopy(dict(evidence)),
             "population": self._population_attrs(),
             "priors_digest": self.priors_digest,
             "red_flags": [n for n, s in hard.items() if self._emergency.get(n) == s],
@@ -425,16 +434,30 @@ def load_model(priors=None):
     return Model(load_priors(priors))
 
 
-def _signature(folder):
-    """What identifies a folder's current content cheaply: names, sizes and times."""
-    folder = Path(folder).resolve()
-    entries = sorted(folder.rglob("*.csv")) if folder.is_dir() else []
-    return str(folder), tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in entries)
+#: Models loaded by :func:`infer` from a folder, keyed on (folder, content hash); the newest last.
+_LOADED = {}
+#: How many such models are kept.
+LOADED_MAX = 8
 
 
-@lru_cache(maxsize=8)
-def _cached_model(signature):
-    return load_model(signature[0])
+def _cached_model(priors):
+    """The Model of a priors folder, loaded again only when the content of its files changes.
+
+    Keyed on a hash of the bytes (:func:`model.priors.priors_fingerprint`),
+    not on file sizes and times: an edit that keeps both is still seen. A
+    folder edited while it is being loaded is not cached.
+    """
+    folder = Path(priors_folder(priors)).resolve()
+    key = (str(folder), priors_fingerprint(folder))
+    model = _LOADED.pop(key, None)
+    if model is None:
+        model = load_model(folder)
+        if priors_fingerprint(folder) != key[1]:
+            return model  # changed while loading: use it once, keep nothing
+    _LOADED[key] = model
+    while len(_LOADED) > LOADED_MAX:
+        del _LOADED[next(iter(_LOADED))]
+    return model
 
 
 def infer(evidence, *, priors=None, interval=None, draws=1000, seed=None):
@@ -463,5 +486,5 @@ def infer(evidence, *, priors=None, interval=None, draws=1000, seed=None):
     >>> result.index[0]
     'pfcn_neuropathy'
     """
-    model = priors if isinstance(priors, Model) else _cached_model(_signature(priors_folder(priors)))
+    model = priors if isinstance(priors, Model) else _cached_model(priors)
     return model.infer(evidence, interval=interval, draws=draws, seed=seed)

@@ -10,10 +10,9 @@ problem with its file, line and column.
 from __future__ import annotations
 
 import csv
-import difflib
+import hashlib
 import io
 import os
-import shutil
 import tempfile
 from functools import lru_cache
 from importlib import resources
@@ -22,9 +21,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import PriorsError
+from .errors import PriorsError, close_names
 from .priors_checks import RENAMED_COLUMNS, check_priors, check_renamed
-from .tables import CPT_FOLDER, TABLE_FILES, TABLE_NAMES, RawTable, format_cell
+from .priors_save import check_save_target, recover_interrupted_save, save_tables, write_csv
+from .tables import CPT_FOLDER, TABLE_FILES, RawTable, declared_parents
 
 __all__ = [
     "DEFAULT_POPULATION",
@@ -32,11 +32,14 @@ __all__ = [
     "bundled_priors_folder",
     "check_save_target",
     "load_priors",
+    "priors_fingerprint",
     "priors_folder",
     "read_priors_folder",
     "read_renamed",
     "read_vignettes",
+    "recover_interrupted_save",
     "save_tables",
+    "upgrade_priors_folder",
 ]
 
 #: The bundled population loaded when no priors are named.
@@ -96,7 +99,7 @@ def bundled_priors_folder(population=DEFAULT_POPULATION):
 
 
 def _closest(name, names):
-    close = difflib.get_close_matches(str(name), list(names), n=2, cutoff=0.6)
+    close = close_names(name, names, n=2, cutoff=0.6)
     return f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
 
 
@@ -121,7 +124,7 @@ def priors_folder(priors=None):
     if priors is None:
         return bundled_priors_folder()
     path = Path(priors)
-    if path.exists():
+    if path.exists() or _recovered(path):
         return path
     names = bundled_populations()
     if isinstance(priors, str) and priors in names:
@@ -132,25 +135,40 @@ def priors_folder(priors=None):
                        f"default ({DEFAULT_POPULATION})."])
 
 
-def _read_csv(path, name, problems):
-    """Read one CSV file into a RawTable of stripped text cells, or None."""
+def _recovered(path):
+    """True when ``path`` was missing because a save of it was killed, and has been put back."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        return recover_interrupted_save(path)
+    except OSError as err:
+        raise PriorsError([f"{path}: a save of this folder was interrupted, and putting it back failed "
+                           f"({err.strerror or err}). Rename the newest hidden folder .{path.name}.ready-* (or "
+                           f".{path.name}.old-*) beside it to {path.name}."]) from err
+
+
+def _read_csv(path, name, problems, data=None):
+    """Read one CSV file (or its bytes ``data``, already read) into a RawTable of stripped text cells, or None."""
+    try:
+        data = path.read_bytes() if data is None else data
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        line = path.read_bytes()[: err.start].count(b"\n") + 1
+        line = data[: err.start].count(b"\n") + 1
         problems.append(
             f"{name}, line {line}: the file is not valid UTF-8 (byte {err.start}). "
             "Save it as UTF-8 (in Excel: 'CSV UTF-8')."
         )
         return None
     except OSError as err:
-        problems.append(f"{name}: cannot be read ({err.strerror}).")
+        problems.append(f"{name}: cannot be read ({err.strerror}). Check that the file may be read (its "
+                        "permissions) and is not locked by another program.")
         return None
     reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+    rows, start = [], 1
     try:
-        rows = [(reader.line_num, [c.strip() for c in cells]) for cells in reader]
+        for cells in reader:  # a quoted cell may span lines: a row is numbered by the line it starts on
+            rows.append((start, [c.strip() for c in cells]))
+            start = reader.line_num + 1
     except csv.Error as err:
-        problems.append(f"{name}, line {reader.line_num}: not valid CSV ({err}).")
+        problems.append(f"{name}, line {start}: not valid CSV ({err}). Check the quotes of that row.")
         return None
     rows = [(line, cells) for line, cells in rows if any(cells)]
     if not rows:
@@ -177,13 +195,27 @@ def _read_csv(path, name, problems):
     return RawTable(name, frame)
 
 
+def _missing_file(folder, name, present):
+    """The problem of a required file that is not in ``folder``; ``present`` lists the names that are."""
+    close = close_names(name, [n for n in present if n not in TABLE_FILES], n=1, cutoff=0.6)
+    hint = f" There is a {close[0]!r}: rename it to {name}." if close else ""
+    return (f"{name}: missing file in {folder}.{hint} Every priors folder needs all of "
+            f"{', '.join(TABLE_FILES)}; a file with only its header line says 'none' (no risk factors, no "
+            "population condition ...). A folder written by an earlier version, which left such files out, is "
+            "brought up to date by model.priors.upgrade_priors_folder(folder).")
+
+
 def read_priors_folder(folder):
     """Read every table of a priors folder as text, without interpreting it.
 
+    Every file of :data:`~model.tables.TABLE_FILES` is required: a missing
+    one, or a folder in its place, is a problem, and the table is then None,
+    like a file that cannot be read (a header-only file is an empty table:
+    "none"). ``cpts/`` is needed only when some node has form ``cpt``.
+
     Returns ``(tables, cpt_tables, problems)``: the canonical tables by file
-    name (absent files are missing from the dict; a file that is present but
-    cannot be read is None), the full-CPT tables by node name (None likewise),
-    and the problems met while reading.
+    name (None where the file is missing or cannot be read), the full-CPT
+    tables by node name (None likewise), and the problems met while reading.
     """
     folder = Path(folder)
     problems = []
@@ -191,17 +223,54 @@ def read_priors_folder(folder):
         raise PriorsError(
             [f"{folder}: no such folder. Pass the folder that holds nodes.csv (or None for the bundled priors)."]
         )
+    present = sorted(path.name for path in folder.iterdir())
     tables = {}
     for name in TABLE_FILES:
         path = folder / name
         if path.is_file():
             tables[name] = _read_csv(path, name, problems)
+        else:
+            tables[name] = None
+            problems.append(f"{name}: is a folder, not a file, in {folder}. Replace it with the CSV file."
+                            if path.exists() else _missing_file(folder, name, present))
     cpt_tables = {}
     cpt_folder = folder / CPT_FOLDER
-    if cpt_folder.is_dir():
+    if cpt_folder.exists() and not cpt_folder.is_dir():
+        problems.append(f"{CPT_FOLDER}: is a file, not a folder, in {folder}. {CPT_FOLDER}/ holds one "
+                        f"{CPT_FOLDER}/<node>.csv per node with form cpt; make it a folder.")
+    elif cpt_folder.is_dir():
         for path in sorted(cpt_folder.glob("*.csv")):
-            cpt_tables[path.stem] = _read_csv(path, f"{CPT_FOLDER}/{path.name}", problems)
+            name = f"{CPT_FOLDER}/{path.name}"
+            if path.is_dir():
+                problems.append(f"{name}: is a folder, not a file. Replace it with the CSV file of node "
+                                f"{path.stem!r}.")
+                cpt_tables[path.stem] = None
+            else:
+                cpt_tables[path.stem] = _read_csv(path, name, problems)
     return tables, cpt_tables, problems
+
+
+def priors_fingerprint(folder):
+    """A hash of the content of every priors file in ``folder``: equal for equal bytes, whatever the file times.
+
+    Covers the files the loader reads (``nodes.csv`` ... and ``cpts/*.csv``),
+    with their names; a missing file counts as a name with no content.
+
+    Examples
+    --------
+    >>> priors_fingerprint("primary_care") == priors_fingerprint(bundled_priors_folder())
+    True
+    """
+    folder = priors_folder(folder)
+    digest = hashlib.sha256()
+    cpts = folder / CPT_FOLDER
+    names = [*TABLE_FILES, *(f"{CPT_FOLDER}/{p.name}" for p in sorted(cpts.glob("*.csv")) if cpts.is_dir())]
+    for name in names:
+        path = folder / name
+        data = path.read_bytes() if path.is_file() else b""
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
 
 
 def load_priors(folder=None):
@@ -234,94 +303,55 @@ def load_priors(folder=None):
     return check_priors(tables, cpt_tables, problems, origin=str(folder))
 
 
-def _write_csv(path, frame):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(frame.columns)
-        writer.writerows([format_cell(v) for v in row] for row in frame.itertuples(index=False, name=None))
+def upgrade_priors_folder(folder):
+    """Bring a priors folder saved by an earlier version to today's format, in place.
 
+    Earlier versions let a folder leave out a table it had no rows for
+    (``population.csv``, ``risk_factors.csv`` ...; an imported network had
+    only ``nodes.csv`` and ``cpts/``) and had no ``parents`` column in
+    ``nodes.csv``. This writes a header-only file ("none") for each missing
+    table and fills the ``parents`` column from the rows as they are now
+    (``links.csv``, ``risk_factors.csv``, the columns of each
+    ``cpts/<node>.csv``). So check first that no file and no row was lost: a
+    lost one is taken as "none". Existing files other than ``nodes.csv`` are
+    not touched; ``nodes.csv`` is rewritten atomically. The folder is then
+    loaded to check it.
 
-def _file_name(table):
-    return TABLE_NAMES.get(table, f"{table}.csv")
-
-
-def check_save_target(folder, *, overwrite=False):
-    """The absolute folder a save would write to; FileExistsError if it may not be written.
-
-    A file is never replaced; a non-empty folder only with ``overwrite``. A
-    symlinked folder resolves to the folder it points to.
-    """
-    folder = Path(os.path.abspath(folder))  # '.' and 'x/..' have a real name and parent
-    if folder.is_symlink():  # write into the folder it points to; renaming would replace the link
-        folder = folder.resolve()
-    if folder.exists() and not folder.is_dir():
-        raise FileExistsError(f"{folder} is a file, not a folder; nothing was written. Choose a folder.")
-    if folder.is_dir() and any(folder.iterdir()) and not overwrite:
-        raise FileExistsError(f"{folder} already exists and is not empty; nothing was written. Choose a new "
-                              "folder, or pass overwrite=True to replace its priors.")
-    return folder
-
-
-def save_tables(tables, folder, *, overwrite=False):
-    """Write priors tables as CSV files into ``folder``, atomically.
-
-    Everything is written into a temporary folder beside the target, which then
-    replaces the target by renaming, so an interrupted save leaves the previous
-    folder as it was. Files of the old folder that are not priors tables (a
-    README, notes) are carried over.
-
-    Parameters
-    ----------
-    tables : dict of str to DataFrame
-        As from :func:`model.tables.canonical_tables` (``"links"``,
-        ``"cpts/<node>"`` ...); other names are written as ``<name>.csv``.
-    folder : str or os.PathLike
-    overwrite : bool
-        Replace an existing non-empty folder. Without it such a folder is refused.
+    Returns
+    -------
+    Priors
+        The checked priors of the folder.
 
     Raises
     ------
-    FileExistsError
-        When ``folder`` exists, is not empty, and ``overwrite`` is false; or
-        when it is a file, not a folder.
+    PriorsError
+        When a file cannot be read, or the folder fails a check once upgraded.
     """
-    folder = check_save_target(folder, overwrite=overwrite)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.saving-", dir=folder.parent))
-    try:
-        written = set()
-        for name, frame in tables.items():
-            relative = _file_name(name)
-            _write_csv(staging / relative, frame)
-            written.add(relative)
-        if folder.is_dir():
-            for path in sorted(folder.rglob("*")):
-                relative = path.relative_to(folder).as_posix()
-                old_table = relative in TABLE_FILES or (relative.startswith(f"{CPT_FOLDER}/")
-                                                        and relative.endswith(".csv"))
-                if path.is_file() and relative not in written and not old_table:
-                    (staging / relative).parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(path, staging / relative)
-            shutil.copymode(folder, staging)
-        else:
-            os.chmod(staging, 0o755)
-        if folder.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
-            os.rmdir(retired)
-            folder.rename(retired)
-            try:
-                staging.rename(folder)
-            except BaseException:
-                retired.rename(folder)  # put the previous folder back
-                raise
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            staging.rename(folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return folder
+    folder = priors_folder(folder)
+    for name, (required, _) in TABLE_FILES.items():
+        if name != "nodes.csv" and not (folder / name).exists():
+            write_csv(folder / name, pd.DataFrame(columns=list(required)))
+    tables, cpt_tables, problems = read_priors_folder(folder)
+    nodes = tables.get("nodes.csv")
+    if problems or nodes is None or not {"node", "states", "form"} <= set(nodes.frame.columns):
+        raise PriorsError(problems or ["nodes.csv: needs the columns node, states and form."], where=str(folder))
+    if "parents" not in nodes.frame.columns:
+        frame = nodes.frame
+        states = {node: tuple(s.strip() for s in text.split("|")) for node, text in zip(frame["node"], frame["states"])}
+        rows = {name.removesuffix(".csv"): table.frame for name, table in tables.items() if table is not None}
+        rows.update({f"{CPT_FOLDER}/{node}": table.frame for node, table in cpt_tables.items() if table is not None})
+        frame = frame.copy()
+        frame.insert(list(frame.columns).index("form") + 1, "parents",
+                     frame["node"].map(declared_parents(states, rows)))
+        handle, temporary = tempfile.mkstemp(prefix=".nodes.csv.", dir=folder)
+        os.close(handle)
+        try:
+            write_csv(Path(temporary), frame)
+            os.replace(temporary, folder / "nodes.csv")
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    return load_priors(folder)
 
 
 def read_renamed(path=None):
@@ -346,15 +376,14 @@ def read_renamed(path=None):
     path = _bundled_root() / RENAMED_FILE if path is None else Path(path)
     if not path.is_file():
         return pd.DataFrame(columns=list(RENAMED_COLUMNS), dtype=object)
-    stat = path.stat()
-    return _read_renamed(str(path), stat.st_size, stat.st_mtime_ns).copy()
+    return _read_renamed(str(path), path.read_bytes()).copy()
 
 
 @lru_cache(maxsize=4)
-def _read_renamed(path, size, mtime):
-    """The checked rows of one renamed file; cached until the file changes."""
+def _read_renamed(path, data):
+    """The checked rows of one renamed file, from its bytes; cached on the content."""
     problems = []
-    table = _read_csv(Path(path), Path(path).name, problems)
+    table = _read_csv(Path(path), Path(path).name, problems, data)
     if problems:
         raise PriorsError(problems, where=path)
     return check_renamed(table)

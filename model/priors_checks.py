@@ -13,7 +13,6 @@ its form needs, and their expansion into full tables, are in
 
 from __future__ import annotations
 
-import difflib
 import graphlib
 import math
 import re
@@ -22,14 +21,16 @@ from operator import itemgetter
 import numpy as np
 import pandas as pd
 
-from .errors import PriorsError
+from .errors import PriorsError, close_names
 from .priors_expand import TOLERANCE, check_cpt_file, check_files, expand_nodes
+from .priors_parents import check_declared_parents
 from .tables import (
     CPT_FOLDER,
     FINDING_TYPES,
     FORMS,
     GRADES,
     MECHANISM_FORMS,
+    NAME_LIMIT,
     NODE_NAME,
     PARAMETER_COLUMNS,
     POPULATION_ROLES,
@@ -48,10 +49,14 @@ RENAMED_COLUMNS = ("old_node", "old_state", "new_node", "new_state", "note")
 
 #: A plain decimal: no 'nan', 'inf', '1_0', '60%' or non-ASCII digits.
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z", re.ASCII)
+#: Columns of free text (labels, questions, sources, descriptions, notes): never numbers or names.
+TEXT_COLUMNS = ("label", "question", "source", "description", "note")
+#: First characters that make a spreadsheet run a cell as a formula (CSV injection).
+FORMULA_START = ("=", "+", "-", "@")
 
 
 def _close(word, choices):
-    return difflib.get_close_matches(word, list(choices), n=3, cutoff=0.5)
+    return close_names(word, choices)
 
 
 def _closest(word, choices):
@@ -153,8 +158,11 @@ class _Checker:
                       f"Its states are {', '.join(states)}.", node)
         return False
 
-    def columns(self, table, required, optional=(), extra_ok=()):
-        """Report missing and unknown columns; True when the table is usable."""
+    def columns(self, table, required, optional=(), extra_ok=(), *, rows_needed=False):
+        """Report missing and unknown columns; True when the table is usable.
+
+        A table with a header and no rows means "none", unless ``rows_needed``.
+        """
         present = list(table.frame.columns)
         allowed = set(required) | set(optional) | set(extra_ok)
         missing = [c for c in required if c not in present]
@@ -166,9 +174,8 @@ class _Checker:
             if column not in allowed:
                 self.fail(f"{header}: unknown column {column!r}.{_closest(column, allowed)} "
                           f"Allowed columns: {', '.join(sorted(allowed))}.")
-        if not missing and table.frame.empty:
-            self.fail(f"{header}: has a header but no rows. Add the rows, or delete the file if "
-                      "no node needs it.")
+        if not missing and table.frame.empty and rows_needed:
+            self.fail(f"{header}: has a header but no rows. Add the rows.")
         return not missing
 
     def unique(self, table, rows, keys, describe):
@@ -192,6 +199,10 @@ def _check_nodes(chk, table, rows):
             chk.fail(f"{table.where(line, 'node')}: {name!r} is not a valid node name. Use a letter followed "
                      "by letters, digits or underscores (not a reserved column name).")
             continue
+        if len(name) > NAME_LIMIT:
+            chk.fail(f"{table.where(line, 'node')}: the node name {name[:20]}... has {len(name)} characters; at most "
+                     f"{NAME_LIMIT} can be saved (a full CPT is the file cpts/<node>.csv). Use a shorter name.")
+            continue
         if name in nodes:
             chk.fail(f"{table.where(line, 'node')}: duplicated node {name!r} (first on line "
                      f"{nodes[name]['line']}). Keep one row per node.", name)
@@ -210,6 +221,10 @@ def _check_nodes(chk, table, rows):
             if not STATE_NAME.match(state):
                 chk.fail(f"{table.where(line, 'states')}: {state!r} is not a valid state name. Use letters, "
                          "digits, '_', '.', '+' or '-', starting with a letter or digit.", name)
+                ok = False
+            elif len(state) > NAME_LIMIT:
+                chk.fail(f"{table.where(line, 'states')}: the state name {state[:20]}... of {name!r} has "
+                         f"{len(state)} characters; at most {NAME_LIMIT} are allowed. Use a shorter name.", name)
                 ok = False
         for column, allowed in (("role", ROLES), ("form", FORMS)):
             if row[column] not in allowed:
@@ -232,8 +247,13 @@ def _check_nodes(chk, table, rows):
                      f"{name!r} has {len(states)}. Use a full CPT instead.", name)
         emergency = row.get("emergency_state", "")
         if emergency and emergency not in states:
-            chk.fail(f"{table.where(line, 'emergency_state')}: {emergency!r} is not a state of {name!r}. "
-                     f"Its states are {', '.join(states)}.", name)
+            chk.fail(f"{table.where(line, 'emergency_state')}: {emergency!r} is not a state of {name!r}."
+                     f"{_closest(emergency, states)} Its states are {', '.join(states)}.", name)
+        elif emergency and emergency == states[0]:
+            chk.fail(f"{table.where(line, 'emergency_state')}: {emergency!r} is the reference (first) state of "
+                     f"{name!r}, the state of patients without the finding, so the red flag would be raised for "
+                     f"them. Give the state that signals the emergency ({', '.join(states[1:])}), or leave the "
+                     "cell empty.", name)
         cost = row.get("cost", "")
         cost = chk.number(table, line, "cost", cost, low=0.0, node=name,
                           what="empty or a non-negative number") if cost else np.nan
@@ -242,6 +262,34 @@ def _check_nodes(chk, table, rows):
                            cost=np.nan if cost is None else cost, emergency_state=emergency,
                            finding_type=finding_type)
     return nodes
+
+
+def _check_text_cells(chk, table):
+    """NUL bytes in any cell, and free-text cells (:data:`TEXT_COLUMNS`) a spreadsheet would run as a formula."""
+    for column in table.frame.columns:
+        text_column = column in TEXT_COLUMNS
+        for line, value in zip(table.frame.index.tolist(), table.frame[column].tolist()):
+            if "\x00" in value:
+                chk.fail(f"{table.where(line, column)}: contains a NUL byte (character 0), which is not text: the "
+                         "file was probably saved by a program in a binary format. Delete the character, or save the "
+                         "file again as CSV UTF-8.")
+            elif text_column and value.startswith(FORMULA_START):
+                chk.fail(f"{table.where(line, column)}: starts with {value[0]!r}, so a spreadsheet would run it as a "
+                         f"formula (got {value[:30]!r}). Reword it to start with a letter or digit.")
+
+
+def _check_risk_factor_roles(chk, table, rows, nodes):
+    """The ``risk_factor`` column of risk_factors.csv names risk factors, never a cause or a finding."""
+    rank = {role: i for i, role in enumerate(ROLES)}
+    for line, row in rows:
+        info, cause = nodes.get(row["risk_factor"]), nodes.get(row["cause"])
+        # an edge against the roles (a finding above a cause) is reported with the other edges
+        if info is not None and cause is not None and info["role"] != "risk_factor" \
+                and info["ok"] and cause["ok"] and rank[info["role"]] <= rank[cause["role"]]:
+            chk.fail(f"{table.where(line, 'risk_factor')}: {row['risk_factor']!r} is a {info['role']} (nodes.csv, "
+                     f"line {info['line']}), not a risk factor; risk_factors.csv gives the relative risks of risk "
+                     f"factors on causes. Give {row['cause']!r} a full CPT if it truly depends on "
+                     f"{row['risk_factor']!r}, or remove the row.", row["cause"])
 
 
 def _check_population(chk, table, rows, nodes):
@@ -404,8 +452,11 @@ def check_priors(tables, cpt_tables, problems=(), *, origin="<in memory>"):
     chk.labels.update({t.name: (t.name, t.row_word) for t in cpt_tables.values() if t is not None})
     if "nodes.csv" not in tables:
         chk.fail(f"nodes.csv: missing file in {origin}. Every priors folder needs nodes.csv.")
+    for table in [*tables.values(), *cpt_tables.values()]:
+        if table is not None:
+            _check_text_cells(chk, table)
     usable = {name: table for name, table in tables.items()
-              if table is not None and chk.columns(table, *TABLE_FILES[name])}
+              if table is not None and chk.columns(table, *TABLE_FILES[name], rows_needed=name == "nodes.csv")}
     rows = {name: table.rows() for name, table in usable.items()}
     if "nodes.csv" not in usable or usable["nodes.csv"].frame.empty:  # no nodes: only cells can be checked
         for name, spec in TABLE_SPECS.items():
@@ -420,6 +471,8 @@ def check_priors(tables, cpt_tables, problems=(), *, origin="<in memory>"):
             chk.unique(usable[name], rows[name], *spec[4:])
             typed[name] = _check_rows(chk, usable[name], rows[name], nodes, spec)
             chk.report_unknown(nodes)
+    if "risk_factors.csv" in usable:
+        _check_risk_factor_roles(chk, usable["risk_factors.csv"], rows["risk_factors.csv"], nodes)
     population = None
     if "population.csv" in usable:
         population = _check_population(chk, usable["population.csv"], rows["population.csv"], nodes)
@@ -431,6 +484,7 @@ def check_priors(tables, cpt_tables, problems=(), *, origin="<in memory>"):
             chk.bad_nodes.add(node)
         else:
             cpts[node] = (table, *result)
+    check_declared_parents(chk, usable["nodes.csv"], nodes, usable, rows, cpts)
     _cycles(chk, nodes, _edges(chk, nodes, usable, typed, cpts))
     node_tables = expand_nodes(chk, nodes, typed, {n: (t.name, p, c) for n, (t, p, c) in cpts.items()})
     if chk.problems:
@@ -449,10 +503,12 @@ def _typed_tables(typed, cpts, population=None):
     """Typed frames shaped like the CSVs, columns in a fixed order (file order does not matter)."""
     out = {}
     for name, rows in typed.items():
+        if not rows:  # a file with its header only: none (the same priors as without the table)
+            continue
         value_column = TABLE_SPECS[name][3]
         values = [(line, {**row, value_column: v, "low": lo, "high": hi}) for line, row, v, lo, hi in rows]
         out[name.removesuffix(".csv")] = typed_frame(values, TABLE_FILES[name][0], (value_column, "low", "high"))
-    if population is not None:
+    if population:
         out["population"] = typed_frame(population, TABLE_FILES["population.csv"][0], ())
     for node, (table, parents, _) in cpts.items():
         columns = list(parents) + [node, "probability"] + list(PARAMETER_COLUMNS)
@@ -481,6 +537,7 @@ def check_renamed(table):
     'worsens'
     """
     chk = _Checker()
+    _check_text_cells(chk, table)
     if chk.columns(table, RENAMED_COLUMNS[:3], RENAMED_COLUMNS[3:]) and not table.frame.empty:
         seen = {}
         for line, row in table.rows():
@@ -495,8 +552,6 @@ def check_renamed(table):
                 chk.fail(f"{table.where(line)}: {'='.join(k for k in key if k)} is given twice (first on line "
                          f"{seen[key]}). Keep one row.")
             seen.setdefault(key, line)
-    elif table.frame.empty:
-        chk.problems = [p for p in chk.problems if "has a header but no rows" not in p]  # no renames yet: fine
     if chk.problems:
         raise PriorsError(chk.problems, where=table.name)
     frame = table.frame.reindex(columns=list(RENAMED_COLUMNS), fill_value="")

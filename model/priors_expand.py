@@ -59,18 +59,19 @@ def _by_node(rows, column):
 
 
 def check_files(chk, tables, usable, nodes):
-    """Report canonical files the nodes' forms need but the folder lacks.
+    """Report canonical tables the nodes' forms need but in-memory tables lack.
 
     ``chk`` is the problem collector (see :func:`expand_nodes`).
-    ``tables`` holds every file present (None if unreadable), ``usable`` those
-    with the right columns. Nodes whose file is present but unusable or
-    without rows are skipped downstream: the file's problem is reported already.
+    ``tables`` holds every table given (None where a file is missing or
+    unreadable: reading reported it), ``usable`` those with the right columns.
+    Nodes whose table is given but unusable are skipped downstream: its
+    problem is reported already.
     """
     for name in ("base_rates.csv", "risk_factors.csv", "links.csv", "leaks.csv"):
         users = [n for n, info in nodes.items() if name in FORM_FILES.get(info["form"], ())]
-        if not users or (name in usable and not usable[name].frame.empty):
+        if not users or name in usable:  # a file without rows: each node's missing rows are reported
             continue
-        if name in tables:
+        if name in tables:  # unreadable, missing from a folder or without its columns: reported already
             chk.bad_nodes.update(users)
         elif name != "risk_factors.csv":  # optional: a relative_risk node may have no risk factors
             used = sorted({nodes[n]["form"] for n in users})
@@ -98,7 +99,7 @@ def check_cpt_file(chk, node, table, nodes):
         return None
     required = (node, "probability") + PARAMETER_COLUMNS
     parents = [c for c in table.frame.columns if c not in required]
-    usable = chk.columns(table, required, extra_ok=parents)
+    usable = chk.columns(table, required, extra_ok=parents, rows_needed=True)
     for parent in parents:
         if parent not in nodes:
             chk.fail(f"{table.name}, line 1: column {parent!r} is not a node.{chk.closest(parent, nodes)} "
@@ -109,12 +110,13 @@ def check_cpt_file(chk, node, table, nodes):
         return None
     parents = sorted(parents, key=lambda p: nodes[p]["line"])
     columns = parents + [node]
+    known = {column: frozenset(nodes[column]["states"]) for column in columns}  # linear in the states, not quadratic
     cells = {}
     for line, row in table.rows():
         ok = True
         for column in columns:
             states = nodes[column]["states"]
-            if row[column] not in states:
+            if row[column] not in known[column]:
                 chk.fail(f"{table.where(line, column)}: {column!r} has no state {row[column]!r}."
                          f"{chk.closest(row[column], states)} Its states are {', '.join(states)}.", node)
                 ok = False

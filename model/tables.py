@@ -24,6 +24,7 @@ __all__ = [
     "FORMS",
     "GRADES",
     "MECHANISM_FORMS",
+    "NAME_LIMIT",
     "NODE_NAME",
     "PARAMETER_COLUMNS",
     "POPULATION_ROLES",
@@ -33,6 +34,7 @@ __all__ = [
     "TABLE_FILES",
     "Priors",
     "RawTable",
+    "declared_parents",
     "typed_frame",
 ]
 
@@ -53,11 +55,14 @@ NODE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 RESERVED = frozenset({"probability", "low", "high", "source", "grade", "state"})
 #: State names: letters, digits, ``_ . + -``, starting with a letter or digit.
 STATE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+\-]*\Z")
+#: Longest node or state name, in characters: a node's full CPT is saved as ``cpts/<node>.csv``, and file
+#: names (255 bytes on common file systems, less inside deep folders on Windows) must hold it with room to spare.
+NAME_LIMIT = 100
 
 #: The canonical tables, by file name: (required columns, optional columns).
 TABLE_FILES = {
     "nodes.csv": (("node", "role", "states", "form"),
-                  ("label", "question", "cost", "emergency_state", "finding_type")),
+                  ("parents", "label", "question", "cost", "emergency_state", "finding_type")),
     "base_rates.csv": (("node", "state", "probability") + PARAMETER_COLUMNS, ()),
     "risk_factors.csv": (("risk_factor", "state", "cause", "relative_risk") + PARAMETER_COLUMNS, ()),
     "links.csv": (("parent", "parent_state", "child", "child_state", "probability") + PARAMETER_COLUMNS, ()),
@@ -66,6 +71,8 @@ TABLE_FILES = {
 }
 #: Sub-folder holding one full conditional table per node: ``cpts/<node>.csv``.
 CPT_FOLDER = "cpts"
+#: The rows that give each node its parents: (file, parent column, parent state column, child column).
+PARENT_ROWS = (("links", "parent", "parent_state", "child"), ("risk_factors", "risk_factor", "state", "cause"))
 
 
 @dataclass(frozen=True)
@@ -235,11 +242,12 @@ def canonical_tables(priors):
     """The priors as DataFrames shaped like the CSV files, rows in a fixed order.
 
     Keys: ``nodes``, ``base_rates``, ``risk_factors``, ``links``, ``leaks``,
-    ``population`` (those present) and ``cpts/<node>``. Rows follow
+    ``population`` (those with rows) and ``cpts/<node>``. Rows follow
     ``nodes.csv`` order (then state order), so saving is stable and one
-    changed number is one changed line. The optional ``finding_type`` column
-    of ``nodes`` is there only when some node has one. The frames are fresh
-    copies, indexed 0..n-1.
+    changed number is one changed line. The ``parents`` column of ``nodes``
+    is written from the rows (:func:`declared_parents`); the optional
+    ``finding_type`` column is there only when some node has one. The frames
+    are fresh copies, indexed 0..n-1.
 
     Examples
     --------
@@ -253,6 +261,7 @@ def canonical_tables(priors):
     state_rank = {n: {s: i for i, s in enumerate(states)} for n, states in nodes["states"].items()}
     frame = nodes.reset_index()
     frame["states"] = [format_cell(s) for s in frame["states"]]
+    frame["parents"] = frame["node"].map(declared_parents(dict(nodes["states"].items()), priors.tables))
     columns = [c for c in TABLE_FILES["nodes.csv"][0] + TABLE_FILES["nodes.csv"][1]
                if c != "finding_type" or frame.get(c, pd.Series(dtype=object)).astype(bool).any()]
     out = {"nodes": frame[columns]}
@@ -278,6 +287,57 @@ def canonical_tables(priors):
         rows = sorted(table.to_dict("records"), key=lambda row: tuple(rank(row, c, o) for c, o in spec))
         out[name] = pd.DataFrame(rows, columns=list(table.columns))
     return {name: frame.reset_index(drop=True).copy() for name, frame in out.items()}
+
+
+def declared_parents(states, tables):
+    """The ``parents`` cell of every node, as the rows of ``tables`` give it.
+
+    A parent whose every non-reference state has a row (in ``links`` or
+    ``risk_factors``), or that is a column of the node's full CPT, is written
+    by name (``tumour``); a parent that acts through some of its states only is
+    written once per such state (``age_group=60_plus``). Entries are
+    separated by ``|`` and follow the order of ``states`` (nodes.csv order);
+    a node without parents gets ``""``.
+
+    Parameters
+    ----------
+    states : dict of str to sequence of str
+        Every node's states, reference first, in nodes.csv order.
+    tables : mapping of str to DataFrame
+        Tables shaped like the CSVs (``"links"``, ``"risk_factors"``,
+        ``"cpts/<node>"``; others are ignored).
+
+    Examples
+    --------
+    >>> states = {"age": ("mid", "young", "old"), "disc": ("absent", "present"), "pain": ("no", "yes")}
+    >>> links = pd.DataFrame({"parent": ["disc", "age"], "parent_state": ["present", "old"], "child": ["pain"] * 2})
+    >>> declared_parents(states, {"links": links})
+    {'age': '', 'disc': '', 'pain': 'age=old|disc'}
+    """
+    acting = {node: {} for node in states}
+    for name, parent_column, state_column, child_column in PARENT_ROWS:
+        frame = tables.get(name)
+        if frame is None:
+            continue
+        for parent, state, child in zip(frame[parent_column], frame[state_column], frame[child_column]):
+            if child in acting and parent in states:
+                acting[child].setdefault(parent, set()).add(state)
+    for name, frame in tables.items():
+        node = name.split("/", 1)[1] if name.startswith(f"{CPT_FOLDER}/") else None
+        if node in acting:
+            owned = {node, "probability", *PARAMETER_COLUMNS}
+            acting[node].update({c: set(states[c][1:]) for c in frame.columns if c not in owned and c in states})
+    cells = {}
+    for node, parents in acting.items():
+        entries = []
+        for parent in (p for p in states if p in parents):
+            active = [s for s in states[parent][1:] if s in parents[parent]]
+            if len(active) == len(states[parent]) - 1:
+                entries.append(parent)
+            else:
+                entries += [f"{parent}={s}" for s in active]
+        cells[node] = "|".join(entries)
+    return cells
 
 
 def raw_tables(frames):

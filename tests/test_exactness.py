@@ -38,6 +38,7 @@ from pgmpy.factors.discrete import TabularCPD
 from pgmpy.inference import VariableElimination
 
 from model import EvidenceError, load_model
+from model.priors import upgrade_priors_folder
 
 TOL = 1e-9
 PRESENT = "present"
@@ -464,8 +465,8 @@ def _write_priors(spec, folder):
         ("links.csv", ["parent", "parent_state", "child", "child_state", *value], links),
         ("leaks.csv", ["node", "state", *value], leaks),
     ):
-        if rows:  # a header without rows is an error; a file no node needs may be absent
-            _write_csv(folder / name, header, rows)
+        _write_csv(folder / name, header, rows)  # every file; a header without rows says "none"
+    upgrade_priors_folder(folder)  # the parents column, from the rows
 
 
 def _logit(p):

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from model import EvidenceError, Model, infer, load_model
-from model.priors import bundled_priors_folder
+from model.priors import bundled_priors_folder, upgrade_priors_folder
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +115,7 @@ def tiny_priors(tmp_path):
         present,no,0.2,0.1,0.3,test,E
         present,yes,0.8,0.7,0.9,test,E
     """))
+    upgrade_priors_folder(folder)  # the empty tables and the parents column
     return folder
 
 

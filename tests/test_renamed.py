@@ -53,6 +53,7 @@ def m(tmp_path, monkeypatch):
     (folder / "nodes.csv").write_text(NODES, encoding="utf-8")
     (folder / "base_rates.csv").write_text(BASE_RATES, encoding="utf-8")
     (root / "renamed.csv").write_text(RENAMED, encoding="utf-8")
+    model.priors.upgrade_priors_folder(folder)  # the empty tables and the parents column
     monkeypatch.setattr(model.priors, "_bundled_root", lambda: root)
     return load_model(folder)
 

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import model.priors
+import model.priors_save
 from model import PriorsError, load_model
 from model.priors import bundled_priors_folder
 
@@ -227,7 +227,9 @@ printable = st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"))
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
-@given(text=st.text(printable, min_size=1, max_size=40).map(str.strip).filter(bool))
+# text starting like a spreadsheet formula (=, +, -, @) is refused (test_hardening_priors)
+@given(text=st.text(printable, min_size=1, max_size=40).map(str.strip).filter(
+    lambda text: text and not text.startswith(("=", "+", "-", "@"))))
 def test_random_text_round_trips(bundled_model, text):
     edited = _with_texts(bundled_model, text)
     with tempfile.TemporaryDirectory() as tmp:
@@ -343,7 +345,7 @@ def test_relative_folder_is_saved_beside_the_cwd(bundled_model, saved, tmp_path,
 @pytest.fixture
 def failing_writer(monkeypatch):
     """Make the CSV writer fail on its third file (two files written, then a 'disk full')."""
-    real = model.priors._write_csv
+    real = model.priors_save.write_csv
     calls = []
 
     def write(path, frame):
@@ -352,7 +354,7 @@ def failing_writer(monkeypatch):
         calls.append(path)
         real(path, frame)
 
-    monkeypatch.setattr(model.priors, "_write_csv", write)
+    monkeypatch.setattr(model.priors_save, "write_csv", write)
     return calls
 
 
@@ -395,7 +397,7 @@ def test_failed_final_rename_puts_previous_folder_back(bundled_model, saved, tmp
     real_rename = Path.rename
 
     def rename(self, destination):
-        if self.name.startswith(".target.saving-"):
+        if self.name.startswith(".target.ready-"):  # the complete new folder, renamed into place last
             raise OSError("rename failed (simulated)")
         return real_rename(self, destination)
 
