@@ -240,6 +240,12 @@ def main(argv=None):
                   f"{sum(len(t) for n, t in priors.tables.items() if n != 'population')} parameter rows, "
                   f"digest {priors.digest}.")
             return 0
+        if args.command == "upgrade":
+            from .priors import upgrade_priors_folder
+
+            priors = upgrade_priors_folder(args.folder)
+            print(f"OK: {priors.origin} upgraded; digest {priors.digest}.")
+            return 0
         if args.command in ("export", "import"):
             return _convert(args)
         if args.command in _COMMANDS:
@@ -280,7 +286,8 @@ def main(argv=None):
 #: Phrases of the Python API's messages and what a command-line user types instead.
 _CLI_WORDS = (("pass overwrite=True", "pass --overwrite"),
               ("or None for the default", "or leave out --priors for the default"),
-              ("or None for the bundled priors", "or leave out --priors for the bundled priors"))
+              ("or None for the bundled priors", "or leave out --priors for the bundled priors"),
+              ("model.priors.upgrade_priors_folder(folder)", "python -m model upgrade DIR"))
 
 
 def _for_the_command_line(message):

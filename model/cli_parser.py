@@ -111,6 +111,10 @@ def build_parser():
     check = commands.add_parser("check", parents=[priors], help="check a priors folder, list every problem",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("folder", nargs="?", metavar="DIR", help="folder to check (default: --priors or bundled)")
+    upgrade = commands.add_parser("upgrade", help="bring a priors folder saved by an earlier version to today's "
+                                  "format, in place", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    upgrade.add_argument("folder", metavar="DIR", help="the priors folder to upgrade (its parents column is filled "
+                         "from its rows: check first that no row was lost)")
     commands.add_parser("nodes", parents=[priors], help="list the nodes, their states and questions",
                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     versus = commands.add_parser("compare", parents=[priors], help="posteriors under several priors folders, "

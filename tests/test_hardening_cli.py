@@ -398,3 +398,20 @@ def test_pyproject_has_the_plot_extra_the_message_names():
     assert any(d.startswith("matplotlib") for d in pyproject["project"]["optional-dependencies"]["plot"])
     assert pyproject["project"]["name"] == "thighpain-bayesnet"
     assert any(d.startswith("tqdm") for d in pyproject["project"]["dependencies"])  # the progress bar
+
+
+def test_an_old_folder_is_refused_with_the_command_that_upgrades_it(capsys, tmp_path):
+    import shutil
+
+    from model.priors import bundled_priors_folder
+
+    old = tmp_path / "old"
+    shutil.copytree(bundled_priors_folder(), old)
+    nodes = pd.read_csv(old / "nodes.csv", dtype=str, keep_default_na=False)
+    nodes.drop(columns="parents").to_csv(old / "nodes.csv", index=False)  # as saved before the column existed
+    code, out, err = run(capsys, "check", str(old))
+    assert code == 1
+    assert "python -m model upgrade DIR" in err and "upgrade_priors_folder" not in err
+    code, out, err = run(capsys, "upgrade", str(old))
+    assert code == 0 and out.startswith("OK:")
+    assert load_model(old).priors_digest == load_model().priors_digest  # the same network as before
