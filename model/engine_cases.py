@@ -12,7 +12,6 @@ arrays and problem records.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping
 
@@ -20,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .engine_chunk import _evaluate
-from .errors import EvidenceError
+from .errors import EvidenceError, close_names
 from .evidence import check_likelihood, population_conflict
 from .inference import Model, _cached_model
 from .priors import priors_folder
@@ -43,13 +42,18 @@ def _check_columns(model, cases):
     duplicated = sorted({str(c) for c in cases.columns[cases.columns.duplicated()]})
     if duplicated:
         problems.append(f"columns appear more than once: {', '.join(duplicated)}. Keep one column per node.")
+    twice = list(dict.fromkeys(str(label) for label in cases.index[cases.index.duplicated()]))
+    if twice:
+        shown = ", ".join(map(repr, twice[:5])) + (f" and {len(twice) - 5} more" if len(twice) > 5 else "")
+        problems.append(f"row labels appear more than once: {shown}. Each case needs its own label (the results, "
+                        f"problems and red flags are keyed on it); give unique ids or use cases.reset_index(drop=True).")
     for column in cases.columns:
         if not (isinstance(column, str) and column in model._states):
             renamed = model._renamed_hint(column) if isinstance(column, str) else ""
             if renamed:
                 problems.append(f"unknown node {column!r} (a column of cases): {renamed}")
                 continue
-            close = difflib.get_close_matches(str(column), list(model._states), n=3, cutoff=0.5)
+            close = close_names(column, model._states)
             hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
             problems.append(f"unknown node {column!r} (a column of cases).{hint}")
     if problems:

@@ -403,3 +403,15 @@ def test_joint_posterior_equals_pgmpy_and_answers_add_up(bundled_model):
     answers = np.exp(log_evidence[1:] - log_evidence[0])  # P(reduced_pulses = s | base)
     assert abs(answers.sum() - 1.0) <= 1e-12
     assert np.abs((answers[:, None] * joint[1:]).sum(axis=0) - joint[0]).max() <= 1e-12
+
+
+def test_duplicate_row_labels_are_refused_not_merged(bundled_model):
+    # Two different cases under one label would share one entry of attrs["red_flags"] and of the problems.
+    cases = pd.DataFrame({"saddle_anaesthesia": ["yes", "no"]}, index=["p1", "p1"])
+    with pytest.raises(EvidenceError, match="row labels appear more than once: 'p1'"):
+        infer_batch(cases, priors=bundled_model)
+
+
+def test_unknown_columns_get_hints_that_ignore_case(bundled_model):
+    with pytest.raises(EvidenceError, match="Did you mean 'pain_burning'"):
+        infer_batch(pd.DataFrame({"PAIN_BURNING": ["yes"]}), priors=bundled_model)
