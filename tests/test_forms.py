@@ -82,3 +82,17 @@ def test_every_bundled_node_table_is_a_distribution():
         assert table.values.shape[0] == len(table.states), node
         np.testing.assert_allclose(table.values.sum(axis=0), 1.0, atol=1e-12, err_msg=node)
         assert (table.values >= 0).all(), node
+
+
+def test_links_on_the_middle_state_of_a_three_state_parent():
+    # parent 0 has states (ref, mid, top); only 'mid' has a link. Parent 1 is binary. First parent slowest:
+    # configurations (ref,no) (ref,yes) (mid,no) (mid,yes) (top,no) (top,yes).
+    three = ("ref", "mid", "top")
+    table = noisy_max_table([0.1], {(0, 1): [0.3], (1, 1): [0.5]}, [three, BINARY])
+    both = 1 - 0.9 * (0.7 / 0.9) * (0.5 / 0.9)  # P(no) = (1 - leak) * prod (1 - total) / (1 - leak)
+    np.testing.assert_allclose(table[1], [0.1, 0.5, 0.3, both, 0.1, 0.5], atol=1e-15)
+    table = logistic_table([0.2], {(0, 1): [0.6], (1, 1): [0.05]}, [three, BINARY])
+    odds = 0.6 / 0.4 * (0.05 / 0.95) / (0.2 / 0.8)  # odds(leak) * OR(mid) * OR(parent 1)
+    np.testing.assert_allclose(table[1], [0.2, 0.05, 0.6, odds / (1 + odds), 0.2, 0.05], atol=1e-15)
+    table, raw = relative_risk_table(0.1, {(0, 1): 3.0}, [three])
+    np.testing.assert_allclose(table[1], [0.1, 0.3, 0.1], atol=1e-15)
