@@ -374,9 +374,14 @@ def small_networks(draw):
     for i, form in enumerate(forms):
         states = FINDING_STATES[draw(st.integers(2, 3))]
         parents = _subset(draw, upstream, 1, len(upstream))
+        # sometimes a link on the middle state of a 3-state risk factor (a parent that acts through one state)
+        middle = [rf for rf in risks if len(spec[rf]["states"]) == 3]
+        link_state = {rf: spec[rf]["states"][1] for rf in (_subset(draw, middle, 0, 1) if middle else ())}
+        parents = tuple(link_state) + parents
         drawer = _draw_noisy_or if form == "noisy_or" else _draw_logistic
         leak, links = drawer(draw, len(states), parents)
-        spec[f"finding_{i}"] = dict(role="finding", states=states, form=form, parents=parents, leak=leak, links=links)
+        spec[f"finding_{i}"] = dict(role="finding", states=states, form=form, parents=parents, leak=leak, links=links,
+                                    link_state=link_state)
     # the full-CPT finding: one cause plus up to two parents of any earlier node (risk factors, findings ...)
     states = FINDING_STATES[draw(st.integers(2, 3))]
     first = draw(st.sampled_from(causes))
@@ -447,7 +452,8 @@ def _write_priors(spec, folder):
                 leaks.append([name, state, _num(lk), _num(lk), _num(lk), "test", "E"])
             for parent, totals in node["links"].items():
                 for state, p in zip(node["states"][1:], totals):
-                    links.append([parent, PRESENT, name, state, _num(p), _num(p), _num(p), "test", "D"])
+                    links.append([parent, node.get("link_state", {}).get(parent, PRESENT), name, state, _num(p), _num(p),
+                                  _num(p), "test", "D"])
         else:  # cpt: columns deliberately in another order than nodes.csv
             parents = list(node["parents"])[::-1]
             rows = []
@@ -487,7 +493,7 @@ def _conditional(node, named):
         return [1.0 - present, present]
     if form == "cpt":
         return node["table"][tuple(named[p] for p in node["parents"])]
-    active = [p for p in node["parents"] if named[p] == PRESENT]
+    active = [p for p in node["parents"] if named[p] == node.get("link_state", {}).get(p, PRESENT)]
     at_least = []
     for s, leak in enumerate(node["leak"]):
         totals = [node["links"][p][s] for p in active]
