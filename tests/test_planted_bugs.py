@@ -237,3 +237,33 @@ def test_drawn_tables_equal_the_documented_rules_with_overlapping_ranges(tmp_pat
                  "ordered totals running minimum", "noisy-OR total raised to the leak", "noisy_or column renormalised",
                  "logistic column renormalised"):
         assert binds[rule] > 0, (rule, binds)
+
+
+# --- 3. refused priors: each message names the file, line, column and the fix ----------------------------------
+def _set_cell(folder, name, line, column, text):
+    """Set one cell (``line`` as numbered in messages: the header is line 1) of a CSV file, by column name."""
+    path = Path(folder) / name
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    rows[line - 1][rows[0].index(column)] = text
+    _write(path, rows[0], rows[1:])
+
+
+@pytest.mark.parametrize("name, line, column, text, expected", [
+    # priors/README.md: relative_risk is "a two-state cause"; a third state is refused and a full CPT suggested
+    ("nodes.csv", 4, "states", "absent|present|severe",
+     r"nodes\.csv, line 4, column 'form': the relative_risk form needs a two-state node; 'c1' has 3\. "
+     r"Use a full CPT instead\."),
+    ("risk_factors.csv", 2, "high", "1e999", r"risk_factors\.csv, line 2, column 'high': .*'1e999'"),
+    ("nodes.csv", 2, "cost", "-1", r"nodes\.csv, line 2, column 'cost': must be empty or a non-negative number"),
+    ("nodes.csv", 2, "cost", "-0.5", r"nodes\.csv, line 2, column 'cost': must be empty or a non-negative number"),
+])
+def test_refused_priors_name_file_line_and_column(tmp_path, name, line, column, text, expected):
+    from model.errors import PriorsError
+    from model.priors import load_priors
+
+    folder = _overlapping_priors(tmp_path / "priors")
+    load_priors(folder)  # valid before the edit
+    _set_cell(folder, name, line, column, text)
+    with pytest.raises(PriorsError, match=expected):
+        load_priors(folder)
