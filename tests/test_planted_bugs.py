@@ -267,3 +267,21 @@ def test_refused_priors_name_file_line_and_column(tmp_path, name, line, column, 
     _set_cell(folder, name, line, column, text)
     with pytest.raises(PriorsError, match=expected):
         load_priors(folder)
+
+
+# --- 4. validate --vignettes exits 1 when a vignette is impossible ----------------------------------------------
+def test_validate_vignettes_exits_1_when_a_vignette_is_impossible(monkeypatch, capsys):
+    import model.analysis.validation as validation
+    from model.cli import main
+    from model.priors import read_vignettes
+
+    bundled = read_vignettes()
+    assert main(["validate", "--vignettes"]) == 0  # the bundled vignettes are all possible
+    capsys.readouterr()
+    impossible = bundled.copy()
+    # the population is the complaint posterior_thigh_pain = yes: a vignette without it has probability zero
+    impossible.at[impossible.index[1], "evidence"] = {**impossible.iloc[1]["evidence"], "posterior_thigh_pain": "no"}
+    monkeypatch.setattr(validation, "read_vignettes", lambda: impossible)
+    assert main(["validate", "--vignettes"]) == 1
+    out = capsys.readouterr()
+    assert f"vignette {impossible.index[1]}: posterior_thigh_pain='no'" in out.out + out.err
