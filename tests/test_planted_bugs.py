@@ -285,3 +285,70 @@ def test_validate_vignettes_exits_1_when_a_vignette_is_impossible(monkeypatch, c
     assert main(["validate", "--vignettes"]) == 1
     out = capsys.readouterr()
     assert f"vignette {impossible.index[1]}: posterior_thigh_pain='no'" in out.out + out.err
+
+
+# --- 5. soft evidence before hard evidence, on a network with zeros, likelihoods above 1 ---------------------------
+def _zeros_priors(folder):
+    """Causes c1 (0.2), c2 (0.1); full CPTs h on (c1, c2) with zeros, k on c1, j on c2."""
+    folder = Path(folder)
+    _write(folder / "nodes.csv", ["node", "role", "states", "form", "label", "question", "cost", "emergency_state"], [
+        [n, role, states, form, n, f"{n}?", "1", ""] for n, role, states, form in (
+            ("c1", "cause", "absent|present", "base_rate"), ("c2", "cause", "absent|present", "base_rate"),
+            ("h", "finding", "no|yes", "cpt"), ("k", "finding", "no|yes", "cpt"), ("j", "finding", "no|yes", "cpt"))])
+    p = ["probability", "low", "high", "source", "grade"]
+    _write(folder / "base_rates.csv", ["node", "state", *p], [["c1", "present", 0.2, 0.2, 0.2, "t", "E"],
+                                                               ["c2", "present", 0.1, 0.1, 0.1, "t", "E"]])
+    for name in ("risk_factors.csv", "links.csv", "leaks.csv", "population.csv"):
+        header = {"risk_factors.csv": ["risk_factor", "state", "cause", "relative_risk", "low", "high", "source",
+                                       "grade"],
+                  "links.csv": ["parent", "parent_state", "child", "child_state", *p], "leaks.csv": ["node", "state", *p],
+                  "population.csv": ["node", "state", "description"]}[name]
+        _write(folder / name, header, [])
+    h = {("absent", "absent"): 0.0, ("absent", "present"): 0.5, ("present", "absent"): 0.3,
+         ("present", "present"): 1.0}
+    _write(folder / "cpts" / "h.csv", ["c1", "c2", "h", *p],
+           [[a, b, s, v, v, v, "t", "E"] for (a, b), yes in h.items() for s, v in (("no", 1 - yes), ("yes", yes))])
+    for node, parent, yes in (("k", "c1", {"absent": 0.4, "present": 0.8}), ("j", "c2", {"absent": 0.2, "present": 0.6})):
+        _write(folder / "cpts" / f"{node}.csv", [parent, node, *p],
+               [[a, s, v, v, v, "t", "E"] for a, y in yes.items() for s, v in (("no", 1 - y), ("yes", y))])
+    upgrade_priors_folder(folder)
+    return folder, h
+
+
+def test_soft_before_hard_evidence_with_zeros_and_likelihoods_above_1(tmp_path):
+    import pandas as pd
+
+    from model import infer_batch
+
+    folder, h = _zeros_priors(tmp_path / "zeros")
+    model = load_model(folder)
+    k_yes, j_yes = {"absent": 0.4, "present": 0.8}, {"absent": 0.2, "present": 0.6}
+    soft_k, soft_j = {"no": 0, "yes": 5}, {"no": 2, "yes": 3}
+    evidence = {"k": soft_k, "j": soft_j, "h": "yes"}  # soft evidence first, hard evidence last
+    assert list(evidence) == ["k", "j", "h"]
+    # hand computation: weight(c1, c2) = P(c1) P(c2) P(h=yes | c1, c2) L_k(c1) L_j(c2), L = sum_s likelihood_s P(s)
+    prior = {"absent": (0.8, 0.9), "present": (0.2, 0.1)}
+    weights = {}
+    for a, b in itertools.product(("absent", "present"), repeat=2):
+        l_k = soft_k["no"] * (1 - k_yes[a]) + soft_k["yes"] * k_yes[a]
+        l_j = soft_j["no"] * (1 - j_yes[b]) + soft_j["yes"] * j_yes[b]
+        weights[a, b] = prior[a][0] * prior[b][1] * h[a, b] * l_k * l_j
+    total = sum(weights.values())
+    expected = {"c1": (weights["present", "absent"] + weights["present", "present"]) / total,
+                "c2": (weights["absent", "present"] + weights["present", "present"]) / total}
+    result = model.infer(evidence)
+    batch = infer_batch(pd.DataFrame({n: pd.Series([v], dtype=object) for n, v in evidence.items()}), priors=model)
+    for node, value in expected.items():
+        assert result.loc[node, "posterior"] == pytest.approx(value, abs=1e-12), node
+        assert batch.at[0, node] == pytest.approx(value, abs=1e-12), node
+    # the same numbers from pgmpy's variable elimination, with the likelihoods as virtual-evidence factors
+    from pgmpy.factors.discrete import TabularCPD
+    from pgmpy.inference import VariableElimination
+
+    virtual = [TabularCPD(n, 2, [[lik["no"] / sum(lik.values())], [lik["yes"] / sum(lik.values())]],
+                          state_names={n: ["no", "yes"]})  # pgmpy wants a distribution: scale does not matter
+               for n, lik in (("k", soft_k), ("j", soft_j))]
+    ve = VariableElimination(model.network)
+    for node, value in expected.items():
+        got = ve.query([node], evidence={"h": "yes"}, virtual_evidence=virtual, show_progress=False)
+        assert got.get_value(**{node: "present"}) == pytest.approx(value, abs=1e-12), node
