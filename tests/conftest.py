@@ -33,3 +33,13 @@ def no_show(monkeypatch):
     plt.close("all")
     yield
     plt.close("all")
+
+
+# --- hypothesis: one fixed profile (issue 11, item 19) -------------------------------------------------------------
+# Derandomised, so every run tries the same examples (a failure reproduces); no deadline (2 shared cores);
+# 100 examples unless a test asks for another number in its own @settings.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("project", max_examples=100, deadline=None, derandomize=True, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("project")
