@@ -436,8 +436,8 @@ def check_priors(tables, cpt_tables, problems=(), *, origin="<in memory>"):
     Examples
     --------
     >>> from model.tables import RawTable
-    >>> nodes = RawTable("nodes.csv", pd.DataFrame([["rain", "cause", "no|yes", "base_rate"]], index=[2],
-    ...                                            columns=["node", "role", "states", "form"]))
+    >>> nodes = RawTable("nodes.csv", pd.DataFrame([["rain", "cause", "no|yes", "base_rate", ""]], index=[2],
+    ...                                            columns=["node", "role", "states", "form", "parents"]))
     >>> rates = RawTable("base_rates.csv", pd.DataFrame([["rain", "yes", "0.2", "0.1", "nan", "a guess", "E"]],
     ...                  index=[2], columns=["node", "state", "probability", "low", "high", "source", "grade"]))
     >>> check_priors({"nodes.csv": nodes, "base_rates.csv": rates}, {})
