@@ -13,10 +13,11 @@ a rename), never onto an input. Problems with the arguments go through
 from __future__ import annotations
 
 import csv
-import difflib
 import os
 import sys
 from pathlib import Path
+
+from .errors import close_names
 
 #: Separators recognised in a header line, and how a message names them.
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
@@ -101,20 +102,15 @@ def read_csv(path, parser):
 
 def _node_like(name, nodes, renamed):
     """Whether a header names a node, an old (renamed) node, or nearly one (case ignored)."""
-    folded = [n.casefold() for n in nodes]
-    return (name in nodes or name in renamed
-            or bool(difflib.get_close_matches(name.casefold(), folded, n=1, cutoff=0.8)))
+    return name in nodes or name in renamed or bool(close_names(name, nodes, n=1, cutoff=0.8))
 
 
 def _hint(name, nodes, renamed):
     """' (did you mean ...?)' for an unknown header: a renamed node's new name, else the closest node names."""
     if name in renamed:
         return f" (renamed to {renamed[name]!r})"
-    by_fold = {}
-    for node in nodes:
-        by_fold.setdefault(node.casefold(), node)
-    close = difflib.get_close_matches(name.casefold(), list(by_fold), n=3, cutoff=0.6)
-    return f" (did you mean {' or '.join(repr(by_fold[c]) for c in close)}?)" if close else ""
+    close = close_names(name, nodes, n=3, cutoff=0.6)
+    return f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
 
 
 def _renamed_nodes(nodes):
@@ -141,7 +137,7 @@ def split_ids(cases, path, options, model, parser):
     ignored = [c.strip() for c in (getattr(options, "ignore_columns", None) or "").split(",") if c.strip()]
     for name, option in ((options.id, "--id-column"), *((c, "--ignore-columns") for c in ignored)):
         if name is not None and name not in columns:
-            close = difflib.get_close_matches(name, columns, n=1, cutoff=0.6)
+            close = close_names(name, columns, n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             parser.error(f"{option} {name!r} is not a column of {path}{hint}; its columns are: "
                          f"{', '.join(map(str, columns[:12]))}{' ...' if len(columns) > 12 else ''}")
