@@ -25,6 +25,9 @@ __all__ = ["MAX_DRAWS", "main"]
 
 
 def _parse_evidence(pairs, parser):
+    """``node=state`` pairs as a dict; ``node={"state": likelihood, ...}`` (a JSON object) is soft evidence."""
+    import json
+
     evidence = {}
     for pair in pairs:
         node, sep, state = pair.partition("=")
@@ -32,15 +35,28 @@ def _parse_evidence(pairs, parser):
             parser.error(f"evidence must be node=state, got {pair!r}")
         if node in evidence:
             parser.error(f"{node!r} is given twice")
+        if state.startswith("{"):
+            try:
+                state = json.loads(state)
+            except ValueError as err:
+                parser.error(f"soft evidence for {node!r} must be a JSON object of state: likelihood, e.g. "
+                             f"'{node}={{\"no\": 0.1, \"yes\": 1}}'; got {state!r} ({err})")
         evidence[node] = state
     return evidence
 
 
+def _flag_lines(attrs, population, evidence):
+    """The red-flag banner of a result's ``attrs`` (firm and possible flags)."""
+    from .cli_reports import red_flag_lines
+
+    return red_flag_lines(attrs["red_flags"], {**population, **evidence}, attrs.get("possible_red_flags", ()))
+
+
 def _format_result(result, ranges=""):
-    from .cli_reports import population_lines, red_flag_lines
+    from .cli_reports import population_lines
 
     population = result.attrs.get("population", {})
-    lines = red_flag_lines(result.attrs["red_flags"], {**population.get("evidence", {}), **result.attrs["evidence"]})
+    lines = _flag_lines(result.attrs, population.get("evidence", {}), result.attrs["evidence"])
     lines += population_lines(population)
     width = max(len("cause"), *(len(c) for c in result.index))
     columns = [c for c in ("posterior", "prior", "median", "low", "high") if c in result.columns]
@@ -128,6 +144,8 @@ def _batch(args, parser):
     bad = report_rows(args.cases, result.attrs["problems"])
     out = flatten_intervals(result) if options else result.copy()
     out.insert(0, id_column or "line", cases[id_column] if id_column else cases.index)
+    for key in ("red_flags", "possible_red_flags"):  # emergency findings per row, "|"-separated; empty: none
+        out[key] = [("|".join(result.attrs[key].get(label, ()))) for label in result.index]
     out.attrs = {}
     write_csv(out, args.output)  # full precision (the numbers are exact); atomic: an old file stays whole
     print(f"wrote {args.output}: {len(out)} cases, {len(out) - bad} computed, {bad} bad (left empty); "
@@ -140,19 +158,18 @@ def _explain(args, parser):
         parser.error(f"the first argument is the cause to explain, got {args.cause!r} "
                      f"(e.g. explain pfcn_neuropathy {args.cause})")
     from . import explain, load_model
-    from .cli_reports import format_explanation, red_flag_lines
+    from .cli_reports import format_explanation
 
     evidence = _parse_evidence(args.evidence, parser)
     model = load_model(args.priors)
     frame = explain(evidence, args.cause, priors=model)
-    flags = model.infer(evidence).attrs["red_flags"]
-    print("\n".join(red_flag_lines(flags, {**model.population, **evidence}) + [format_explanation(frame)]))
+    print("\n".join(_flag_lines(frame.attrs, model.population, evidence) + [format_explanation(frame)]))
     return 0
 
 
 def _next(args, parser):
     from . import load_model, next_questions
-    from .cli_reports import format_questions, red_flag_lines
+    from .cli_reports import format_questions
 
     evidence = _parse_evidence(args.evidence, parser)
     model = load_model(args.priors)
@@ -163,8 +180,7 @@ def _next(args, parser):
             raise
         print(f"{parser.prog}: error: {err}", file=sys.stderr)
         return 1
-    flags = model.infer(evidence).attrs["red_flags"]
-    print("\n".join(red_flag_lines(flags, {**model.population, **evidence}) +
+    print("\n".join(_flag_lines(ranked.attrs, model.population, evidence) +
                     [format_questions(ranked, model.nodes, args.top)]))
     return 0
 
@@ -212,7 +228,9 @@ def _compare(args, parser):
     first = next(iter(variants))
     for name in list(variants)[1:]:
         wide[f"{name} - {first}"] = wide[name] - wide[first]
-    print(wide.sort_values(first, ascending=False).to_string(float_format=lambda x: f"{x:.4f}"))
+    flags = {key: table.attrs[key].get(0, []) for key in ("red_flags", "possible_red_flags")}
+    print("\n".join(_flag_lines(flags, {}, evidence) +
+                    [wide.sort_values(first, ascending=False).to_string(float_format=lambda x: f"{x:.4f}")]))
     return 0
 
 

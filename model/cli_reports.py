@@ -34,10 +34,28 @@ def shell_pair(node, state):
     return shlex.quote(f"{node}={state}")
 
 
-def red_flag_lines(flags, evidence):
-    """The EMERGENCY RED FLAG banner (one line per flag, then a blank line), or no line."""
+def red_flag_lines(flags, evidence, possible=()):
+    """The EMERGENCY RED FLAG banner (one line per flag, firm ones first, then a blank line), or no line.
+
+    ``flags`` and ``possible`` are the ``red_flags`` and ``possible_red_flags`` of a result's ``.attrs``.
+
+    Examples
+    --------
+    >>> for line in red_flag_lines(["bladder_bowel_dysfunction"], {"bladder_bowel_dysfunction": "yes",
+    ...                            "saddle_anaesthesia": {"no": 0.1, "yes": 1.0}}, ["saddle_anaesthesia"]):
+    ...     print(line)
+    !!! EMERGENCY RED FLAG: bladder_bowel_dysfunction=yes -- possible cauda equina syndrome: same-day MRI and surgical opinion, whatever the ranking below. !!!
+    !!! POSSIBLE RED FLAG: saddle_anaesthesia (uncertain answer leaning to the emergency state: no 0.1, yes 1) -- ask directly or examine now; if confirmed, possible cauda equina syndrome. !!!
+    <BLANKLINE>
+    """
     lines = [f"!!! EMERGENCY RED FLAG: {shell_pair(flag, evidence[flag])} -- possible cauda equina syndrome: "
              "same-day MRI and surgical opinion, whatever the ranking below. !!!" for flag in flags]
+    for flag in possible:
+        given = evidence.get(flag)
+        shown = ", ".join(f"{state} {value:g}" for state, value in given.items()) if isinstance(given, dict) else ""
+        lines.append(f"!!! POSSIBLE RED FLAG: {flag} (uncertain answer leaning to the emergency state"
+                     f"{': ' + shown if shown else ''}) -- ask directly or examine now; if confirmed, possible "
+                     "cauda equina syndrome. !!!")
     return lines + [""] if lines else []
 
 

@@ -31,6 +31,7 @@ from .engine_chunk import _evaluate
 from .engine_numbers import _compile
 from .engine_ops import _Pool
 from .engine_plan import _Limits, _structure
+from .red_flags import possible_flag_rows
 
 __all__ = ["infer_batch"]
 
@@ -125,6 +126,8 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
         - ``red_flags``: ``{row label: [emergency findings]}`` for the rows
           that observe an emergency finding in its emergency state (hard
           evidence, as :meth:`Model.infer`); rows without a flag are absent.
+        - ``possible_red_flags``: the same for soft evidence whose likelihood
+          favours the emergency state (:mod:`model.red_flags`).
         - ``population``: ``{"evidence": node -> state, "description":
           text}``, the population every row is conditioned on (its
           observations are added to every row; a cell that contradicts
@@ -173,6 +176,7 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
     posterior = np.empty((n, len(reported)))
     problems, impossible = [], []
     flags = {node: np.zeros(n, dtype=bool) for node in model._emergency}
+    possible_flags = {node: np.zeros(n, dtype=bool) for node in model._emergency}
     series = {c: cases[c] for c in columns}
     given = [*model._population, *(c for c in columns if c not in model._population)]  # the population first
     show = n > step and (sys.stderr.isatty() if progress is None else bool(progress))
@@ -202,6 +206,9 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
             for node, state in model._emergency.items():
                 if node in hard:
                     flags[node][start:stop] = hard[node] == model._states[node].index(state)
+                if node in soft:
+                    at, lam = soft[node]
+                    possible_flags[node][start + at] = possible_flag_rows(lam, model._states[node].index(state))
             if bar is not None:
                 bar.update(stop - start)
     finally:
@@ -210,12 +217,10 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
     problems += _impossible_problems(plan, model, given, series, cases.index, impossible)
     problems.sort(key=lambda p: (p[0], p[1]))
     result = pd.DataFrame(posterior, index=cases.index, columns=pd.Index(reported, name="cause"))
-    emergency = list(model._emergency)
-    flags = np.column_stack([flags[node] for node in emergency]) if emergency else np.zeros((n, 0), dtype=bool)
     attrs = {
         "problems": [dict(zip(("row", "node", "value", "problem"), p[2:])) for p in problems],
-        "red_flags": {cases.index[i]: [emergency[j] for j in np.flatnonzero(flags[i])]
-                      for i in np.flatnonzero(flags.any(axis=1))},
+        "red_flags": _rows_flagged(flags, cases.index, n),
+        "possible_red_flags": _rows_flagged(possible_flags, cases.index, n),
         "population": model._population_attrs(),
         "priors_digest": model.priors_digest,
     }
@@ -233,6 +238,13 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
         attrs["interval"] = {"level": float(interval), "draws": int(draws), "seed": seed}
     result.attrs = attrs
     return result
+
+
+def _rows_flagged(flags, labels, n):
+    """``{row label: [flagged nodes]}`` from one boolean array per node; rows without a flag are absent."""
+    emergency = list(flags)
+    table = np.column_stack([flags[node] for node in emergency]) if emergency else np.zeros((n, 0), dtype=bool)
+    return {labels[i]: [emergency[j] for j in np.flatnonzero(table[i])] for i in np.flatnonzero(table.any(axis=1))}
 
 
 def _impossible_problems(plan, model, columns, series, labels, impossible):

@@ -18,6 +18,7 @@ from .errors import EvidenceError
 from .evidence import as_evidence, check_evidence, check_node, renamed_hint
 from .network import VariableElimination, build_network, likelihood_factor
 from .priors import load_priors, priors_fingerprint, priors_folder, read_renamed, save_tables
+from .red_flags import case_flags
 from .tables import canonical_tables
 
 __all__ = ["Model", "infer", "load_model"]
@@ -242,6 +243,11 @@ class Model:
             pass  # the renames are read only when something is wrong: again, naming what replaced old names
         return check_evidence(self._states, evidence, _renamed_rows(), population)
 
+    def _flags(self, hard, soft):
+        """The red flags of one checked case (``hard``, ``soft`` from :meth:`check_evidence`):
+        ``{"red_flags": [...], "possible_red_flags": [...]}``; see :mod:`model.red_flags`."""
+        return case_flags(self._emergency, self._states, hard, soft)
+
     # --- inference ---------------------------------------------------------
     def _posteriors(self, hard, soft):
         """P(present | evidence) of every reported node, in ``self._reported`` order.
@@ -352,9 +358,11 @@ class Model:
             Series as a dict), ``population``
             (``{"evidence": node -> state, "description": text}`` of the
             population every query is conditioned on; empty when none),
-            ``priors_digest`` and ``red_flags`` (emergency findings present
-            in the evidence; empty when none), and ``interval`` (level,
-            draws, seed) when one was asked for.
+            ``priors_digest``, ``red_flags`` (emergency findings present
+            in the evidence; empty when none), ``possible_red_flags``
+            (emergency findings whose soft evidence favours the emergency
+            state: ask directly; see :mod:`model.red_flags`), and
+            ``interval`` (level, draws, seed) when one was asked for.
 
         Raises
         ------
@@ -392,7 +400,7 @@ class Model:
             "evidence": copy.deepcopy(dict(evidence)),
             "population": self._population_attrs(),
             "priors_digest": self.priors_digest,
-            "red_flags": [n for n, s in hard.items() if self._emergency.get(n) == s],
+            **self._flags(hard, soft),
         }
         if interval is not None:
             from .analysis.intervals import (  # analysis imports this module

@@ -44,6 +44,34 @@ def _matplotlib(name):
         raise ModuleNotFoundError(INSTALL_HINT, name=err.name) from None
 
 
+def _flagged(heading, attrs):
+    """``(title, colour)``: ``heading`` followed by the red flags of ``attrs`` (firm, then possible), red when any.
+
+    ``attrs`` holds lists (one case) or dicts of lists by case (``compare``, ``infer_batch``).
+
+    Examples
+    --------
+    >>> heading, colour = _flagged("Posteriors", {"red_flags": [], "possible_red_flags": ["saddle_anaesthesia"]})
+    >>> print(heading)
+    Posteriors
+    POSSIBLE RED FLAG (uncertain answer): saddle_anaesthesia
+    (ask directly; possible cauda equina syndrome)
+    >>> _flagged("Posteriors", {})
+    ('Posteriors', 'black')
+    """
+    def names(key):
+        value = attrs.get(key) or []
+        return list(dict.fromkeys(n for v in value.values() for n in v)) if isinstance(value, dict) else list(value)
+
+    firm, possible = names("red_flags"), names("possible_red_flags")
+    if firm:
+        heading += "\nEMERGENCY RED FLAG: " + ", ".join(firm) + "\n(possible cauda equina syndrome)"
+    if possible:
+        heading += ("\nPOSSIBLE RED FLAG (uncertain answer): " + ", ".join(possible) +
+                    "\n(ask directly; possible cauda equina syndrome)")
+    return heading, EMERGENCY_COLOUR if firm or possible else "black"
+
+
 def _axes(ax, size):
     if ax is not None:
         return ax
@@ -65,7 +93,7 @@ def plot_posteriors(result, *, ax=None, title=None):
     Returns
     -------
     matplotlib.axes.Axes
-        The emergency red flags of ``result.attrs`` are written in red above the bars.
+        The emergency red flags of ``result.attrs`` (firm and possible) are written in red above the bars.
 
     Examples
     --------
@@ -89,11 +117,8 @@ def plot_posteriors(result, *, ax=None, title=None):
     ax.set_xlim(0.0, 1.0)
     ax.set_xlabel("P(present)")
     ax.legend(loc="lower right", frameon=False)
-    flags = result.attrs.get("red_flags", [])
-    heading = title or "Posterior probability of each cause"
-    if flags:
-        heading += "\nEMERGENCY RED FLAG: " + ", ".join(flags) + "\n(possible cauda equina syndrome)"
-    ax.set_title(heading, color=EMERGENCY_COLOUR if flags else "black", fontsize=10, loc="left")
+    heading, colour = _flagged(title or "Posterior probability of each cause", result.attrs)
+    ax.set_title(heading, color=colour, fontsize=10, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     return ax
 
@@ -126,7 +151,8 @@ def plot_comparison(comparison, *, ax=None, title=None):
     ax.set_xlabel("P(present)")
     handles, labels = ax.get_legend_handles_labels()
     ax.legend(handles[::-1], labels[::-1], frameon=False, loc="lower right")  # top-to-bottom, as the bars
-    ax.set_title(title or "Posteriors under each variant of the priors", fontsize=10, loc="left")
+    heading, colour = _flagged(title or "Posteriors under each variant of the priors", comparison.attrs)
+    ax.set_title(heading, color=colour, fontsize=10, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     return ax
 
@@ -326,8 +352,9 @@ def plot_explanation(explanation, *, ax=None, title=None):
     ax.set_xlim(low - 0.05 * margin, high + margin)
     cause = str(attrs["cause"]).replace("_", " ")
     ax.set_xlabel(f"log-odds of {cause}\n(natural log; 0 = probability 0.5)")
-    ax.set_title(title or f"How the evidence moved P({cause})\nfrom {prior:.3g} to {posterior:.3g}",
-                 fontsize=10, loc="left")
+    heading, colour = _flagged(title or f"How the evidence moved P({cause})\nfrom {prior:.3g} to {posterior:.3g}",
+                               attrs)
+    ax.set_title(heading, color=colour, fontsize=10, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     return ax
 

@@ -170,6 +170,7 @@ def explain(evidence, cause, *, priors=None, method=None):
                      {s: float(evidence[node][s]) for s in model.states(node)} for node in items},
         "population": model._population_attrs(),
         "priors_digest": model.priors_digest,
+        **model._flags(hard, soft),
     }
     return frame
 

@@ -153,6 +153,7 @@ def next_questions(evidence, *, target=None, priors=None):
                      for node in sorted([*hard, *soft], key=order.get) if node not in model._population},
         "population": model._population_attrs(),
         "target": target, "top_cause": top, "priors_digest": model.priors_digest,
+        **model._flags(hard, soft),
     }
     return frame
 
