@@ -8,6 +8,7 @@ the priors. Evidence is checked first, so mistakes come back as
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -154,7 +155,10 @@ class Model:
         ``population`` (those present) and ``cpts/<node>``; edit a copy and
         pass it to :meth:`with_tables`.
         """
-        return canonical_tables(self._priors)
+        tables = canonical_tables(self._priors)
+        if "action_threshold" in self._priors.nodes:  # an optional nodes.csv column the canonical tables leave out
+            tables["nodes"]["action_threshold"] = self._priors.nodes["action_threshold"].to_numpy()
+        return tables
 
     def with_tables(self, changes):
         """A new, validated Model with whole tables replaced; this one is unchanged.
@@ -179,6 +183,9 @@ class Model:
         >>> m.with_tables({"links": links}).priors_digest != m.priors_digest
         True
         """
+        if "action_threshold" in self._priors.nodes and not any(str(k).removesuffix(".csv") == "nodes"
+                                                                 for k in changes):
+            changes = {"nodes": self.tables["nodes"], **changes}  # keep the must-not-miss thresholds
         return Model(replace_tables(self._priors, changes))
 
     def with_parameter(self, table, replacement=None, **columns):
@@ -197,7 +204,11 @@ class Model:
         >>> float(m.tables["base_rates"].set_index("node").loc["avid_cyclist", "probability"])
         0.05
         """
-        return Model(replace_parameter(self._priors, table, replacement, **columns))
+        priors = replace_parameter(self._priors, table, replacement, **columns)
+        if "action_threshold" in self._priors.nodes:  # the canonical tables leave this nodes.csv column out
+            nodes = priors.nodes.assign(action_threshold=self._priors.nodes["action_threshold"])
+            priors = dataclasses.replace(priors, nodes=nodes)  # the same nodes, checked already
+        return Model(priors)
 
     def save(self, folder, *, overwrite=False):
         """Write the priors as CSV files into ``folder`` (atomic, stable, diff-friendly).
@@ -351,7 +362,9 @@ class Model:
         -------
         pandas.DataFrame
             Indexed by cause (causes, then complications), columns
-            ``posterior`` = P(present | evidence) and ``prior`` = P(present),
+            ``posterior`` = P(present | evidence), ``prior`` = P(present) and
+            ``lift`` = posterior / prior (how many times the evidence
+            multiplied the probability: an explanation, never the rank),
             sorted by posterior, highest first; with ``interval``, also
             ``median``, ``low`` and ``high`` of the posterior over the draws.
             ``.attrs`` holds ``evidence`` (a deep copy of what was given, a
@@ -361,7 +374,13 @@ class Model:
             ``priors_digest``, ``red_flags`` (emergency findings present
             in the evidence; empty when none), ``possible_red_flags``
             (emergency findings whose soft evidence favours the emergency
-            state: ask directly; see :mod:`model.red_flags`), and
+            state: ask directly; see :mod:`model.red_flags`),
+            ``p_no_modelled_cause`` (P(every cause absent | evidence), exact:
+            the evidence may be explained by none of the modelled causes),
+            ``must_not_miss`` (the serious causes and complications whose
+            posterior is at or above their ``action_threshold`` in
+            ``nodes.csv``, in ranking order, whatever their rank; empty when
+            none or when the priors set no threshold), and
             ``interval`` (level, draws, seed) when one was asked for.
 
         Raises
@@ -381,7 +400,10 @@ class Model:
         'lumbar_disc_herniation'
         >>> ranged = m.infer({"avid_cyclist": "yes"}, interval=0.9, draws=200, seed=1)
         >>> list(ranged.columns)
-        ['posterior', 'prior', 'median', 'low', 'high']
+        ['posterior', 'prior', 'lift', 'median', 'low', 'high']
+        >>> fall = m.infer({"trauma_or_fall": "high_energy"})
+        >>> fall.attrs["must_not_miss"], round(fall.attrs["p_no_modelled_cause"], 3)
+        (['bone_injury'], 0.139)
         """
         evidence = as_evidence(evidence)
         hard, soft = self.check_evidence(evidence)
@@ -394,13 +416,19 @@ class Model:
                 problem = self._first_impossible(hard, soft, [n for n in given if n in hard or n in soft])
                 if problem:
                     raise EvidenceError(problem)
-        frame = pd.DataFrame({"posterior": posterior, "prior": self.prior().to_numpy()},
+        from .analysis.explanations import p_no_modelled_cause  # analysis imports this module
+
+        prior = self.prior().to_numpy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lift = posterior / prior
+        frame = pd.DataFrame({"posterior": posterior, "prior": prior, "lift": lift},
                              index=pd.Index(self._reported, name="cause"))
         attrs = {
             "evidence": copy.deepcopy(dict(evidence)),
             "population": self._population_attrs(),
             "priors_digest": self.priors_digest,
             **self._flags(hard, soft),
+            "p_no_modelled_cause": p_no_modelled_cause(self, hard, soft),
         }
         if interval is not None:
             from .analysis.intervals import (  # analysis imports this module
@@ -413,8 +441,42 @@ class Model:
                 frame[name] = ranges[name][0]
             attrs["interval"] = {"level": float(interval), "draws": int(draws), "seed": seed}
         frame = frame.sort_values("posterior", ascending=False, kind="mergesort")
+        attrs["must_not_miss"] = self._must_not_miss(frame["posterior"])
         frame.attrs = attrs
         return frame
+
+    def _must_not_miss(self, posterior):
+        """The nodes of ``posterior`` (a Series by node) at or above their ``action_threshold``, in its order."""
+        nodes = self._priors.nodes
+        if "action_threshold" not in nodes:
+            return []
+        threshold = nodes["action_threshold"]
+        return [n for n, p in posterior.items() if threshold.get(n, np.nan) <= p]
+
+    def explanations(self, evidence, k=5):
+        """The ``k`` most probable combinations of causes: see :func:`model.explanations`.
+
+        Examples
+        --------
+        >>> load_model().explanations({"crossed_slr_positive": "yes"}, k=2)["present"].tolist()
+        [('lumbar_disc_herniation',), ('nonspecific_referred_lbp',)]
+        """
+        from .analysis.explanations import explanations  # analysis imports this module
+
+        return explanations(evidence, k, priors=self)
+
+    def predict(self, evidence, nodes=None):
+        """P(state | evidence) of unobserved findings, tests and risk factors: see :func:`model.predict`.
+
+        Examples
+        --------
+        >>> chance = load_model().predict({"crossed_slr_positive": "yes"}, "mri_lumbar_root_compression")
+        >>> round(float(chance.loc[("mri_lumbar_root_compression", "yes"), "probability"]), 3)
+        0.672
+        """
+        from .analysis.predict import predict  # analysis imports this module
+
+        return predict(evidence, nodes, priors=self)
 
 
 def load_model(priors=None):

@@ -51,6 +51,12 @@ RENAMED_COLUMNS = ("old_node", "old_state", "new_node", "new_state", "note")
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z", re.ASCII)
 #: Columns of free text (labels, questions, sources, descriptions, notes): never numbers or names.
 TEXT_COLUMNS = ("label", "question", "source", "description", "note")
+#: Optional ``nodes.csv`` columns beyond :data:`~model.tables.TABLE_FILES` (kept by the loader, by
+#: ``Model.tables`` and by saving): ``action_threshold``, the posterior at or above which a serious cause or
+#: complication is listed as must-not-miss (``priors/README.md``).
+NODE_EXTRA_COLUMNS = ("action_threshold",)
+#: Roles that may carry an ``action_threshold``.
+THRESHOLD_ROLES = ("cause", "complication")
 #: First characters that make a spreadsheet run a cell as a formula (CSV injection).
 FORMULA_START = ("=", "+", "-", "@")
 
@@ -257,11 +263,35 @@ def _check_nodes(chk, table, rows):
         cost = row.get("cost", "")
         cost = chk.number(table, line, "cost", cost, low=0.0, node=name,
                           what="empty or a non-negative number") if cost else np.nan
+        threshold = _action_threshold(chk, table, line, row, name)
         nodes[name] = dict(line=line, states=states, role=row["role"], form=row["form"], ok=ok,
                            label=row.get("label", ""), question=row.get("question", ""),
                            cost=np.nan if cost is None else cost, emergency_state=emergency,
-                           finding_type=finding_type)
+                           finding_type=finding_type, action_threshold=threshold)
     return nodes
+
+
+def _action_threshold(chk, table, line, row, name):
+    """The ``action_threshold`` cell of one nodes.csv row as a float (NaN when empty or wrong; problems recorded).
+
+    Only causes and complications may have one; it is a probability above 0 and at most 1.
+    """
+    text = row.get("action_threshold", "")
+    if not text:
+        return np.nan
+    if row["role"] in ROLES and row["role"] not in THRESHOLD_ROLES:
+        chk.fail(f"{table.where(line, 'action_threshold')}: {name!r} is a {row['role']}; an action threshold "
+                 f"marks a serious {' or '.join(THRESHOLD_ROLES)} as must-not-miss. Got {text!r}; leave the cell "
+                 "empty.", name)
+        return np.nan
+    value = chk.number(table, line, "action_threshold", text, low=0.0, high=1.0, node=name,
+                       what="empty or a probability above 0 and at most 1 (the posterior at or above which the "
+                            "node is listed as must-not-miss, e.g. 0.05)")
+    if value == 0.0:
+        chk.fail(f"{table.where(line, 'action_threshold')}: must be above 0 (a threshold of 0 would list "
+                 f"{name!r} as must-not-miss for every patient). Got {text} instead; use e.g. 0.05, or leave the "
+                 "cell empty.", name)
+    return np.nan if value is None or value == 0.0 else value
 
 
 def _check_text_cells(chk, table):
@@ -456,7 +486,8 @@ def check_priors(tables, cpt_tables, problems=(), *, origin="<in memory>"):
         if table is not None:
             _check_text_cells(chk, table)
     usable = {name: table for name, table in tables.items()
-              if table is not None and chk.columns(table, *TABLE_FILES[name], rows_needed=name == "nodes.csv")}
+              if table is not None and chk.columns(table, *TABLE_FILES[name], rows_needed=name == "nodes.csv",
+                                             extra_ok=NODE_EXTRA_COLUMNS if name == "nodes.csv" else ())}
     rows = {name: table.rows() for name, table in usable.items()}
     if "nodes.csv" not in usable or usable["nodes.csv"].frame.empty:  # no nodes: only cells can be checked
         for name, spec in TABLE_SPECS.items():
@@ -496,6 +527,9 @@ def _node_frame(nodes):
     columns = ("role", "states", "form", "label", "question", "cost", "emergency_state", "finding_type")
     data = {c: [info[c] for info in nodes.values()] for c in columns}
     data["cost"] = np.array(data["cost"], dtype=float)
+    thresholds = np.array([info["action_threshold"] for info in nodes.values()], dtype=float)
+    if not np.isnan(thresholds).all():  # only when some node has one: priors without the column keep their digest
+        data["action_threshold"] = thresholds
     return pd.DataFrame(data, index=pd.Index(list(nodes), name="node"))
 
 

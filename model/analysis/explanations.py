@@ -1,0 +1,291 @@
+"""Which combinations of causes explain the case: :func:`explanations`, :func:`explanations_batch`.
+
+The marginal posteriors of :func:`model.infer` say how likely each cause is
+on its own; causes can co-exist, so they do not say which *combination* best
+explains the picture. Here every joint state of the causes (each cause present
+or absent) gets its probability given the evidence, exactly, and the most
+probable ones are listed: the first row is the most probable explanation
+(what pgmpy's ``map_query`` over the causes returns). The all-absent
+combination is P(none of the modelled causes | evidence), also reported by
+:func:`model.infer` as ``.attrs["p_no_modelled_cause"]``.
+
+The numbers come from the batch engine's joint table of the reported nodes
+(:func:`model.engine_chunk._evaluate` with ``joint=True``, as in
+:mod:`model.analysis.questions`), with the complications summed out. Pure: no
+``Model`` is changed.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+
+from ..engine import MAX_FINAL, _impossible_problems, _model, _plan
+from ..engine_cases import _check_columns, _parse
+from ..engine_chunk import _evaluate
+from ..engine_ops import _Pool
+from ..evidence import as_evidence
+
+__all__ = ["explanations", "explanations_batch"]
+
+#: Name of a combination in which no modelled cause is present.
+NO_CAUSE = ()
+
+
+def _needs_joint(plan, what):
+    if plan.joint_scope is None:
+        raise ValueError(f"{what} needs the joint table of the causes, which this network's batch plan does not "
+                         f"build (more than {MAX_FINAL} configurations of its causes and complications).")
+
+
+def _single_case(model, hard, soft):
+    """The evidence of one case (``Model.check_evidence`` output) in the engine's form: one row."""
+    codes = {node: np.array([model._states[node].index(state)]) for node, state in hard.items()}
+    likelihoods = {node: (np.zeros(1, dtype=int), np.asarray(lam, dtype=float)[None, :]) for node, lam in soft.items()}
+    return codes, likelihoods
+
+
+def _cause_joint(model, plan, n, codes, likelihoods, pool=None):
+    """P(causes | evidence) of ``n`` engine rows, shape (n, *cards of ``model.causes``), causes in ``nodes.csv``
+    order (first slowest), complications summed out; and log P(evidence) per row (-inf when impossible)."""
+    (table, log_evidence), _ = _evaluate(plan, n, codes, likelihoods, joint=True, pool=pool)
+    scope = list(plan.joint_scope)
+    causes = list(model.causes)
+    cube = table.reshape([n] + [len(model._states[v]) for v in scope])
+    cube = cube.sum(axis=tuple(1 + i for i, v in enumerate(scope) if v not in causes))
+    kept = [v for v in scope if v in causes]
+    cube = np.transpose(cube, [0] + [1 + kept.index(c) for c in causes])
+    return cube, log_evidence
+
+
+def _p_none_by_chain(model, hard, soft):
+    """P(every cause in its reference state | evidence) without a joint table: the chain rule
+    prod_i P(c_i = reference | evidence, c_1..c_{i-1} = reference), one engine row per cause."""
+    plan, causes = _plan(model), list(model.causes)
+    n = len(causes)
+    codes = {node: np.full(n, model._states[node].index(state)) for node, state in hard.items()}
+    for i, cause in enumerate(causes):
+        if cause not in hard:
+            codes[cause] = np.where(np.arange(n) > i, 0, -1)
+    likelihoods = {node: (np.arange(n), np.tile(np.asarray(lam, dtype=float), (n, 1))) for node, lam in soft.items()}
+    posterior, _ = _evaluate(plan, n, codes, likelihoods)
+    column = {node: j for j, node in enumerate(model._reported)}
+    p = 1.0
+    for i, cause in enumerate(causes):
+        p *= 1.0 - posterior[i, column[cause]]
+        if not p > 0.0:  # an earlier factor was 0: the later rows are impossible (NaN)
+            return 0.0
+    return float(p)
+
+
+def p_no_modelled_cause(model, hard, soft):
+    """P(every cause in its reference state | evidence), exact; ``hard``, ``soft`` as from ``Model.check_evidence``.
+
+    Examples
+    --------
+    >>> from model import load_model
+    >>> m = load_model()
+    >>> round(p_no_modelled_cause(m, *m.check_evidence({})), 4)
+    0.1938
+    """
+    plan = _plan(model)
+    if plan.joint_scope is None:
+        return _p_none_by_chain(model, hard, soft)
+    cube, log_evidence = _cause_joint(model, plan, 1, *_single_case(model, hard, soft))
+    return float(cube.reshape(-1)[0]) if np.isfinite(log_evidence[0]) else float("nan")
+
+
+def _label(model, causes, index):
+    """The causes not in their reference state in the configuration ``index`` (an index tuple per cause)."""
+    return tuple(cause if len(model._states[cause]) == 2 else f"{cause}={model._states[cause][i]}"
+                 for cause, i in zip(causes, index) if i)
+
+
+def explanations(evidence, k=5, *, priors=None):
+    """The ``k`` most probable combinations of causes given the evidence, each with its probability.
+
+    A combination says, for every cause, whether it is present or absent;
+    ``probability`` is P(exactly this combination | evidence), exact. The
+    first row is the single most probable explanation (the maximum a
+    posteriori state of the causes); the combination in which no modelled
+    cause is present appears as the empty tuple ``()`` when it ranks among
+    the first ``k``, and its probability is always in
+    ``attrs["p_no_modelled_cause"]``. Complications (cauda equina syndrome)
+    are not part of a combination: they are summed over.
+
+    Parameters
+    ----------
+    evidence : dict or pandas.Series
+        node -> state, or node -> {state: likelihood} (soft evidence), as for
+        :func:`model.infer`.
+    k : int
+        How many combinations to list (at least 1). Combinations of
+        probability zero (for example against a cause observed present) are
+        never listed, so fewer rows may come back.
+    priors : str, os.PathLike or Model, optional
+        A priors folder, a bundled population name or a loaded ``Model``;
+        default: the bundled primary-care priors.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``rank`` (1 = most probable), highest probability first
+        (ties in a fixed order). Columns:
+
+        - ``present``: the causes present in the combination, a tuple in
+          ``nodes.csv`` order (``()`` = none of the modelled causes; a cause
+          with more than two states is written ``cause=state``).
+        - ``n_present``: how many causes are present.
+        - ``probability``: P(this combination | evidence).
+        - ``cumulative``: the running sum of ``probability``: how much of the
+          probability the listed combinations cover.
+
+        ``.attrs`` holds ``evidence`` (a copy of what was given),
+        ``population``, ``priors_digest``, ``red_flags`` and ``possible_red_flags`` (as in
+        :func:`model.infer`), ``p_no_modelled_cause`` and ``causes`` (the
+        causes a combination is made of).
+
+    Raises
+    ------
+    EvidenceError
+        Invalid or impossible evidence (as :func:`model.infer`).
+    ValueError
+        ``k`` is not a whole number of at least 1, or the network is too large
+        for a joint table of its causes.
+
+    Examples
+    --------
+    >>> best = explanations({"pain_burning": "yes", "avid_cyclist": "yes", "sitting_effect": "dominant"}, k=3)
+    >>> best.round(3)
+                            present  n_present  probability  cumulative
+    rank
+    1     (lumbar_disc_herniation,)          1        0.241       0.241
+    2            (pfcn_neuropathy,)          1        0.187       0.428
+    3      (deep_gluteal_syndrome,)          1        0.102       0.530
+    >>> round(best.attrs["p_no_modelled_cause"], 3)
+    0.027
+
+    With a cancer history, weight loss and night pain, a tumour is the second explanation:
+
+    >>> red_flags = explanations({"cancer_history": "yes", "unexplained_weight_loss": "yes", "night_pain": "yes"})
+    >>> red_flags["present"].tolist()[:2]
+    [('lumbar_disc_herniation',), ('tumour',)]
+    """
+    model = _model(priors)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a whole number of at least 1 (how many combinations to list). Got {k!r} instead.")
+    given = as_evidence(evidence)
+    hard, soft = model.check_evidence(given)
+    plan = _plan(model)
+    _needs_joint(plan, "explanations")
+    cube, log_evidence = _cause_joint(model, plan, 1, *_single_case(model, hard, soft))
+    if not np.isfinite(log_evidence[0]):
+        model.infer(given)  # raises the EvidenceError naming the impossible observation
+    causes = list(model.causes)
+    flat = cube.reshape(-1)
+    order = np.argsort(-flat, kind="stable")[:int(k)]
+    order = order[flat[order] > 0]
+    indices = np.unravel_index(order, cube.shape[1:]) if causes else ()
+    present = [_label(model, causes, tuple(int(ix[j]) for ix in indices)) for j in range(len(order))]
+    frame = pd.DataFrame({"present": present, "n_present": [len(p) for p in present],
+                          "probability": flat[order], "cumulative": np.cumsum(flat[order])},
+                         index=pd.RangeIndex(1, len(order) + 1, name="rank"))
+    frame.attrs = {
+        "evidence": copy.deepcopy(dict(given)),
+        "population": model._population_attrs(),
+        "priors_digest": model.priors_digest,
+        **model._flags(hard, soft),
+        "p_no_modelled_cause": float(flat[0]),
+        "causes": causes,
+    }
+    return frame
+
+
+def explanations_batch(cases, *, priors=None):
+    """The most probable combination of causes for every case of a table, with its probability.
+
+    Parameters
+    ----------
+    cases : pandas.DataFrame
+        One row per case, one column per observed node, as for
+        :func:`model.infer_batch` (state names, soft evidence, NaN = not
+        observed). ``cases`` is never modified.
+    priors : str, os.PathLike or Model, optional
+        A priors folder, a bundled population name or a loaded ``Model``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as ``cases``; columns ``present`` (the causes present in
+        the row's most probable combination, a tuple; ``()`` = none of the
+        modelled causes), ``probability`` (P(that combination | row)) and
+        ``p_no_modelled_cause``: the first row of :func:`explanations` and
+        its ``attrs["p_no_modelled_cause"]``, row by row. A bad or
+        impossible row has ``present`` None and NaN numbers, and is listed in
+        ``attrs["problems"]`` as in :func:`model.infer_batch`; ``attrs`` also
+        holds ``red_flags`` (``{row: [emergency findings]}``),
+        ``population`` and ``priors_digest``.
+
+    Examples
+    --------
+    >>> cases = pd.DataFrame({"avid_cyclist": ["yes", None], "saddle_anaesthesia": [None, "yes"],
+    ...                       "sitting_effect": ["dominant", None]})
+    >>> best = explanations_batch(cases)
+    >>> best[["present", "probability"]].round(3)
+                         present  probability
+    0  (lumbar_disc_herniation,)        0.235
+    1  (lumbar_disc_herniation,)        0.349
+    >>> best.attrs["red_flags"]
+    {1: ['saddle_anaesthesia']}
+    """
+    model = _model(priors)
+    columns = _check_columns(model, cases)
+    plan = _plan(model)
+    _needs_joint(plan, "explanations_batch")
+    n, causes = len(cases), list(model.causes)
+    present, probability, p_none = [None] * n, np.full(n, np.nan), np.full(n, np.nan)
+    series = {c: cases[c] for c in columns}
+    given = [*model._population, *(c for c in columns if c not in model._population)]
+    problems, impossible, flags, pool = [], [], {}, _Pool()
+    step = max(1, plan.rows_per_chunk)
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        chunk = {c: s.iloc[start:stop] for c, s in series.items()}
+        hard, soft, bad, found = _parse(model, plan, chunk, start, stop - start)
+        problems += found
+        cube, log_evidence = _cause_joint(model, plan, stop - start, hard, soft, pool=_Pool() if stop - start < step
+                                          else pool)
+        flat = cube.reshape(stop - start, -1)
+        best = np.argmax(flat, axis=1)  # the first of equals: a fixed order
+        for i in range(stop - start):
+            row = start + i
+            if bad[i]:
+                continue
+            if not np.isfinite(log_evidence[i]):
+                observed = {c: int(hard[c][i]) for c in given if hard[c][i] >= 0}
+                for c, (at, lam) in soft.items():
+                    hit = np.flatnonzero(at == i)
+                    if len(hit):
+                        observed[c] = tuple(lam[hit[0]])
+                impossible.append((row, observed))
+                continue
+            index = np.unravel_index(best[i], cube.shape[1:]) if causes else ()
+            present[row] = _label(model, causes, tuple(int(x) for x in index))
+            probability[row], p_none[row] = flat[i, best[i]], flat[i, 0]
+        for node, state in model._emergency.items():
+            if node in hard:
+                for i in np.flatnonzero(hard[node] == model._states[node].index(state)):
+                    flags.setdefault(start + int(i), []).append(node)
+    problems += _impossible_problems(plan, model, given, series, cases.index, impossible)
+    problems.sort(key=lambda p: (p[0], p[1]))
+    frame = pd.DataFrame({"present": present, "probability": probability, "p_no_modelled_cause": p_none},
+                         index=cases.index)
+    frame.attrs = {
+        "problems": [dict(zip(("row", "node", "value", "problem"), p[2:])) for p in problems],
+        "red_flags": {cases.index[i]: flags[i] for i in sorted(flags)},
+        "population": model._population_attrs(),
+        "priors_digest": model.priors_digest,
+    }
+    return frame
