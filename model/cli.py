@@ -52,20 +52,24 @@ def _flag_lines(attrs, population, evidence):
     return red_flag_lines(attrs["red_flags"], {**population, **evidence}, attrs.get("possible_red_flags", ()))
 
 
-def _format_result(result, ranges=""):
+def _format_result(result, ranges="", thresholds=None):
+    from .cli_differential import must_not_miss_lines
     from .cli_reports import population_lines
 
     population = result.attrs.get("population", {})
     lines = _flag_lines(result.attrs, population.get("evidence", {}), result.attrs["evidence"])
+    lines += must_not_miss_lines(result, thresholds or {})
     lines += population_lines(population)
     width = max(len("cause"), *(len(c) for c in result.index))
-    columns = [c for c in ("posterior", "prior", "median", "low", "high") if c in result.columns]
+    columns = [c for c in ("posterior", "prior", "lift", "median", "low", "high") if c in result.columns]
     lines.append(f"{'cause':<{width}}" + "".join(f"  {c:>9}" for c in columns))
     for cause, row in result.iterrows():
         lines.append(f"{cause:<{width}}" + "".join(f"  {row[c]:>9.4f}" for c in columns))
     lines.append("")
-    lines.append(f"{ranges}priors {result.attrs['priors_digest']}; posterior = P(present | evidence). "
-                 "Research model, not medical advice.")
+    if "p_no_modelled_cause" in result.attrs:
+        lines.append(f"P(none of the modelled causes | evidence) = {result.attrs['p_no_modelled_cause']:.4f}")
+    lines.append(f"{ranges}priors {result.attrs['priors_digest']}; posterior = P(present | evidence); "
+                 "lift = posterior / prior. Research model, not medical advice.")
     return "\n".join(lines)
 
 
@@ -268,6 +272,13 @@ def main(argv=None):
             return _convert(args)
         if args.command in _COMMANDS:
             return _COMMANDS[args.command](args, parser)
+        if args.command in ("explanations", "predict"):
+            from .cli_differential import explanations_command, predict_command
+
+            evidence = _parse_evidence(args.evidence, parser)
+            if args.command == "explanations":
+                return explanations_command(args, evidence)
+            return predict_command(args, evidence, parser)
         evidence = _parse_evidence(args.evidence, parser) if args.command == "infer" else {}
         options, ranges = _interval_options(args, parser) if args.command == "infer" else ({}, "")
         from . import load_model
@@ -278,7 +289,14 @@ def main(argv=None):
             for node, row in nodes.iterrows():
                 print(f"{node} [{row['role']}] {'|'.join(row['states'])}: {row['question'] or row['label']}")
             return 0
-        print(_format_result(model.infer(evidence, **options), ranges))
+        result = model.infer(evidence, **options)
+        if args.json:
+            from .cli_differential import as_json
+
+            print(as_json(result))
+            return 0
+        thresholds = model.nodes.get("action_threshold")
+        print(_format_result(result, ranges, {} if thresholds is None else thresholds.dropna().to_dict()))
         return 0
     except PriorsError as err:
         print(_for_the_command_line(str(err)), file=sys.stderr)

@@ -19,6 +19,8 @@ EPILOG = """examples:
   python -m model infer pain_burning=yes low_back_pain=no sitting_effect=dominant avid_cyclist=yes
   python -m model infer --priors my_priors/ crossed_slr_positive=yes
   python -m model infer --priors specialist crossed_slr_positive=yes    # a bundled population, by name
+  python -m model explanations cancer_history=yes night_pain=yes --top 3   # the likeliest combinations of causes
+  python -m model predict slr_positive=yes --nodes mri_lumbar_root_compression  # what a test will probably show
   python -m model infer avid_cyclist=yes sitting_effect=dominant --interval 0.9 --seed 7  # + credible intervals
   python -m model check specialist             # a folder, or a bundled population by name
   python -m model nodes            # every node, its states and how to ask for it
@@ -108,6 +110,23 @@ def build_parser():
                               "--interval, also its median and credible interval over the experts' ranges).",
                               epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("evidence", nargs="*", metavar="node=state", help="an observation (none: the priors)")
+    run.add_argument("--json", action="store_true", help="print one JSON object (attrs and one record per cause)")
+    best = commands.add_parser("explanations", parents=[priors], help="the most probable combinations of causes",
+                               description="List the most probable joint states of the causes (which are present, "
+                               "which absent), each with its exact probability given the observations, and "
+                               "P(none of the modelled causes).", epilog=EPILOG,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+    best.add_argument("evidence", nargs="*", metavar="node=state", help="an observation (none: from the priors)")
+    best.add_argument("--top", metavar="K", type=_whole(1), default=5, help="how many combinations (default 5)")
+    best.add_argument("--json", action="store_true", help="print one JSON object (attrs and one record per row)")
+    guess = commands.add_parser("predict", parents=[priors], help="what unobserved findings and tests will show",
+                                description="P(state | observations) of every unobserved finding, test and risk "
+                                "factor (or of --nodes), exact.", epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    guess.add_argument("evidence", nargs="*", metavar="node=state", help="an observation (none: from the priors)")
+    guess.add_argument("--nodes", metavar="NODE,...", help="only these nodes (any node; default: every unobserved "
+                       "finding and risk factor)")
+    guess.add_argument("--json", action="store_true", help="print one JSON object (attrs and one record per row)")
     check = commands.add_parser("check", parents=[priors], help="check a priors folder, list every problem",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("folder", nargs="?", metavar="DIR", help="folder to check (default: --priors or bundled)")

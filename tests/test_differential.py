@@ -277,3 +277,55 @@ def test_predict_batch_equals_predict(bundled_model):
 def test_predict_errors(bundled_model):
     with pytest.raises(EvidenceError, match="Did you mean"):
         predict({}, ["pain_burnin"], priors=bundled_model)
+
+
+# --- the command line ------------------------------------------------------------------------------------------
+
+
+def run(capsys, *argv):
+    from model.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_infer_prints_must_not_miss_lift_and_p_none(capsys):
+    code, out, _ = run(capsys, "infer", "trauma_or_fall=high_energy")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("*** MUST NOT MISS: bone_injury 0.3")
+    assert "action threshold 0.05" in lines[0]
+    assert lines.index(next(line for line in lines if line.startswith("cause"))) > 0
+    assert "lift" in next(line for line in lines if line.startswith("cause"))
+    expected = infer({"trauma_or_fall": "high_energy"}).attrs["p_no_modelled_cause"]
+    assert f"P(none of the modelled causes | evidence) = {expected:.4f}" in out
+
+
+def test_cli_json(capsys):
+    import json
+
+    code, out, _ = run(capsys, "infer", "--json", "pain_burning=yes")
+    data = json.loads(out)
+    result = infer({"pain_burning": "yes"})
+    assert code == 0 and data["must_not_miss"] == [] and data["evidence"] == {"pain_burning": "yes"}
+    assert [row["cause"] for row in data["rows"]] == list(result.index)
+    assert abs(data["p_no_modelled_cause"] - result.attrs["p_no_modelled_cause"]) < 1e-12
+    code, out, _ = run(capsys, "explanations", "--json", "--top", "3", "cancer_history=yes")
+    data = json.loads(out)
+    assert code == 0 and [row["rank"] for row in data["rows"]] == [1, 2, 3]
+    assert data["rows"][0]["present"] == ["lumbar_disc_herniation"]
+    code, out, _ = run(capsys, "predict", "--json", "--nodes", "fever", "pain_burning=yes")
+    data = json.loads(out)
+    assert code == 0 and [(row["node"], row["state"]) for row in data["rows"]] == [("fever", "no"), ("fever", "yes")]
+    assert abs(sum(row["probability"] for row in data["rows"]) - 1.0) < 1e-12
+
+
+def test_cli_explanations_and_predict_text(capsys):
+    code, out, _ = run(capsys, "explanations", "cancer_history=yes", "night_pain=yes", "--top", "2")
+    assert code == 0 and out.splitlines()[0] == "rank  probability  cumulative  causes present"
+    assert "P(none of the modelled causes | evidence) = " in out
+    code, out, _ = run(capsys, "predict", "slr_positive=yes", "--nodes", "mri_lumbar_root_compression")
+    assert code == 0 and out.splitlines()[1].startswith("mri_lumbar_root_compression  no")
+    code, _, err = run(capsys, "predict", "--nodes", "pain_burnin")
+    assert code == 2 and "Did you mean" in err

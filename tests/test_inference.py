@@ -19,7 +19,7 @@ def bundled():
 
 def test_result_is_ranked_table_of_every_cause_and_complication(bundled):
     result = bundled.infer({"pain_burning": "yes"})
-    assert list(result.columns) == ["posterior", "prior"]
+    assert list(result.columns) == ["posterior", "prior", "lift"]
     assert result.index.name == "cause"
     assert set(result.index) == set(bundled.causes) | set(bundled.complications)
     assert result["posterior"].is_monotonic_decreasing
