@@ -187,20 +187,18 @@ def _is_valid(text, kind):
 
 
 def _mapped(text, kind):
-    """A valid name for ``text`` (not yet made unique): for a state, the least change that makes it valid (no
-    surrounding spaces, ``|`` as ``_``) when the format allows that, else symbols spelt out (``<5`` -> ``lt5``)."""
+    """A valid name for ``text`` (not yet made unique). A state keeps every character a CSV cell can hold
+    (``<5``, ``>=7.5``, ``Asy/Patch`` stay as they are): only spaces at either end go, and ``|`` (the separator of
+    ``states``) and control characters become ``_``. A node name spells symbols out (``>=7.5`` -> ``ge7_5``) and
+    turns every other character but letters, digits and ``_`` into ``_``."""
     text = text.strip()
-    if kind == "state" and _is_valid(text.replace("|", "_"), kind):
-        return text.replace("|", "_")
+    if kind == "state":
+        return re.sub(r"[|\x00-\x1f\x7f-\x9f]", "_", text).strip() or "s_"
     for symbol, word in _SYMBOLS:
         text = text.replace(symbol, word)
-    text = re.sub(r"[^A-Za-z0-9_.+\-]", "_", text)
-    if kind == "node":
-        text = re.sub(r"[.+\-]", "_", text)
-        if not re.match(r"[A-Za-z]", text) or text in RESERVED:
-            text = "n_" + text
-    elif not re.match(r"[A-Za-z0-9]", text):
-        text = "s_" + text
+    text = re.sub(r"[^A-Za-z0-9_]", "_", text)
+    if not re.match(r"[A-Za-z]", text) or text in RESERVED:
+        text = "n_" + text
     return text
 
 
@@ -390,18 +388,20 @@ def write_network(network, path, *, roles=None):
                           where=str(path)) from None
 
 
-#: Characters BIF cannot hold in a state name (its lists and tables are split on them); XMLBIF holds any.
-_NOT_IN_BIF = re.compile(r"[,;{}()]")
+#: What BIF cannot hold in a state name: characters its lists and tables are split on, quotes (pgmpy's reader
+#: drops them) and ``//`` (read as a comment); XMLBIF holds any.
+_NOT_IN_BIF = re.compile(r'[,;{}()"]|//')
 
 
 def _check_bif_states(network, path):
     """Refuse state names that a BIF file would split or cut (pgmpy's reader stops a state at ``,``, ``;`` or
-    ``}``; rows of a table are ``(state, state)``), naming XMLBIF, which keeps them."""
+    ``}``; rows of a table are ``(state, state)``; it drops quotes and reads ``//`` as a comment), naming XMLBIF,
+    which keeps them."""
     bad = [f"{node}={state}" for node in network.nodes() for state in network.get_cpds(node).state_names[node]
            if _NOT_IN_BIF.search(str(state))]
     if bad:
         raise PriorsError([f"{path.name}: BIF cannot hold the state name(s) {', '.join(map(repr, bad[:5]))}"
-                           f"{' ...' if len(bad) > 5 else ''} (a BIF state cannot contain , ; {{ }} ( or )). Export "
+                           f"{' ...' if len(bad) > 5 else ''} (a BIF state cannot contain , ; {{ }} ( ) \" or //). Export "
                            "as XMLBIF instead (.xmlbif or .bifxml), which keeps every name."], where=str(path))
 
 
@@ -415,7 +415,7 @@ def _xmlbif_writer(network):
     """pgmpy's XMLBIF writer, keeping the state names as they are.
 
     pgmpy turns every character but letters, digits and ``_`` into ``_`` (``5-12`` -> ``5_12``,
-    ``lt7.5`` -> ``lt7_5``) with only a log message, and two states can then share a name. Our
+    ``<7.5`` -> ``_7_5``) with only a log message, and two states can then share a name. Our
     names are plain text in XML (which needs no such rule), so they are written unchanged.
     """
     from pgmpy.readwrite import XMLBIFWriter

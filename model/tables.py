@@ -53,8 +53,10 @@ POPULATION_ROLES = ("finding", "risk_factor")
 #: Node names: a letter, then letters, digits or ``_``; not a reserved column name.
 NODE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 RESERVED = frozenset({"probability", "low", "high", "source", "grade", "state"})
-#: State names: letters, digits, ``_ . + -``, starting with a letter or digit.
-STATE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+\-]*\Z")
+#: State names: any text a CSV cell holds (``<5``, ``>=7.5``, ``a b``, ``Asy/Patch``) except what a
+#: ``states`` cell cannot: the separator ``|``, spaces at either end (cells are stripped), control characters
+#: (tab, newline, NUL ...), and the empty name.
+STATE_NAME = re.compile(r"(?=\S)[^|\x00-\x1f\x7f-\x9f]+(?<=\S)\Z")
 #: Longest node or state name, in characters: a node's full CPT is saved as ``cpts/<node>.csv``, and file
 #: names (255 bytes on common file systems, less inside deep folders on Windows) must hold it with room to spare.
 NAME_LIMIT = 100

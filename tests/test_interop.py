@@ -248,21 +248,58 @@ def test_alarm_true_false_roots_report_p_true(imported):
 
 
 # --- 5. name mapping -------------------------------------------------------------------------------
-def test_child_names_are_mapped_listed_and_reported(imported):
+#: States of child that our format once renamed (``<5`` -> ``lt5``, ``Asy/Patch`` -> ``Asy_Patch``): issue 11, item 21.
+CHILD_ODD_STATES = (("ChestXray", "Asy/Patch"), ("XrayReport", "Asy/Patchy"), ("LowerBodyO2", "<5"),
+                    ("RUQO2", "<5"), ("CO2Report", "<7.5"), ("CO2Report", ">=7.5"))
+
+
+def test_child_keeps_its_names_on_import(imported):
+    """Every name of child is one our format holds, so nothing is renamed (before issue 11, item 21, six states
+    were: ``<5`` came back as ``lt5``)."""
     net = original("child")
     imp = imported("child")
-    expected = {("ChestXray", "Asy/Patch"): "Asy_Patch", ("XrayReport", "Asy/Patchy"): "Asy_Patchy",
-                ("LowerBodyO2", "<5"): "lt5", ("RUQO2", "<5"): "lt5", ("CO2Report", "<7.5"): "lt7.5",
-                ("CO2Report", ">=7.5"): "ge7.5"}
-    for (node, state), new in expected.items():
-        assert state in states_of(net, node)
-        assert imp.state_map[node][state] == new and STATE_NAME.match(new)
-        assert new in imp.model.states(imp.node_map[node])
-        assert f"renamed {shlex.quote(f'{node}={state}')} -> {imp.node_map[node]}={new}" in imp.stdout  # as typed
-    changed = imp.names[(imp.names["node"] != imp.names["original_node"])
-                        | (imp.names["state"] != imp.names["original_state"])]
-    assert len(changed) == len(expected)  # every other name of child is valid and kept as it is
-    assert f"({len(expected)} names mapped; the full map is in import_names.csv)" in imp.stdout
+    for node, state in CHILD_ODD_STATES:
+        assert state in states_of(net, node) and state in imp.model.states(node)
+    for node in net.nodes():
+        assert imp.node_map[node] == node
+        assert imp.state_map[node] == {s: s for s in states_of(net, node)}
+        assert sorted(imp.model.states(node)) == sorted(states_of(net, node))
+    assert "renamed" not in imp.stdout and "names mapped" not in imp.stdout
+
+
+@pytest.mark.parametrize("suffix", [".bif", ".xmlbif"])
+def test_child_keeps_its_names_through_export_and_import(tmp_path, imported, suffix):
+    imp = imported("child")
+    path = tmp_path / f"child{suffix}"
+    code, _, err = run("export", imp.folder, path)
+    assert code == 0, err
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exported = (BIFReader if suffix == ".bif" else XMLBIFReader)(str(path)).get_model()
+    net = original("child")
+    for node in net.nodes():  # what another tool reads: the names the user gave
+        assert sorted(states_of(exported, node)) == sorted(states_of(net, node)), node
+    again = Imported(path, tmp_path / "again")
+    assert "renamed" not in again.stdout
+    for node in net.nodes():
+        assert again.model.states(node) == imp.model.states(node)
+    same_tables(again.model.network, imp.model.network)
+
+
+def test_a_state_with_symbols_is_evidence_on_the_command_line_as_printed(imported):
+    from model.cli_reports import shell_pair
+
+    imp = imported("child")
+    typed = shell_pair("LowerBodyO2", "<5")
+    assert typed == "'LowerBodyO2=<5'"  # the shell would read < as a redirection: quoted
+    code, with_evidence, err = run("infer", *shlex.split(typed), "--priors", imp.folder)
+    assert code == 0, err
+    expected = imp.model.infer({"LowerBodyO2": "<5"})["posterior"]
+    for cause in imp.model.causes:
+        line = next(l for l in with_evidence.splitlines() if l.split()[:1] == [cause])
+        assert float(line.split()[1]) == pytest.approx(expected[cause], abs=1e-4)
+    code, _, err = run("infer", "CO2Report=>=7.5", "--priors", imp.folder)  # split at the first '='
+    assert code == 0, err
 
 
 ODD_BIF = """network odd {
@@ -307,16 +344,15 @@ def test_hand_written_bif_with_invalid_reserved_and_colliding_names(tmp_path):
     assert all(NODE_NAME.match(n) and n not in RESERVED for n in new_nodes)
     assert imp.node_map["probability"] != "probability"
     states = imp.state_map["2nd-node"]
-    assert states["a_b"] == "a_b"  # valid names are kept; only the invalid one moves aside
-    assert states["a/b"] not in ("a/b", "a_b") and STATE_NAME.match(states["a/b"])
-    assert states[">=7.5"] == "ge7.5"
+    assert states == {"a/b": "a/b", "a_b": "a_b", ">=7.5": ">=7.5", "None": "None"}  # any CSV cell is a state
     assert len(set(states.values())) == 4
     assert imp.model.states(imp.node_map["2nd-node"])[0] == "None"  # the "none" state is the reference
     for node, by_state in imp.state_map.items():  # reversible: the map read backwards gives the originals
         for state, new in by_state.items():
             assert imp.original_state(imp.node_map[node], new) == (node, state)
             if (node, state) != (imp.node_map[node], new):
-                assert f"renamed {shlex.quote(f'{node}={state}')} -> {imp.node_map[node]}={new}" in imp.stdout  # as typed
+                typed = f"{shlex.quote(f'{node}={state}')} -> {shlex.quote(f'{imp.node_map[node]}={new}')}"
+                assert f"renamed {typed}" in imp.stdout  # both sides as typed in a shell
     labels = pd.read_csv(imp.folder / "nodes.csv", dtype=str, keep_default_na=False)["label"]
     assert sorted(labels) == ["2nd-node", "my node", "probability"]
     with warnings.catch_warnings():
@@ -573,7 +609,7 @@ def test_imported_network_round_trips_through_xmlbif(tmp_path, imported, name):
 
 def test_imported_network_exported_as_xmlbif_opens_in_pyagrum_with_its_names(tmp_path, imported):
     gum = pytest.importorskip("pyagrum")
-    imp = imported("child")  # states such as lt7.5, 0-3_days, Transp.: pgmpy's XMLBIF writer would alter them
+    imp = imported("child")  # states such as <7.5, 0-3_days, Transp.: pgmpy's XMLBIF writer would alter them
     path = tmp_path / "child.bifxml"
     code, _, err = run("export", imp.folder, path)
     assert code == 0, err
@@ -712,4 +748,4 @@ def test_import_prints_renamed_names_quoted_for_the_shell(tmp_path):
     from model.cli_reports import shell_pair
 
     assert shell_pair("LowerBodyO2", "<5") == "'LowerBodyO2=<5'"
-    assert shell_pair("CO2Report", "ge7.5") == "CO2Report=ge7.5"
+    assert shell_pair("CO2Report", "high") == "CO2Report=high"

@@ -390,7 +390,7 @@ def test_a_renamed_node_is_reported_once_per_file_and_column(folder):
 
 @pytest.mark.parametrize("states, what", [("yes", "fewer than two states ('yes')"),
                                           ("no|yes|no", "repeats a state ('no|yes|no')"),
-                                          ("no|a b", "'a b' is not a valid state name"),
+                                          ("no|a\tb", "'a\\tb' is not a valid state name"),  # a tab; 'a b' is a state
                                           ("no||yes", "'' is not a valid state name")])
 def test_bad_states(folder, states, what):
     edit(folder, "nodes.csv", CYCLIST, states=states)
