@@ -19,6 +19,7 @@ from .errors import EvidenceError
 from .evidence import as_evidence, check_evidence, check_node, renamed_hint
 from .network import VariableElimination, build_network, likelihood_factor
 from .priors import load_priors, priors_fingerprint, priors_folder, read_renamed, save_tables
+from .priors_checks import NODE_EXTRA_COLUMNS
 from .red_flags import case_flags
 from .tables import canonical_tables
 
@@ -156,8 +157,9 @@ class Model:
         pass it to :meth:`with_tables`.
         """
         tables = canonical_tables(self._priors)
-        if "action_threshold" in self._priors.nodes:  # an optional nodes.csv column the canonical tables leave out
-            tables["nodes"]["action_threshold"] = self._priors.nodes["action_threshold"].to_numpy()
+        for column in NODE_EXTRA_COLUMNS:  # optional nodes.csv columns the canonical tables leave out
+            if column in self._priors.nodes:
+                tables["nodes"][column] = self._priors.nodes[column].to_numpy()
         return tables
 
     def with_tables(self, changes):
@@ -183,9 +185,9 @@ class Model:
         >>> m.with_tables({"links": links}).priors_digest != m.priors_digest
         True
         """
-        if "action_threshold" in self._priors.nodes and not any(str(k).removesuffix(".csv") == "nodes"
-                                                                 for k in changes):
-            changes = {"nodes": self.tables["nodes"], **changes}  # keep the must-not-miss thresholds
+        kept = any(c in self._priors.nodes for c in NODE_EXTRA_COLUMNS)
+        if kept and not any(str(k).removesuffix(".csv") == "nodes" for k in changes):
+            changes = {"nodes": self.tables["nodes"], **changes}  # keep the must-not-miss and screen thresholds
         return Model(replace_tables(self._priors, changes))
 
     def with_parameter(self, table, replacement=None, **columns):
@@ -205,8 +207,9 @@ class Model:
         0.05
         """
         priors = replace_parameter(self._priors, table, replacement, **columns)
-        if "action_threshold" in self._priors.nodes:  # the canonical tables leave this nodes.csv column out
-            nodes = priors.nodes.assign(action_threshold=self._priors.nodes["action_threshold"])
+        extra = [c for c in NODE_EXTRA_COLUMNS if c in self._priors.nodes]
+        if extra:  # the canonical tables leave these nodes.csv columns out
+            nodes = priors.nodes.assign(**{c: self._priors.nodes[c] for c in extra})
             priors = dataclasses.replace(priors, nodes=nodes)  # the same nodes, checked already
         return Model(priors)
 
@@ -403,7 +406,7 @@ class Model:
         ['posterior', 'prior', 'lift', 'median', 'low', 'high']
         >>> fall = m.infer({"trauma_or_fall": "high_energy"})
         >>> fall.attrs["must_not_miss"], round(fall.attrs["p_no_modelled_cause"], 3)
-        (['bone_injury'], 0.139)
+        (['bone_injury'], 0.102)
         """
         evidence = as_evidence(evidence)
         hard, soft = self.check_evidence(evidence)
@@ -459,7 +462,7 @@ class Model:
         Examples
         --------
         >>> load_model().explanations({"crossed_slr_positive": "yes"}, k=2)["present"].tolist()
-        [('lumbar_disc_herniation',), ('nonspecific_referred_lbp',)]
+        [('lumbar_disc_herniation',), ()]
         """
         from .analysis.explanations import explanations  # analysis imports this module
 
@@ -472,7 +475,7 @@ class Model:
         --------
         >>> chance = load_model().predict({"crossed_slr_positive": "yes"}, "mri_lumbar_root_compression")
         >>> round(float(chance.loc[("mri_lumbar_root_compression", "yes"), "probability"]), 3)
-        0.672
+        0.762
         """
         from .analysis.predict import predict  # analysis imports this module
 

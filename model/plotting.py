@@ -80,6 +80,10 @@ def _axes(ax, size):
     return ax
 
 
+#: Colour of the must-not-miss bars and names in :func:`plot_posteriors`.
+MUST_NOT_MISS_COLOUR = "#99000d"
+
+
 def plot_posteriors(result, *, ax=None, title=None):
     """Horizontal bars of each cause's posterior next to its prior.
 
@@ -94,6 +98,8 @@ def plot_posteriors(result, *, ax=None, title=None):
     -------
     matplotlib.axes.Axes
         The emergency red flags of ``result.attrs`` (firm and possible) are written in red above the bars.
+        The must-not-miss nodes (``result.attrs["must_not_miss"]``: serious causes at or above their action
+        threshold) have dark red, hatched bars and a bold dark red name starting with "!", whatever their rank.
 
     Examples
     --------
@@ -103,17 +109,32 @@ def plot_posteriors(result, *, ax=None, title=None):
     >>> [float(x) for x in ax.get_xlim()]
     [0.0, 1.0]
     >>> matplotlib.pyplot.close(ax.figure)
+    >>> ax = plot_posteriors(infer({"trauma_or_fall": "high_energy"}))
+    >>> [label.get_text() for label in ax.get_yticklabels() if label.get_text().startswith("!")]
+    ['! bone injury']
+    >>> matplotlib.pyplot.close(ax.figure)
     """
     ax = _axes(ax, (6.5, 0.45 * len(result) + 1.2))
     order = result.iloc[::-1]
     y = np.arange(len(order))
     ax.barh(y + 0.2, order["prior"], height=0.4, color="#bdbdbd", label="prior")
-    ax.barh(y - 0.2, order["posterior"], height=0.4, color="#3182bd", label="posterior")
+    bars = ax.barh(y - 0.2, order["posterior"], height=0.4, color="#3182bd", label="posterior")
+    must = set(result.attrs.get("must_not_miss", ()))
+    for bar, node in zip(bars, order.index):
+        if node in must:
+            bar.set_color(MUST_NOT_MISS_COLOUR)
+            bar.set_hatch("//")
+    if must:
+        ax.barh([], [], height=0.4, color=MUST_NOT_MISS_COLOUR, hatch="//", label="must not miss")
     for yi, value in zip(y, order["posterior"]):
         inside = value > 0.88  # no room to the right: write the number inside the bar, in white
         ax.text(value - 0.01 if inside else value + 0.01, yi - 0.2, f"{value:.2f}", va="center", fontsize=8,
                 ha="right" if inside else "left", color="white" if inside else "black")
-    ax.set_yticks(y, [str(c).replace("_", " ") for c in order.index])
+    ax.set_yticks(y, [("! " if c in must else "") + str(c).replace("_", " ") for c in order.index])
+    for label, node in zip(ax.get_yticklabels(), order.index):
+        if node in must:
+            label.set_color(MUST_NOT_MISS_COLOUR)
+            label.set_fontweight("bold")
     ax.set_xlim(0.0, 1.0)
     ax.set_xlabel("P(present)")
     ax.legend(loc="lower right", frameon=False)

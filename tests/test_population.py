@@ -495,7 +495,7 @@ def test_cli_accepts_a_population_name_and_prints_the_population(bundled_root, c
     assert main(["infer", "--priors", "primary_care", "burning=yes"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"Population: {DESCRIPTION} (thigh_pain=yes)"
-    assert out[1].split() == ["cause", "posterior", "prior"]
+    assert out[1].split() == ["cause", "posterior", "prior", "lift"]
     assert main(["infer", "--priors", "specialist", "burning=yes"]) == 0
     assert not capsys.readouterr().out.startswith("Population")
     assert main(["infer", "--priors", "primary_care", "thigh_pain=no"]) == 2
