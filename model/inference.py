@@ -456,6 +456,26 @@ class Model:
         threshold = nodes["action_threshold"]
         return [n for n, p in posterior.items() if threshold.get(n, np.nan) <= p]
 
+    def _must_not_miss_rows(self, posteriors):
+        """``{row label: [nodes at or above their action_threshold]}`` of an :func:`model.infer_batch` result
+        (rows without one are absent; each list in decreasing posterior), the batch form of ``must_not_miss``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> m = load_model()
+        >>> m._must_not_miss_rows(m.infer_batch(pd.DataFrame({"trauma_or_fall": ["no", "high_energy"]})))
+        {1: ['bone_injury']}
+        """
+        if isinstance(posteriors.columns, pd.MultiIndex):  # with an interval: the exact posterior columns
+            posteriors = posteriors.xs("posterior", axis=1, level="statistic")
+        rows = {}
+        for label, row in posteriors.iterrows():
+            listed = self._must_not_miss(row.dropna().sort_values(ascending=False, kind="mergesort"))
+            if listed:
+                rows[label] = listed
+        return rows
+
     def explanations(self, evidence, k=5):
         """The ``k`` most probable combinations of causes: see :func:`model.explanations`.
 

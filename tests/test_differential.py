@@ -329,3 +329,14 @@ def test_cli_explanations_and_predict_text(capsys):
     assert code == 0 and out.splitlines()[1].startswith("mri_lumbar_root_compression  no")
     code, _, err = run(capsys, "predict", "--nodes", "pain_burnin")
     assert code == 2 and "Did you mean" in err
+
+
+def test_must_not_miss_of_a_batch_equals_infer_row_by_row(bundled_model):
+    cases = pd.DataFrame({"trauma_or_fall": ["high_energy", None, None, "maybe"],
+                          "pulsatile_mass": [None, "yes", None, None],
+                          "saddle_anaesthesia": [None, None, "yes", None]})
+    batch = bundled_model.infer_batch(cases)
+    rows = bundled_model._must_not_miss_rows(batch)
+    for i in range(3):
+        assert rows.get(i, []) == bundled_model.infer(cases.loc[i].dropna().to_dict()).attrs["must_not_miss"]
+    assert 3 not in rows  # a bad row (NaN) lists nothing
