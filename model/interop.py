@@ -401,8 +401,8 @@ def _check_bif_states(network, path):
            if _NOT_IN_BIF.search(str(state))]
     if bad:
         raise PriorsError([f"{path.name}: BIF cannot hold the state name(s) {', '.join(map(repr, bad[:5]))}"
-                           f"{' ...' if len(bad) > 5 else ''} (a BIF state cannot contain , ; {{ }} ( ) \" or //). Export "
-                           "as XMLBIF instead (.xmlbif or .bifxml), which keeps every name."], where=str(path))
+                           f"{' ...' if len(bad) > 5 else ''} (a BIF state cannot contain , ; {{ }} ( ) \" or //). "
+                           "Export as XMLBIF instead (.xmlbif or .bifxml), which keeps every name."], where=str(path))
 
 
 def _bif_writer(network):

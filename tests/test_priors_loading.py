@@ -4,10 +4,11 @@ import csv
 import io
 import random
 import shutil
+from collections import Counter
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from model.errors import PriorsError
@@ -18,6 +19,8 @@ from model.tables import Priors
 BUNDLED = sorted(str(p.relative_to(bundled_priors_folder())) for p in
                  [*bundled_priors_folder().glob("*.csv"), *bundled_priors_folder().glob("cpts/*.csv")])
 VALUE_COLUMNS = {"probability", "relative_risk"}
+#: Fewest refused and fewest accepted outcomes a randomised test must see: it cannot pass on one branch only.
+MIN_OUTCOMES = 10
 
 
 @pytest.fixture(scope="module")
@@ -199,30 +202,106 @@ def shared_folder(tmp_path_factory):
     return copy
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=st.sampled_from([n for n in BUNDLED if n != "nodes.csv"]), data=st.data())
-def test_accepted_numbers_give_distributions(shared_folder, name, data):
-    """Set random rows' value (and perhaps its whole range) to a random number: the priors either
-    load, with every column of every node table a probability distribution, or raise PriorsError."""
-    path = shared_folder / name
-    original = path.read_bytes()
-    rows = rows_of(path)
-    header = rows[0]
-    for _ in range(data.draw(st.integers(1, 4))):
-        row = rows[data.draw(st.integers(1, len(rows) - 1))]
-        value = data.draw(NUMBER_TEXT)
-        whole_range = data.draw(st.booleans())
-        for column in ("probability", "relative_risk", "low", "high"):
-            if column in header and (whole_range or column in VALUE_COLUMNS):
-                row[header.index(column)] = value
-    path.write_text(to_text(rows), encoding="utf-8")
-    try:
-        priors = load_priors(shared_folder)
-    except PriorsError:
-        return
-    finally:
-        path.write_bytes(original)
+def assert_distributions(priors):
     for node, table in priors.node_tables.items():
         assert np.isfinite(table.values).all(), node
         assert ((table.values >= 0) & (table.values <= 1)).all(), node
         np.testing.assert_allclose(table.values.sum(axis=0), 1.0, atol=TOLERANCE, err_msg=node)
+
+
+def test_accepted_numbers_give_distributions(shared_folder):
+    """Set random rows' value (and perhaps its whole range) to a random number: the priors either
+    load, with every column of every node table a probability distribution, or raise PriorsError.
+    Both outcomes are counted: a run that only ever refused (or only accepted) tests nothing."""
+    outcomes = Counter()
+
+    @given(name=st.sampled_from([n for n in BUNDLED if n != "nodes.csv"]), data=st.data())
+    def mutate(name, data):
+        path = shared_folder / name
+        original = path.read_bytes()
+        rows = rows_of(path)
+        header = rows[0]
+        for _ in range(data.draw(st.integers(1, 4))):
+            row = rows[data.draw(st.integers(1, len(rows) - 1))]
+            value = data.draw(NUMBER_TEXT)
+            whole_range = data.draw(st.booleans())
+            for column in ("probability", "relative_risk", "low", "high"):
+                if column in header and (whole_range or column in VALUE_COLUMNS):
+                    row[header.index(column)] = value
+        path.write_text(to_text(rows), encoding="utf-8")
+        try:
+            priors = load_priors(shared_folder)
+        except PriorsError as err:
+            assert err.problems
+            outcomes["refused"] += 1
+            return
+        finally:
+            path.write_bytes(original)
+        outcomes["accepted"] += 1
+        assert_distributions(priors)
+
+    mutate()
+    assert outcomes["accepted"] >= MIN_OUTCOMES and outcomes["refused"] >= MIN_OUTCOMES, outcomes
+
+
+# --- random damage: refused, or accepted and harmless --------------------------------------------------
+CELL_TEXT = st.one_of(st.text(max_size=12),
+                      st.sampled_from(["", "nan", "-1", "1e999", "x?", "|", "yes", "0", "1", '"', "E", "M"]),
+                      st.binary(max_size=12).map(lambda b: b.decode("latin-1")))
+#: Free text: damage there is usually accepted (unless it is empty, a formula or holds a NUL), so both outcomes occur.
+TEXT_COLUMNS = {"label", "question", "source", "description"}
+#: Columns whose damage may change the numbers and still be valid priors (another value inside the checks).
+NUMBER_COLUMNS = {"probability", "relative_risk", "low", "high", "cost"}
+
+
+def structure(priors):
+    """What no damage may change silently: nodes in order, their states, roles and forms, each table's parents."""
+    nodes = priors.nodes
+    return ([(n, tuple(nodes.loc[n, "states"]), nodes.loc[n, "role"], nodes.loc[n, "form"]) for n in nodes.index],
+            {n: tuple(t.parents) for n, t in priors.node_tables.items()})
+
+
+def test_random_damage_is_refused_or_harmless(shared_folder, priors):
+    """Damage a random cell (or a free-text cell), insert a junk line or replace a line of any bundled file.
+    Either the loader refuses it (a PriorsError with its problems) or what it accepted is harmless: the same
+    nodes, states, roles, forms and parents, proper distributions, and the same numbers unless a number cell
+    was changed. Accepted and refused outcomes are counted, and each must occur (issue 11, item 19)."""
+    outcomes = Counter()
+
+    @given(name=st.sampled_from(BUNDLED), data=st.data())
+    def damage(name, data):
+        path = shared_folder / name
+        original = path.read_bytes()
+        kind = data.draw(st.sampled_from(["cell", "text cell", "insert line", "replace line"]))
+        column = None
+        if kind.endswith("cell"):
+            rows = rows_of(path)
+            line = data.draw(st.integers(0, len(rows) - 1))
+            text = [i for i, c in enumerate(rows[0]) if c in TEXT_COLUMNS] if kind == "text cell" else []
+            index = data.draw(st.sampled_from(text) if text else st.integers(0, len(rows[0]) - 1))
+            column = rows[0][index] if line else None  # the header itself: no column of values
+            rows[line][index] = data.draw(CELL_TEXT)
+            path.write_text(to_text(rows), encoding="utf-8")
+        else:
+            lines = original.split(b"\n")
+            where = data.draw(st.integers(0, len(lines) - 1))
+            junk = data.draw(st.one_of(st.binary(max_size=60), st.text(max_size=60).map(str.encode)))
+            lines[where:where + (kind == "replace line")] = [junk]
+            path.write_bytes(b"\n".join(lines))
+        try:
+            loaded = load_priors(shared_folder)
+        except PriorsError as err:
+            assert err.problems
+            outcomes["refused"] += 1
+            return
+        finally:
+            path.write_bytes(original)
+        outcomes["accepted"] += 1
+        assert structure(loaded) == structure(priors), (name, kind, column)
+        assert_distributions(loaded)
+        if column not in NUMBER_COLUMNS:
+            for node, table in priors.node_tables.items():
+                np.testing.assert_array_equal(loaded.node_tables[node].values, table.values, err_msg=node)
+
+    damage()
+    assert outcomes["accepted"] >= MIN_OUTCOMES and outcomes["refused"] >= MIN_OUTCOMES, outcomes
