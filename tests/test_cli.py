@@ -26,7 +26,7 @@ def test_infer_prints_ranked_table(capsys):
     code, out, err = run(capsys, "infer", "crossed_slr_positive=yes", "pain_below_knee=yes")
     assert code == 0, err
     lines = table_lines(out)
-    assert lines[0].split() == ["cause", "posterior", "prior"]
+    assert lines[0].split() == ["cause", "posterior", "prior", "lift"]
     assert lines[1].split()[0] == "lumbar_disc_herniation"
     assert "not medical advice" in out
     assert "EMERGENCY" not in out
@@ -39,12 +39,12 @@ def test_infer_interval_prints_median_low_high_equal_to_the_api(capsys):
                          "--draws", "60", "--seed", "3")
     assert code == 0, err
     lines = table_lines(out)
-    assert lines[0].split() == ["cause", "posterior", "prior", "median", "low", "high"]
+    assert lines[0].split() == ["cause", "posterior", "prior", "lift", "median", "low", "high"]
     expected = infer({"avid_cyclist": "yes", "sitting_effect": "dominant"}, interval=0.8, draws=60, seed=3)
     for line in lines[1:len(expected) + 1]:
         cause, *numbers = line.split()
         assert [float(x) for x in numbers] == pytest.approx(
-            expected.loc[cause, ["posterior", "prior", "median", "low", "high"]].tolist(), abs=5e-5)
+            expected.loc[cause, ["posterior", "prior", "lift", "median", "low", "high"]].tolist(), abs=5e-5)
     assert "80% credible intervals from 60 draws, seed 3" in out
 
 
@@ -129,7 +129,7 @@ def test_module_entry_point_runs_a_diagnosis():
     out = subprocess.run([sys.executable, "-m", "model", "infer", "pain_burning=yes", "low_back_pain=no"],
                          capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
-    assert table_lines(out.stdout)[0].split() == ["cause", "posterior", "prior"]
+    assert table_lines(out.stdout)[0].split() == ["cause", "posterior", "prior", "lift"]
     assert out.stderr == ""
 
 

@@ -340,3 +340,14 @@ def test_must_not_miss_of_a_batch_equals_infer_row_by_row(bundled_model):
     for i in range(3):
         assert rows.get(i, []) == bundled_model.infer(cases.loc[i].dropna().to_dict()).attrs["must_not_miss"]
     assert 3 not in rows  # a bad row (NaN) lists nothing
+
+
+@pytest.mark.parametrize("evidence", [*CASES, {"tumour": {"absent": 0.2, "present": 1.0}, "fever": "yes"}])
+def test_p_no_modelled_cause_by_the_chain_rule(bundled_model, evidence):
+    """The fallback for networks without a joint table of the causes gives the same number."""
+    from model.analysis.explanations import _p_none_by_chain, p_no_modelled_cause
+
+    hard, soft = bundled_model.check_evidence(evidence)
+    expected = cause_joint(bundled_model, evidence).reshape(-1)[0]
+    assert abs(_p_none_by_chain(bundled_model, hard, soft) - expected) < TOLERANCE
+    assert abs(p_no_modelled_cause(bundled_model, hard, soft) - expected) < TOLERANCE

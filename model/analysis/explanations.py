@@ -30,10 +30,6 @@ from ..evidence import as_evidence
 
 __all__ = ["explanations", "explanations_batch"]
 
-#: Name of a combination in which no modelled cause is present.
-NO_CAUSE = ()
-
-
 def _needs_joint(plan, what):
     if plan.joint_scope is None:
         raise ValueError(f"{what} needs the joint table of the causes, which this network's batch plan does not "
@@ -66,10 +62,12 @@ def _p_none_by_chain(model, hard, soft):
     plan, causes = _plan(model), list(model.causes)
     n = len(causes)
     codes = {node: np.full(n, model._states[node].index(state)) for node, state in hard.items()}
-    for i, cause in enumerate(causes):
-        if cause not in hard:
-            codes[cause] = np.where(np.arange(n) > i, 0, -1)
     likelihoods = {node: (np.arange(n), np.tile(np.asarray(lam, dtype=float), (n, 1))) for node, lam in soft.items()}
+    for i, cause in enumerate(causes):
+        if cause in soft:  # fixed to its reference state in the later rows: its likelihood times an indicator
+            likelihoods[cause][1][i + 1:, 1:] = 0.0
+        elif cause not in hard:
+            codes[cause] = np.where(np.arange(n) > i, 0, -1)
     posterior, _ = _evaluate(plan, n, codes, likelihoods)
     column = {node: j for j, node in enumerate(model._reported)}
     p = 1.0

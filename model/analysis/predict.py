@@ -136,8 +136,8 @@ def predict(evidence, nodes=None, *, priors=None):
     ...                   nodes=["mri_lumbar_root_compression", "crossed_slr_positive"])
     >>> chances["probability"].round(3)
     node                         state
-    mri_lumbar_root_compression  no       0.353
-                                 yes      0.647
+    mri_lumbar_root_compression  no       0.165
+                                 yes      0.835
     crossed_slr_positive         no       0.723
                                  yes      0.277
     Name: probability, dtype: float64
