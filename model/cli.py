@@ -150,6 +150,8 @@ def _batch(args, parser):
     out.insert(0, id_column or "line", cases[id_column] if id_column else cases.index)
     for key in ("red_flags", "possible_red_flags"):  # emergency findings per row, "|"-separated; empty: none
         out[key] = [("|".join(result.attrs[key].get(label, ()))) for label in result.index]
+    must = model._must_not_miss_rows(result)  # serious causes at or above their action threshold, per row
+    out["must_not_miss"] = ["|".join(must.get(label, ())) for label in result.index]
     out.attrs = {}
     write_csv(out, args.output)  # full precision (the numbers are exact); atomic: an old file stays whole
     print(f"wrote {args.output}: {len(out)} cases, {len(out) - bad} computed, {bad} bad (left empty); "

@@ -153,7 +153,8 @@ def test_batch_writes_posteriors_beside_case_ids_and_reports_bad_rows_by_line(ca
     assert "4 cases, 3 computed, 1 bad" in err
     out = pd.read_csv(tmp_path / "out.csv")
     m = load_model()
-    assert list(out.columns) == ["case"] + list(m.causes) + list(m.complications)
+    assert list(out.columns) == (["case"] + list(m.causes) + list(m.complications)
+                                 + ["red_flags", "possible_red_flags", "must_not_miss"])
     assert list(out["case"]) == ["p1", "p2", "p3", "p4"]
     assert out.iloc[2, 1:].isna().all()
     expected = m.infer({"pain_burning": "yes", "sitting_effect": "dominant", "avid_cyclist": "yes",
@@ -217,13 +218,15 @@ def test_batch_interval_writes_posterior_median_low_high_per_cause_equal_to_the_
     out = pd.read_csv(tmp_path / "out.csv")
     m = load_model()
     reported = list(m.causes) + list(m.complications)
-    assert list(out.columns) == ["case"] + [f"{c}{s}" for c in reported for s in ("", "_median", "_low", "_high")]
+    assert list(out.columns) == ["case"] + [f"{c}{s}" for c in reported for s in ("", "_median", "_low", "_high")] \
+        + ["red_flags", "possible_red_flags", "must_not_miss"]
     expected = m.infer_batch(pd.DataFrame(BATCH_EVIDENCE), interval=0.8, draws=50, seed=3)
     for cause in reported:
         for statistic, suffix in (("posterior", ""), ("median", "_median"), ("low", "_low"), ("high", "_high")):
             column = out[cause + suffix].to_numpy()
             assert column == pytest.approx(expected[(cause, statistic)].to_numpy(), abs=1e-12, nan_ok=True)
-    assert out.iloc[2, 1:].isna().all() and out.iloc[[0, 1, 3], 1:].notna().all().all()
+    numbers = out.columns[1:-3]  # the flag and must-not-miss columns are empty when a row has none
+    assert out.loc[2, numbers].isna().all() and out.loc[[0, 1, 3], numbers].notna().all().all()
     assert (out["tumour_low"] <= out["tumour_high"]).iloc[[0, 1, 3]].all()
 
 
@@ -338,12 +341,16 @@ def test_next_prints_the_best_questions_as_the_api_ranks_them(capsys):
     expected = next_questions({"pain_burning": "yes", "avid_cyclist": "yes"})
     lines = out.splitlines()
     assert f"top cause now: {expected.attrs['top_cause']}" in lines[0]
-    assert lines[2].split()[:6] == ["#", "node", "bits", "top_shift", "cost", "bits/cost"]
-    rows = lines[3:7]
-    assert lines[7] == ""  # exactly --top rows
+    assert lines[2].startswith("RED-FLAG SCREEN for cauda_equina_syndrome: P(at least one of its causes) = ")
+    start = lines.index(next(line for line in lines if line.startswith("#")))
+    assert lines[start].split()[:6] == ["#", "node", "bits", "top_shift", "cost", "bits/cost"]
+    rows = lines[start + 1:start + 5]
+    assert lines[start + 5] == ""  # exactly --top rows
     nodes = load_model().nodes
     for rank, (line, (node, row)) in enumerate(zip(rows, expected.head(4).iterrows()), start=1):
         cells = line.split()
+        if row["screen"]:  # the red-flag screen first, marked
+            assert cells.pop(1) == "SCREEN"
         assert cells[:2] == [str(rank), node]
         assert float(cells[2]) == pytest.approx(row["info_gain"], abs=5e-4)
         assert float(cells[3]) == pytest.approx(row["expected_change_top"], abs=5e-4)
@@ -358,7 +365,8 @@ def test_next_with_a_target_ranks_by_that_cause_and_flags_emergencies(capsys):
     assert code == 0
     assert out.startswith("!!! EMERGENCY RED FLAG: saddle_anaesthesia=yes")
     assert "about tumour alone" in out
-    shown = [line.split()[1] for line in out.splitlines() if line[:3].strip() in ("1", "2", "3")]
+    shown = [[cell for cell in line.split() if cell != "SCREEN"][1]
+             for line in out.splitlines() if line[:3].strip() in ("1", "2", "3")]
     assert shown == list(next_questions({"saddle_anaesthesia": "yes"}, target="tumour").index[:3])
 
 
@@ -371,7 +379,7 @@ def test_next_with_a_target_ranks_by_that_cause_and_flags_emergencies(capsys):
         (["explain", "tumour", "pain_burning=maybe"], "no state 'maybe'"),
         (["explain", "tumour", "tumour=present"], "the evidence observes 'tumour'"),
         (["next", "pain_burnig=yes"], "unknown node 'pain_burnig'"),
-        (["next", "--target", "tumor"], "unknown target cause 'tumor'"),
+        (["next", "--target", "tumor"], "unknown target 'tumor'. Did you mean 'tumour'?"),
         (["next", "--top", "0"], "argument --top: must be a whole number >= 1"),
         (["validate", "--vignettes", "--bins", "5"], "--vignettes scores the bundled vignettes"),
         (["validate", "cases.csv"], "validate needs CASES.csv and LABELS.csv (or --vignettes)"),

@@ -351,3 +351,10 @@ def test_p_no_modelled_cause_by_the_chain_rule(bundled_model, evidence):
     expected = cause_joint(bundled_model, evidence).reshape(-1)[0]
     assert abs(_p_none_by_chain(bundled_model, hard, soft) - expected) < TOLERANCE
     assert abs(p_no_modelled_cause(bundled_model, hard, soft) - expected) < TOLERANCE
+
+
+def test_cli_batch_writes_the_must_not_miss_column(capsys, tmp_path):
+    (tmp_path / "cases.csv").write_text("id,trauma_or_fall,pulsatile_mass\na,high_energy,\nb,,\nc,,yes\n")
+    code, _, _ = run(capsys, "batch", str(tmp_path / "cases.csv"), "-o", str(tmp_path / "out.csv"))
+    out = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
+    assert code == 0 and out["must_not_miss"].tolist() == ["bone_injury", "", "vascular_lesion"]
