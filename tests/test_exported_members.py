@@ -13,6 +13,12 @@ def test_all_is_sorted_and_every_name_resolves():
         assert getattr(model, name) is not None
 
 
+def test_the_differential_is_exported():
+    """Issue 10: combinations of causes and predicted findings, single case and batch."""
+    assert {"explanations", "explanations_batch", "predict", "predict_batch"} <= set(model.__all__)
+    assert model.Model.explanations.__doc__ and model.Model.predict.__doc__
+
+
 def test_public_names_are_exactly_all():
     public = {name for name in dir(model) if not name.startswith("_") and not inspect.ismodule(getattr(model, name))}
     assert public == set(model.__all__)
