@@ -358,3 +358,14 @@ def test_cli_batch_writes_the_must_not_miss_column(capsys, tmp_path):
     code, _, _ = run(capsys, "batch", str(tmp_path / "cases.csv"), "-o", str(tmp_path / "out.csv"))
     out = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
     assert code == 0 and out["must_not_miss"].tolist() == ["bone_injury", "", "vascular_lesion"]
+
+
+def test_upgrade_keeps_the_thresholds(tmp_path):
+    from model.priors import upgrade_priors_folder
+
+    folder = tmp_path / "old"
+    shutil.copytree(bundled_priors_folder(), folder)
+    nodes = pd.read_csv(folder / "nodes.csv", dtype=str, keep_default_na=False).drop(columns="parents")
+    nodes.to_csv(folder / "nodes.csv", index=False)
+    priors = upgrade_priors_folder(folder)
+    assert priors.nodes["action_threshold"].dropna().to_dict() == SERIOUS
