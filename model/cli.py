@@ -180,7 +180,7 @@ def _next(args, parser):
     evidence = _parse_evidence(args.evidence, parser)
     model = load_model(args.priors)
     try:
-        ranked = next_questions(evidence, target=args.target, priors=model)
+        ranked = next_questions(evidence, target=args.target, rank_by=args.rank_by, priors=model)
     except ValueError as err:  # a plain ValueError: a network too dense to rank (EvidenceError goes on to main)
         if type(err) is not ValueError:
             raise

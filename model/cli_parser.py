@@ -162,10 +162,15 @@ def build_parser():
     why.add_argument("evidence", nargs="*", metavar="node=state", help="an observation")
     ask = commands.add_parser("next", parents=[priors], help="which questions to ask next",
                               description="Rank the unobserved findings and risk factors by the information their "
-                              "answer is expected to give about the causes (bits, exact).", epilog=EPILOG,
+                              "answer is expected to give about the causes and complications (bits, exact), per "
+                              "unit of cost; while an emergency complication is plausible, its unasked red-flag "
+                              "questions come first, marked SCREEN.", epilog=EPILOG,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     ask.add_argument("evidence", nargs="*", metavar="node=state", help="an observation (none: from the priors)")
-    ask.add_argument("--target", metavar="CAUSE", help="rank by the information about this cause alone")
+    ask.add_argument("--target", metavar="CAUSE", help="rank by the information about this cause or "
+                     "complication alone")
+    ask.add_argument("--rank-by", choices=("gain_per_cost", "info_gain"), default="gain_per_cost",
+                     help="after the red-flag screen: information per unit of cost (default) or information alone")
     ask.add_argument("--top", metavar="K", type=_whole(1), default=10, help="how many to show (default 10)")
     score = commands.add_parser("validate", parents=[priors], help="metrics of the posteriors on labelled cases",
                                 description="Score the posteriors of CASES.csv (as for batch) against LABELS.csv: "

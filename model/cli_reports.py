@@ -122,26 +122,32 @@ def format_explanation(frame):
 
 
 def format_questions(ranked, nodes, top):
-    """The ``top`` best questions of :func:`model.next_questions`, each as a clinician would ask it."""
+    """The ``top`` best questions of :func:`model.next_questions`, each as a clinician would ask it; the red-flag
+    screen first, marked ``SCREEN``."""
     a = ranked.attrs
-    about = f"{a['target']} alone" if a["target"] else "the causes"
+    about = f"{a['target']} alone" if a["target"] else "the causes and complications"
     given = len(a["evidence"])
     top_cause = a["top_cause"] or "none (every cause observed)"
-    lines = [(f"next questions given {given} observation{'s' * (given != 1)}, ranked by the information the answer "
-              f"is expected to give about {about}; top cause now: {top_cause}."), ""]
+    order = "information per unit of cost" if a.get("rank_by", "gain_per_cost") == "gain_per_cost" else "information"
+    lines = [(f"next questions given {given} observation{'s' * (given != 1)}, ranked by the {order} the answer is "
+              f"expected to give about {about}; top cause now: {top_cause}."), ""]
+    for screen in a.get("screen", []):
+        asked = "all asked" if not screen["questions"] else "asked first, marked SCREEN"
+        lines += [f"RED-FLAG SCREEN for {screen['complication']}: P(at least one of its causes) = "
+                  f"{screen['p_parent_cause']:.3f} >= {screen['threshold']:g}; its red-flag questions are {asked}.", ""]
     if not len(ranked):
         lines.append("no question left: every finding and risk factor is observed.")
     else:
-        header = ("#", "node", "bits", "top_shift", "cost", "bits/cost", "question [answers]")
+        header = ("#", "", "node", "bits", "top_shift", "cost", "bits/cost", "question [answers]")
         rows = []
         for rank, (node, row) in enumerate(ranked.head(top).iterrows(), start=1):
             text = row["question"] or nodes.loc[node, "label"]
             cost = row["cost"]
-            rows.append((rank, node, f"{row['info_gain']:.3f}", f"{row['expected_change_top']:.3f}",
-                         "-" if math.isnan(cost) else f"{cost:g}",
+            rows.append((rank, "SCREEN" if row.get("screen", False) else "", node, f"{row['info_gain']:.3f}",
+                         f"{row['expected_change_top']:.3f}", "-" if math.isnan(cost) else f"{cost:g}",
                          "-" if math.isnan(row["gain_per_cost"]) else f"{row['gain_per_cost']:.4f}",
                          f"{text} [{'|'.join(nodes.loc[node, 'states'])}]"))
-        lines += _table(header, rows, right={0, 2, 3, 4, 5})
+        lines += _table(header, rows, right={0, 3, 4, 5, 6})
     lines += ["", (f"bits: expected information from the answer (mutual information); top_shift: expected change "
                    f"of P({top_cause}); showing {min(top, len(ranked))} of {len(ranked)}. Answer with node=state."),
               f"priors {a['priors_digest']}. {DISCLAIMER}"]

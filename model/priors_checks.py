@@ -52,11 +52,19 @@ NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z", re.ASCII)
 #: Columns of free text (labels, questions, sources, descriptions, notes): never numbers or names.
 TEXT_COLUMNS = ("label", "question", "source", "description", "note")
 #: Optional ``nodes.csv`` columns beyond :data:`~model.tables.TABLE_FILES` (kept by the loader, by
-#: ``Model.tables`` and by saving): ``action_threshold``, the posterior at or above which a serious cause or
-#: complication is listed as must-not-miss (``priors/README.md``).
-NODE_EXTRA_COLUMNS = ("action_threshold",)
-#: Roles that may carry an ``action_threshold``.
-THRESHOLD_ROLES = ("cause", "complication")
+#: ``Model.tables`` and by saving), each with the roles that may carry it and what it means
+#: (``priors/README.md``): ``action_threshold``, the posterior at or above which a serious cause or
+#: complication is listed as must-not-miss; ``screen_threshold``, the probability that at least one parent cause
+#: of a complication is present at or above which its red-flag findings are asked first.
+NODE_THRESHOLDS = {
+    "action_threshold": (("cause", "complication"), "an action threshold marks a serious cause or complication as "
+                         "must-not-miss",
+                         "the posterior at or above which the node is listed as must-not-miss, e.g. 0.05"),
+    "screen_threshold": (("complication",), "a screen threshold puts a complication's red-flag questions first",
+                         "the probability that at least one parent cause is present at or above which the "
+                         "complication's red-flag questions come first, e.g. 0.25"),
+}
+NODE_EXTRA_COLUMNS = tuple(NODE_THRESHOLDS)
 #: First characters that make a spreadsheet run a cell as a formula (CSV injection).
 FORMULA_START = ("=", "+", "-", "@")
 
@@ -263,33 +271,31 @@ def _check_nodes(chk, table, rows):
         cost = row.get("cost", "")
         cost = chk.number(table, line, "cost", cost, low=0.0, node=name,
                           what="empty or a non-negative number") if cost else np.nan
-        threshold = _action_threshold(chk, table, line, row, name)
+        thresholds = {column: _threshold(chk, table, line, row, name, column) for column in NODE_THRESHOLDS}
         nodes[name] = dict(line=line, states=states, role=row["role"], form=row["form"], ok=ok,
                            label=row.get("label", ""), question=row.get("question", ""),
                            cost=np.nan if cost is None else cost, emergency_state=emergency,
-                           finding_type=finding_type, action_threshold=threshold)
+                           finding_type=finding_type, **thresholds)
     return nodes
 
 
-def _action_threshold(chk, table, line, row, name):
-    """The ``action_threshold`` cell of one nodes.csv row as a float (NaN when empty or wrong; problems recorded).
-
-    Only causes and complications may have one; it is a probability above 0 and at most 1.
+def _threshold(chk, table, line, row, name, column):
+    """One threshold cell (:data:`NODE_THRESHOLDS`) of a nodes.csv row as a float (NaN when empty or wrong;
+    problems recorded). Only the roles of :data:`NODE_THRESHOLDS` may have one; a probability above 0, at most 1.
     """
-    text = row.get("action_threshold", "")
+    text = row.get(column, "")
     if not text:
         return np.nan
-    if row["role"] in ROLES and row["role"] not in THRESHOLD_ROLES:
-        chk.fail(f"{table.where(line, 'action_threshold')}: {name!r} is a {row['role']}; an action threshold "
-                 f"marks a serious {' or '.join(THRESHOLD_ROLES)} as must-not-miss. Got {text!r}; leave the cell "
-                 "empty.", name)
+    roles, does, what = NODE_THRESHOLDS[column]
+    if row["role"] in ROLES and row["role"] not in roles:
+        chk.fail(f"{table.where(line, column)}: {name!r} is a {row['role']}; {does}. Got {text!r}; leave the "
+                 "cell empty.", name)
         return np.nan
-    value = chk.number(table, line, "action_threshold", text, low=0.0, high=1.0, node=name,
-                       what="empty or a probability above 0 and at most 1 (the posterior at or above which the "
-                            "node is listed as must-not-miss, e.g. 0.05)")
+    value = chk.number(table, line, column, text, low=0.0, high=1.0, node=name,
+                       what=f"empty or a probability above 0 and at most 1 ({what})")
     if value == 0.0:
-        chk.fail(f"{table.where(line, 'action_threshold')}: must be above 0 (a threshold of 0 would list "
-                 f"{name!r} as must-not-miss for every patient). Got {text} instead; use e.g. 0.05, or leave the "
+        chk.fail(f"{table.where(line, column)}: must be above 0 (a threshold of 0 would hold for every patient, "
+                 f"{name!r} included). Got {text} instead; use e.g. {what.rsplit('e.g. ', 1)[-1]}, or leave the "
                  "cell empty.", name)
     return np.nan if value is None or value == 0.0 else value
 
@@ -527,9 +533,10 @@ def _node_frame(nodes):
     columns = ("role", "states", "form", "label", "question", "cost", "emergency_state", "finding_type")
     data = {c: [info[c] for info in nodes.values()] for c in columns}
     data["cost"] = np.array(data["cost"], dtype=float)
-    thresholds = np.array([info["action_threshold"] for info in nodes.values()], dtype=float)
-    if not np.isnan(thresholds).all():  # only when some node has one: priors without the column keep their digest
-        data["action_threshold"] = thresholds
+    for column in NODE_THRESHOLDS:  # only when some node has one: priors without the column keep their digest
+        thresholds = np.array([info[column] for info in nodes.values()], dtype=float)
+        if not np.isnan(thresholds).all():
+            data[column] = thresholds
     return pd.DataFrame(data, index=pd.Index(list(nodes), name="node"))
 
 

@@ -341,12 +341,16 @@ def test_next_prints_the_best_questions_as_the_api_ranks_them(capsys):
     expected = next_questions({"pain_burning": "yes", "avid_cyclist": "yes"})
     lines = out.splitlines()
     assert f"top cause now: {expected.attrs['top_cause']}" in lines[0]
-    assert lines[2].split()[:6] == ["#", "node", "bits", "top_shift", "cost", "bits/cost"]
-    rows = lines[3:7]
-    assert lines[7] == ""  # exactly --top rows
+    assert lines[2].startswith("RED-FLAG SCREEN for cauda_equina_syndrome: P(at least one of its causes) = ")
+    start = lines.index(next(line for line in lines if line.startswith("#")))
+    assert lines[start].split()[:6] == ["#", "node", "bits", "top_shift", "cost", "bits/cost"]
+    rows = lines[start + 1:start + 5]
+    assert lines[start + 5] == ""  # exactly --top rows
     nodes = load_model().nodes
     for rank, (line, (node, row)) in enumerate(zip(rows, expected.head(4).iterrows()), start=1):
         cells = line.split()
+        if row["screen"]:  # the red-flag screen first, marked
+            assert cells.pop(1) == "SCREEN"
         assert cells[:2] == [str(rank), node]
         assert float(cells[2]) == pytest.approx(row["info_gain"], abs=5e-4)
         assert float(cells[3]) == pytest.approx(row["expected_change_top"], abs=5e-4)
@@ -361,7 +365,8 @@ def test_next_with_a_target_ranks_by_that_cause_and_flags_emergencies(capsys):
     assert code == 0
     assert out.startswith("!!! EMERGENCY RED FLAG: saddle_anaesthesia=yes")
     assert "about tumour alone" in out
-    shown = [line.split()[1] for line in out.splitlines() if line[:3].strip() in ("1", "2", "3")]
+    shown = [[cell for cell in line.split() if cell != "SCREEN"][1]
+             for line in out.splitlines() if line[:3].strip() in ("1", "2", "3")]
     assert shown == list(next_questions({"saddle_anaesthesia": "yes"}, target="tumour").index[:3])
 
 
@@ -374,7 +379,7 @@ def test_next_with_a_target_ranks_by_that_cause_and_flags_emergencies(capsys):
         (["explain", "tumour", "pain_burning=maybe"], "no state 'maybe'"),
         (["explain", "tumour", "tumour=present"], "the evidence observes 'tumour'"),
         (["next", "pain_burnig=yes"], "unknown node 'pain_burnig'"),
-        (["next", "--target", "tumor"], "unknown target cause 'tumor'"),
+        (["next", "--target", "tumor"], "unknown target 'tumor'. Did you mean 'tumour'?"),
         (["next", "--top", "0"], "argument --top: must be a whole number >= 1"),
         (["validate", "--vignettes", "--bins", "5"], "--vignettes scores the bundled vignettes"),
         (["validate", "cases.csv"], "validate needs CASES.csv and LABELS.csv (or --vignettes)"),

@@ -561,9 +561,9 @@ def test_every_problem_is_reported_at_once(folder):
 
 
 # --- any corruption of any cell: PriorsError, never another exception ---------------------------
-NUMERIC = {"probability", "relative_risk", "low", "high", "cost", "action_threshold"}
+NUMERIC = {"probability", "relative_risk", "low", "high", "cost", "action_threshold", "screen_threshold"}
 FREE_TEXT = {"label", "question", "source", "description"}
-OPTIONAL = {"label", "question", "cost", "emergency_state", "finding_type", "action_threshold"}
+OPTIONAL = {"label", "question", "cost", "emergency_state", "finding_type", "action_threshold", "screen_threshold"}
 BUNDLED = sorted(str(p.relative_to(bundled_priors_folder())) for p in
                  [*bundled_priors_folder().glob("*.csv"), *bundled_priors_folder().glob("cpts/*.csv")])
 

@@ -18,7 +18,7 @@ from model.analysis.questions import next_questions
 from model.network import VariableElimination, likelihood_factor
 
 TOLERANCE = 1e-9
-COLUMNS = ["info_gain", "expected_change_top", "cost", "gain_per_cost", "role", "question"]
+COLUMNS = ["screen", "info_gain", "expected_change_top", "cost", "gain_per_cost", "role", "question"]
 
 
 def joint_table(model, evidence, variables):
@@ -32,10 +32,10 @@ def joint_table(model, evidence, variables):
 
 
 def brute_information(model, evidence, node, target=None):
-    """I(node; causes | evidence) in bits by the definition sum p log2 p / (p p); causes = the free ones,
-    or ``target`` alone."""
+    """I(node; causes and complications | evidence) in bits by the definition sum p log2 p / (p p); the causes
+    and complications not fixed by hard evidence, or ``target`` alone."""
     hard, _ = model.check_evidence(evidence)
-    about = [c for c in model.causes if c not in hard] if target is None else [target]
+    about = [c for c in [*model.causes, *model.complications] if c not in hard] if target is None else [target]
     pair = joint_table(model, evidence, about + [node]).reshape(-1, len(model.states(node)))
     outer = pair.sum(axis=1, keepdims=True) * pair.sum(axis=0, keepdims=True)
     return sum(p * math.log2(p / q) for p, q in zip(pair.ravel(), outer.ravel()) if p > 0)
@@ -72,6 +72,7 @@ CASES = [  # (evidence, target, every candidate checked?)
       "avid_cyclist": "yes"}, None, True),
     ({"age_group": "60_plus", "tumour": "present", "leg_pain_worse_than_back": "yes"}, None, False),
     ({"saddle_anaesthesia": "yes", "reduced_pulses": "no"}, "vascular_lesion", True),
+    ({"pain_below_knee": "yes", "low_back_pain": "yes"}, "cauda_equina_syndrome", True),
     ({"sitting_effect": {"none": 0.1, "aggravates": 0.5, "dominant": 1.0}, "buttock_pain": "yes"},
      "deep_gluteal_syndrome", False),
 ]
@@ -116,7 +117,10 @@ def test_table_shape_sorting_costs_and_attrs(bundled_model):
     evidence = {"pain_burning": "yes", "low_back_pain": {"no": 2.0, "yes": 1.0}}
     ranked = next_questions(evidence, priors=bundled_model)
     assert list(ranked.columns) == COLUMNS and ranked.index.name == "node"
-    assert (np.diff(ranked["info_gain"].to_numpy()) <= 0).all() and (ranked["info_gain"] >= 0).all()
+    assert (ranked["info_gain"] >= 0).all()
+    screen, rest = ranked[ranked["screen"]], ranked[~ranked["screen"]]
+    assert list(ranked.index) == [*screen.index, *rest.index]  # the screen first, then by information per cost
+    assert (np.diff(rest["gain_per_cost"].to_numpy()) <= 0).all()
     nodes = bundled_model.nodes
     assert (ranked["cost"] == nodes.loc[ranked.index, "cost"]).all()
     assert np.allclose(ranked["gain_per_cost"], ranked["info_gain"] / ranked["cost"], rtol=0, atol=1e-15)
@@ -125,8 +129,9 @@ def test_table_shape_sorting_costs_and_attrs(bundled_model):
     assert ranked.attrs == {"evidence": {"low_back_pain": {"no": 2.0, "yes": 1.0}, "pain_burning": "yes"},
                             "population": {"evidence": bundled_model.population,
                                            "description": bundled_model.infer({}).attrs["population"]["description"]},
-                            "target": None, "top_cause": "lumbar_disc_herniation",
-                            "priors_digest": bundled_model.priors_digest}
+                            "target": None, "top_cause": "lumbar_disc_herniation", "rank_by": "gain_per_cost",
+                            "screen": ranked.attrs["screen"], "priors_digest": bundled_model.priors_digest,
+                            "red_flags": [], "possible_red_flags": []}
 
 
 def test_missing_cost_gives_nan(bundled_model):
@@ -162,19 +167,21 @@ def test_ask_answer_rerank_loop_has_no_side_effects(bundled_model):
     assert start == {"pain_burning": "yes"}
 
 
-def test_hard_evidence_on_every_cause_leaves_nothing_to_learn(bundled_model):
-    evidence = {c: "absent" for c in bundled_model.causes}
+def test_hard_evidence_on_every_cause_and_complication_leaves_nothing_to_learn(bundled_model):
+    evidence = {c: "absent" for c in [*bundled_model.causes, *bundled_model.complications]}
     ranked = next_questions(evidence, priors=bundled_model)
     assert (ranked["info_gain"] == 0).all() and (ranked["expected_change_top"] == 0).all()
     assert ranked.attrs["top_cause"] is None
 
 
 def test_unknown_target_lists_the_closest_causes():
-    with pytest.raises(EvidenceError, match=r"unknown target cause 'pfcn_neuropahty'\. Did you mean "
+    with pytest.raises(EvidenceError, match=r"unknown target 'pfcn_neuropahty'\. Did you mean "
                                             r"'pfcn_neuropathy'\?"):
         next_questions({}, target="pfcn_neuropahty")
-    with pytest.raises(EvidenceError, match="target must be one of Model.causes"):
-        next_questions({}, target="cauda_equina_syndrome")
+    with pytest.raises(EvidenceError, match="target must be one of Model.causes or Model.complications"):
+        next_questions({}, target="posterior_thigh_pain")
+    with pytest.raises(ValueError, match="rank_by must be one of 'gain_per_cost', 'info_gain'"):
+        next_questions({}, rank_by="cost")
 
 
 def test_target_fixed_by_the_evidence_is_refused():
@@ -199,3 +206,88 @@ def test_impossible_evidence_is_an_evidence_error(bundled_model):
         next_questions({"leg_pain_worse_than_back": "yes"}, priors=model)
     ranked = next_questions({"low_back_pain": "yes"}, priors=model)
     assert ranked.at["leg_pain_worse_than_back", "info_gain"] == 0.0  # its only answer is certain
+
+
+# --- the red-flag screen (issue 10, item 5) -------------------------------------------------------------
+SCREEN = ["saddle_anaesthesia", "bladder_bowel_dysfunction", "progressive_motor_weakness"]
+SCIATICA = {"pain_below_knee": "yes", "low_back_pain": "yes", "paraesthesia_numbness": "yes"}
+
+
+def test_sciatica_without_red_flags_asked_starts_with_the_screen(bundled_model):
+    ranked = next_questions(SCIATICA, priors=bundled_model)
+    assert sorted(ranked.index[:3]) == sorted(SCREEN) and ranked["screen"].sum() == 3  # within: per cost
+    screen = ranked.attrs["screen"]
+    assert [s["complication"] for s in screen] == ["cauda_equina_syndrome"]
+    assert screen[0]["questions"] == SCREEN
+    # the trigger, by pgmpy VE: P(at least one parent cause of cauda equina syndrome present | evidence)
+    parents = ["lumbar_disc_herniation", "lumbar_spinal_stenosis", "tumour", "bone_injury", "spinal_infection"]
+    none = joint_table(bundled_model, SCIATICA, parents)[(0,) * len(parents)]
+    assert abs(screen[0]["p_parent_cause"] - (1 - none)) < TOLERANCE
+    assert screen[0]["p_parent_cause"] >= screen[0]["threshold"]
+    assert bundled_model.nodes.at["cauda_equina_syndrome", "screen_threshold"] == screen[0]["threshold"]
+
+
+def test_with_the_screen_answered_the_ranking_is_by_information_per_cost(bundled_model):
+    evidence = {**SCIATICA, **{node: "no" for node in SCREEN}}
+    ranked = next_questions(evidence, priors=bundled_model)
+    assert not ranked["screen"].any()
+    assert [s["questions"] for s in ranked.attrs["screen"]] == [[]]  # the screen is still on, and complete
+    assert (np.diff(ranked["gain_per_cost"].to_numpy()) <= 0).all()
+    by_information = next_questions(evidence, rank_by="info_gain", priors=bundled_model)
+    assert (np.diff(by_information["info_gain"].to_numpy()) <= 0).all()
+    assert ranked.at[ranked.index[0], "cost"] <= 2  # a history question or an examination before imaging
+    assert ranked.at[ranked.index[0], "cost"] <= by_information.at[by_information.index[0], "cost"]
+
+
+def test_a_partly_answered_screen_keeps_the_rest_first(bundled_model):
+    ranked = next_questions({**SCIATICA, "saddle_anaesthesia": "no"}, priors=bundled_model)
+    assert sorted(ranked.index[:2]) == sorted(SCREEN[1:]) and ranked["screen"].sum() == 2
+
+
+def test_no_screen_when_no_parent_cause_is_plausible(bundled_model):
+    cyclist = {"avid_cyclist": "yes", "sitting_effect": "dominant", "pain_burning": "yes", "low_back_pain": "no"}
+    ranked = next_questions(cyclist, priors=bundled_model)
+    assert ranked.attrs["screen"] == [] and not ranked["screen"].any()
+
+
+def test_no_screen_when_the_complication_is_settled(bundled_model):
+    ranked = next_questions({**SCIATICA, "cauda_equina_syndrome": "absent"}, priors=bundled_model)
+    assert ranked.attrs["screen"] == [] and not ranked["screen"].any()
+
+
+def test_expected_change_follows_the_target(bundled_model):
+    ranked = next_questions(SCIATICA, target="cauda_equina_syndrome", priors=bundled_model)
+    assert ranked.attrs["top_cause"] == "cauda_equina_syndrome"
+    for node in SCREEN[:2]:
+        assert abs(ranked.at[node, "expected_change_top"] -
+                   brute_change(bundled_model, SCIATICA, node, "cauda_equina_syndrome")) < TOLERANCE
+
+
+def test_screen_threshold_column_round_trips_and_is_checked(tmp_path, bundled_model):
+    import shutil
+
+    from model import PriorsError, load_model
+    from model.priors import bundled_priors_folder
+
+    for population in ("primary_care", "specialist"):
+        m = load_model(population)
+        assert m.nodes["screen_threshold"].dropna().to_dict() == {"cauda_equina_syndrome": 0.25}
+        m.save(tmp_path / population)
+        assert (tmp_path / population / "nodes.csv").read_bytes() == \
+            (bundled_priors_folder(population) / "nodes.csv").read_bytes()
+        assert m.with_parameter("base_rates", node="avid_cyclist", probability=0.1).nodes["screen_threshold"] \
+            .dropna().to_dict() == {"cauda_equina_syndrome": 0.25}
+    folder = tmp_path / "bad"
+    shutil.copytree(bundled_priors_folder(), folder)
+    nodes = pd.read_csv(folder / "nodes.csv", dtype=str, keep_default_na=False)
+    nodes.loc[nodes["node"] == "tumour", "screen_threshold"] = "0.3"
+    nodes.loc[nodes["node"] == "cauda_equina_syndrome", "screen_threshold"] = "often"
+    nodes.to_csv(folder / "nodes.csv", index=False)
+    with pytest.raises(PriorsError) as caught:
+        load_model(folder)
+    message = str(caught.value)
+    tumour, ces = (int(np.flatnonzero(nodes["node"] == n)[0]) + 2 for n in ("tumour", "cauda_equina_syndrome"))
+    assert f"nodes.csv, line {tumour}, column 'screen_threshold'" in message and "'tumour' is a cause" in message
+    assert f"nodes.csv, line {ces}, column 'screen_threshold'" in message and "'often'" in message
+    without = bundled_model.with_tables({"nodes": bundled_model.tables["nodes"].drop(columns="screen_threshold")})
+    assert next_questions(SCIATICA, priors=without).attrs["screen"] == []

@@ -1,8 +1,11 @@
 """Which question to ask next: :func:`next_questions`.
 
 Every finding and risk factor not yet in the evidence is ranked by how much
-its answer is expected to tell about the causes: the mutual information, in
-bits, between the answer and the joint state of the causes given the evidence.
+its answer is expected to tell about the causes and complications (the
+mutual information, in bits, between the answer and their joint state given
+the evidence) per unit of cost, after the red-flag screen
+(:mod:`model.analysis.screen`): while an emergency complication is plausible,
+its unasked red-flag questions come first, whatever their information.
 
 The computation is exact and takes every hypothetical answer at once through
 the batch engine: one row holds the evidence ``e``, and one row per candidate
@@ -29,24 +32,37 @@ import pandas as pd
 from ..engine import MAX_FINAL, _model, _plan
 from ..engine_chunk import _evaluate
 from ..errors import EvidenceError, close_names
+from .screen import red_flag_screen
 
 __all__ = ["next_questions"]
 
 #: Roles whose unobserved nodes are candidate questions (never causes, mechanisms or complications).
 QUESTION_ROLES = ("finding", "risk_factor")
+#: The orders of the ranking after the screen: information per unit of cost (default), or information alone.
+RANKINGS = ("gain_per_cost", "info_gain")
 
 
-def next_questions(evidence, *, target=None, priors=None):
+def next_questions(evidence, *, target=None, rank_by="gain_per_cost", priors=None):
     """Rank every unobserved finding and risk factor by the information its answer is expected to give.
 
     ``info_gain`` is the mutual information, in bits, between the answer to
-    the question and the joint state of the causes (``Model.causes``; the
-    complication, cauda equina syndrome, is not part of it) given the
-    evidence: how much, on average over the possible answers, the answer
-    reduces the uncertainty about which causes are present. With ``target``
-    it is the information about that one cause alone. Exact: every
-    hypothetical answer is weighed by its probability given the evidence;
-    answers the model deems impossible have probability 0 and add nothing.
+    the question and the joint state of the causes and complications
+    (``Model.causes`` and ``Model.complications`` not fixed by hard evidence)
+    given the evidence: how much, on average over the possible answers, the
+    answer reduces the uncertainty about which are present. With ``target``
+    it is the information about that one cause or complication alone.
+    Exact: every hypothetical answer is weighed by its probability given the
+    evidence; answers the model deems impossible have probability 0 and add
+    nothing.
+
+    **Order.** First the red-flag screen: while a complication with a
+    ``screen_threshold`` in ``nodes.csv`` is plausible (the probability that
+    at least one of its parent causes is present is at or above the
+    threshold), its unasked red-flag findings come first, marked in the
+    ``screen`` column (:func:`model.analysis.screen.red_flag_screen`). Then
+    every other question by ``rank_by``: ``gain_per_cost`` (information per
+    unit of ``cost``: cheap history questions before imaging; the default) or
+    ``info_gain``; NaN last, ties in ``nodes.csv`` order.
 
     Parameters
     ----------
@@ -54,8 +70,11 @@ def next_questions(evidence, *, target=None, priors=None):
         node -> state, or node -> {state: likelihood} (soft evidence), as for
         :func:`model.infer`. The order does not matter.
     target : str, optional
-        One cause (a name from ``Model.causes``): rank by the information
-        about this cause alone instead of the joint state of all causes.
+        One cause or complication: rank by the information about it alone
+        instead of the joint state of all causes and complications; the
+        expected change is then that of its probability.
+    rank_by : {"gain_per_cost", "info_gain"}
+        The order after the screen.
     priors : str, os.PathLike or Model, optional
         A priors folder or a loaded ``Model``; default: the bundled priors.
 
@@ -64,16 +83,18 @@ def next_questions(evidence, *, target=None, priors=None):
     pandas.DataFrame
         Indexed by candidate node (index name ``node``): every node with role
         ``finding`` or ``risk_factor`` that is not in the evidence nor in
-        the population (``Model.population``, observed in every query), sorted by
-        ``info_gain``, largest first (ties in ``nodes.csv`` order). Columns:
+        the population (``Model.population``, observed in every query), in
+        the order above. Columns:
 
+        - ``screen``: True for the red-flag questions asked first.
         - ``info_gain``: mutual information in bits (0 when the answer
-          cannot change the causes).
+          cannot change the causes and complications).
         - ``expected_change_top``: the expected absolute change of the top
           cause's probability, ``sum over answers s of P(s | e) |P(top | e,
-          s) - P(top | e)|``. The top cause is the cause with the highest
-          posterior among the causes not fixed by hard evidence (the first in
-          ``nodes.csv`` order on ties); ``attrs["top_cause"]`` names it.
+          s) - P(top | e)|``. The top cause is ``target`` when given, else the
+          cause with the highest posterior among the causes not fixed by hard
+          evidence (the first in ``nodes.csv`` order on ties);
+          ``attrs["top_cause"]`` names it.
         - ``cost``: from ``nodes.csv`` (NaN where none is given).
         - ``gain_per_cost``: ``info_gain / cost`` (NaN without a cost).
         - ``role`` and ``question`` (the text from ``nodes.csv``).
@@ -81,7 +102,10 @@ def next_questions(evidence, *, target=None, priors=None):
         ``.attrs`` holds ``evidence`` (in node order, soft evidence as
         ``{state: likelihood}``; without the population), ``population`` (as
         in :func:`model.infer`), ``target``, ``top_cause`` (None when every
-        cause is fixed by hard evidence) and ``priors_digest``.
+        cause is fixed by hard evidence), ``rank_by``, ``screen`` (the
+        screens that are on: :func:`model.analysis.screen.red_flag_screen`),
+        ``priors_digest``, and the case's ``red_flags`` and
+        ``possible_red_flags`` (:mod:`model.red_flags`).
 
     Raises
     ------
@@ -92,14 +116,21 @@ def next_questions(evidence, *, target=None, priors=None):
     Examples
     --------
     >>> ranked = next_questions({"pain_burning": "yes", "avid_cyclist": "yes"})
-    >>> ranked.round(3).head(3)[["info_gain", "expected_change_top", "cost"]]
-                                 info_gain  expected_change_top  cost
+    >>> ranked.round(3).head(5)[["screen", "info_gain", "expected_change_top", "cost"]]
+                                screen  info_gain  expected_change_top  cost
     node
-    low_back_pain                    0.329                0.154   1.0
-    mri_lumbar_root_compression      0.253                0.262  50.0
-    pain_below_knee                  0.176                0.217   1.0
-    >>> ranked.attrs["top_cause"]
-    'lumbar_disc_herniation'
+    progressive_motor_weakness    True      0.031                0.015   1.0
+    bladder_bowel_dysfunction     True      0.009                0.001   1.0
+    saddle_anaesthesia            True      0.007                0.001   1.0
+    low_back_pain                False      0.329                0.154   1.0
+    pain_below_knee              False      0.176                0.217   1.0
+    >>> ranked.attrs["top_cause"], round(ranked.attrs["screen"][0]["p_parent_cause"], 3)
+    ('lumbar_disc_herniation', 0.594)
+
+    By information alone, imaging comes early (the lumbar MRI costs 50):
+
+    >>> list(next_questions({"pain_burning": "yes", "avid_cyclist": "yes"}, rank_by="info_gain").index[3:5])
+    ['low_back_pain', 'mri_lumbar_root_compression']
 
     Ask, answer, re-rank: the answered question leaves the list.
 
@@ -119,15 +150,18 @@ def next_questions(evidence, *, target=None, priors=None):
     costs, roles, questions = ({n: v for n, v in zip(nodes.index.tolist(), nodes[column].tolist())}
                                for column in ("cost", "role", "question"))
     causes = [n for n, role in roles.items() if role == "cause"]
-    _check_target(target, causes, hard)
-    free = [c for c in causes if c not in hard]
+    about = causes + [n for n, role in roles.items() if role == "complication"]
+    _check_target(target, about, hard)
+    _check_rank_by(rank_by)
+    free = [c for c in about if c not in hard]
     names = [n for n, role in roles.items() if role in QUESTION_ROLES and n not in hard and n not in soft]
     p_causes, joint, p_answer, starts = _hypothetical_answers(model, hard, soft, free, names)
     if p_causes is None:
         model.infer(evidence)  # raises the EvidenceError naming the impossible observation
         raise EvidenceError("the evidence has probability zero under the model.")
     present = {c: 1.0 - p_causes.take(0, axis=i).sum() for i, c in enumerate(free)}
-    top = max(free, key=lambda c: present[c]) if free else None  # max keeps the first of equals
+    free_causes = [c for c in free if c in causes]
+    top = target if target is not None else (max(free_causes, key=lambda c: present[c]) if free_causes else None)
     if target is None:
         info = _information(joint, p_answer, p_causes.reshape(-1), starts)
     else:
@@ -146,16 +180,27 @@ def next_questions(evidence, *, target=None, priors=None):
     frame = pd.DataFrame({"info_gain": info, "expected_change_top": change, "cost": cost, "gain_per_cost": per_cost,
                           "role": [roles[n] for n in names], "question": [questions[n] for n in names]},
                          index=pd.Index(names, name="node"))
-    frame = frame.iloc[np.argsort(-info, kind="stable")]
+    screens = red_flag_screen(model, hard, p_causes, free, names)
+    screened = [q for screen in screens for q in screen["questions"]]
+    frame.insert(0, "screen", frame.index.isin(screened))
+    frame = frame.iloc[np.lexsort((-frame["info_gain"].to_numpy(),
+                                   np.nan_to_num(-frame[rank_by].to_numpy(), nan=np.inf),
+                                   ~frame["screen"].to_numpy()))]  # stable: ties keep nodes.csv order
     order = {node: i for i, node in enumerate(model._states)}
     frame.attrs = {
         "evidence": {node: hard[node] if node in hard else {s: float(evidence[node][s]) for s in model.states(node)}
                      for node in sorted([*hard, *soft], key=order.get) if node not in model._population},
         "population": model._population_attrs(),
-        "target": target, "top_cause": top, "priors_digest": model.priors_digest,
+        "target": target, "top_cause": top, "rank_by": rank_by, "screen": screens,
+        "priors_digest": model.priors_digest,
         **model._flags(hard, soft),
     }
     return frame
+
+
+def _check_rank_by(rank_by):
+    if rank_by not in RANKINGS:
+        raise ValueError(f"rank_by must be one of {', '.join(map(repr, RANKINGS))}, got {rank_by!r}.")
 
 
 def _check_target(target, causes, hard):
@@ -164,8 +209,8 @@ def _check_target(target, causes, hard):
     if not (isinstance(target, str) and target in causes):
         close = close_names(target, causes)
         hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
-        raise EvidenceError(f"unknown target cause {target!r}.{hint} target must be one of Model.causes: "
-                            f"{', '.join(causes)}.")
+        raise EvidenceError(f"unknown target {target!r}.{hint} target must be one of Model.causes or "
+                            f"Model.complications: {', '.join(causes)}.")
     if target in hard:
         raise EvidenceError(f"the evidence fixes the target {target!r} ({target}={hard[target]}), so no answer "
                             f"can tell more about it. Remove it from the evidence or choose another target.")
