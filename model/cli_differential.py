@@ -119,7 +119,8 @@ def format_predictions(frame):
     for (node, state), row in frame.iterrows():
         first = node != previous
         label = row["label"] if first else ""
-        lines.append(f"{node if first else '':<{wide}}  {state:<{width}}  {row['probability']:>11.4f}  {label}".rstrip())
+        line = f"{node if first else '':<{wide}}  {state:<{width}}  {row['probability']:>11.4f}  {label}"
+        lines.append(line.rstrip())
         previous = node
     lines += ["", f"priors {frame.attrs['priors_digest']}; probability = P(state | evidence). {DISCLAIMER}"]
     return "\n".join(lines)
