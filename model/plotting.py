@@ -132,7 +132,7 @@ def _wrap(text, width):
 
 
 #: Characters per line of a name in the bar charts (longer ``nodes.csv`` labels wrap onto a second line).
-NAME_WIDTH = 32
+NAME_WIDTH = 40
 
 
 #: Colour of the must-not-miss bars and names in :func:`plot_posteriors`.
@@ -188,7 +188,7 @@ def plot_posteriors(result, *, ax=None, title=None, labels=None):
     >>> matplotlib.pyplot.close(ax.figure)
     """
     name = _namer(labels, NAME_WIDTH)
-    ax = _axes(ax, (7.0 if labels is not None else 6.5, 0.45 * len(result) + 1.2))
+    ax = _axes(ax, (7.5 if labels is not None else 6.5, 0.45 * len(result) + 1.2))
     order = result.iloc[::-1]
     y = np.arange(len(order))
     ax.barh(y + 0.2, order["prior"], height=0.4, color="#bdbdbd", label="prior")
@@ -248,7 +248,7 @@ def plot_comparison(comparison, *, ax=None, title=None, labels=None):
                                    sort=False)
     variants = list(dict.fromkeys(comparison["variant"]))
     table = table[variants].sort_values(variants[0])
-    ax = _axes(ax, (7.0 if labels is not None else 6.5, 0.5 * len(table) + 1.2))
+    ax = _axes(ax, (7.5 if labels is not None else 6.5, 0.5 * len(table) + 1.2))
     height = 0.8 / len(variants)
     y = np.arange(len(table))
     for i, variant in enumerate(variants):
