@@ -95,6 +95,7 @@ def one_matching(found, *parts):
 
 
 # --- item 1: every file of the format is required ---------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("name", REQUIRED)
 def test_a_missing_file_is_an_error_naming_it(folder, name):
     (folder / name).unlink()
@@ -109,6 +110,7 @@ def test_missing_risk_factors_no_longer_drops_every_relative_risk(folder):
         infer({"cancer_history": "yes", "age_group": "60_plus"}, priors=folder)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("renamed", ["Risk_factors.csv", "risk_factors.csv.bak", "risk_factor.csv"])
 def test_a_renamed_file_is_named_in_the_hint(folder, renamed):
     (folder / "risk_factors.csv").rename(folder / renamed)
@@ -145,6 +147,7 @@ def test_an_unreadable_file_says_so(folder, monkeypatch):
     one_matching(problems(folder), "leaks.csv: cannot be read (Permission denied)", "permissions")
 
 
+@pytest.mark.slow
 def test_a_header_only_population_means_no_population(folder):
     write(folder, "population.csv", read(folder, "population.csv")[:1])
     priors = load_priors(folder)
@@ -152,6 +155,7 @@ def test_a_header_only_population_means_no_population(folder):
     assert load_model(folder).infer({}).attrs["population"]["evidence"] == {}
 
 
+@pytest.mark.slow
 def test_a_header_only_risk_factors_file_means_none(folder):
     """Header only = no risk factors: the nodes that list risk factors as parents are then reported."""
     causes = {row["cause"] for _, row in records(folder, "risk_factors.csv")}
@@ -248,12 +252,14 @@ def test_a_cpt_parent_not_listed_and_a_listed_parent_without_column(folder):
     ("tumour=absent", "'absent' is the reference state of 'tumour'"),
     ("tumour|tumour", "'tumour' is listed twice"),
 ])
+@pytest.mark.slow
 def test_a_faulty_parents_cell(folder, cell, message):
     line = line_of(folder, "nodes.csv", node="fever")
     edit(folder, "nodes.csv", line, parents=cell)
     one_matching(problems(folder), f"nodes.csv, line {line}, column 'parents'", message)
 
 
+@pytest.mark.slow
 def test_an_old_folder_without_the_column_is_refused_and_can_be_upgraded(folder):
     rows = read(folder, "nodes.csv")
     index = rows[0].index("parents")
@@ -285,6 +291,7 @@ def test_an_old_folder_without_empty_tables_is_upgraded(tmp_path):
     assert priors.node_tables["wet"].values[1, 1] == 0.8
 
 
+@pytest.mark.slow
 def test_a_row_dropped_from_an_edited_table_is_reported(bundled_model):
     links = bundled_model.tables["links"]
     keep = ~((links["parent"] == "tumour") & (links["child"] == "fever"))
@@ -293,6 +300,7 @@ def test_a_row_dropped_from_an_edited_table_is_reported(bundled_model):
         bundled_model.with_tables({"links": links[keep]})
 
 
+@pytest.mark.slow
 def test_tables_built_in_code_without_the_column_still_load_and_save_it(bundled_model, tmp_path):
     nodes = bundled_model.tables["nodes"].drop(columns="parents")
     edited = bundled_model.with_tables({"nodes": nodes})
@@ -304,6 +312,7 @@ def test_tables_built_in_code_without_the_column_still_load_and_save_it(bundled_
 
 
 # --- item 6: results are copies --------------------------------------------------------------------------
+@pytest.mark.slow
 def test_writing_to_prior_does_not_change_later_results():
     m = load_model()
     before = m.infer({"avid_cyclist": "yes"})
@@ -316,6 +325,7 @@ def test_writing_to_prior_does_not_change_later_results():
     assert m.infer({"avid_cyclist": "yes"}).equals(before)
 
 
+@pytest.mark.slow
 def test_writing_to_nodes_and_tables_does_not_change_the_model(bundled_model):
     before = bundled_model.infer({"fever": "yes"})
     nodes, leaks = bundled_model.nodes, bundled_model.tables["leaks"]
@@ -325,6 +335,7 @@ def test_writing_to_nodes_and_tables_does_not_change_the_model(bundled_model):
 
 
 # --- item 7: infer(priors=folder) sees every edit ---------------------------------------------------------
+@pytest.mark.slow
 def test_an_edit_that_keeps_size_and_time_is_seen(folder):
     evidence = {"avid_cyclist": "yes"}
     before = infer(evidence, priors=folder)
@@ -373,6 +384,7 @@ def hidden(parent):
     return sorted(p.name for p in parent.iterdir() if p.name.startswith("."))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("recover_by", ["load", "save"])
 def test_a_save_killed_between_its_renames_is_completed(bundled_model, tmp_path, recover_by):
     target = tmp_path / "mine"
@@ -387,6 +399,7 @@ def test_a_save_killed_between_its_renames_is_completed(bundled_model, tmp_path,
     assert hidden(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_a_save_killed_before_the_swap_leaves_the_old_folder_and_the_next_save_cleans_up(bundled_model,
                                                                                            tmp_path):
     target = tmp_path / "mine"
@@ -400,6 +413,7 @@ def test_a_save_killed_before_the_swap_leaves_the_old_folder_and_the_next_save_c
     assert hidden(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_a_hidden_folder_left_by_the_old_save_is_restored(bundled_model, tmp_path):
     """The layout the issue found: the target gone, its content only in .NAME.old-XXXXXXXX."""
     bundled_model.save(tmp_path / "mine")
@@ -466,6 +480,7 @@ def test_a_nul_byte_in_a_text_cell_is_refused(folder, column, value):
     ("links.csv", "source", "-see the notes"),
     ("population.csv", "description", "@adults"),
 ])
+@pytest.mark.slow
 def test_a_spreadsheet_formula_in_a_text_cell_is_refused(folder, name, column, value):
     line = 2
     edit(folder, name, line, **{column: value})
@@ -509,6 +524,7 @@ def test_attrs_evidence_is_a_deep_copy(bundled_model):
     assert result.attrs["evidence"] == given
 
 
+@pytest.mark.slow
 def test_a_pandas_row_is_accepted_as_evidence(bundled_model):
     cases = pd.DataFrame({"pain_burning": ["yes"], "avid_cyclist": [None], "sitting_effect": ["dominant"],
                           "fever": [float("nan")]})

@@ -156,6 +156,7 @@ def imported(tmp_path_factory):
 
 
 # --- 1. the five bnlearn networks against pgmpy ----------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NETWORKS)
 def test_imported_network_gives_pgmpy_posteriors_of_every_node(imported, name):
     net = original(name)
@@ -168,6 +169,7 @@ def test_imported_network_gives_pgmpy_posteriors_of_every_node(imported, name):
     assert worst <= TOLERANCE
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NETWORKS)
 def test_infer_reports_every_root_as_p_not_reference_state(imported, name):
     net = original(name)
@@ -194,6 +196,7 @@ def test_infer_reports_every_root_as_p_not_reference_state(imported, name):
             m.infer(imp.evidence(evidence))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NETWORKS)
 def test_no_node_state_or_edge_is_lost_and_the_map_is_reversible(imported, name):
     net = original(name)
@@ -220,6 +223,7 @@ def test_no_node_state_or_edge_is_lost_and_the_map_is_reversible(imported, name)
 
 
 # --- 6. reference states ---------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NETWORKS)
 def test_a_no_false_absent_normal_none_state_becomes_the_reference(imported, name):
     net = original(name)
@@ -231,6 +235,7 @@ def test_a_no_false_absent_normal_none_state_becomes_the_reference(imported, nam
         assert list(imp.model.states(imp.node_map[node])) == expected, node
 
 
+@pytest.mark.slow
 def test_alarm_true_false_roots_report_p_true(imported):
     net = original("alarm")
     imp = imported("alarm")
@@ -253,6 +258,7 @@ CHILD_ODD_STATES = (("ChestXray", "Asy/Patch"), ("XrayReport", "Asy/Patchy"), ("
                     ("RUQO2", "<5"), ("CO2Report", "<7.5"), ("CO2Report", ">=7.5"))
 
 
+@pytest.mark.slow
 def test_child_keeps_its_names_on_import(imported):
     """Every name of child is one our format holds, so nothing is renamed (before issue 11, item 21, six states
     were: ``<5`` came back as ``lt5``)."""
@@ -267,6 +273,7 @@ def test_child_keeps_its_names_on_import(imported):
     assert "renamed" not in imp.stdout and "names mapped" not in imp.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".bif", ".xmlbif"])
 def test_child_keeps_its_names_through_export_and_import(tmp_path, imported, suffix):
     imp = imported("child")
@@ -286,6 +293,7 @@ def test_child_keeps_its_names_through_export_and_import(tmp_path, imported, suf
     same_tables(again.model.network, imp.model.network)
 
 
+@pytest.mark.slow
 def test_a_state_with_symbols_is_evidence_on_the_command_line_as_printed(imported):
     from model.cli_reports import shell_pair
 
@@ -334,6 +342,7 @@ probability ( my node | probability, 2nd-node ) {
 }"""  # no final newline on purpose: pgmpy alone would lose the last table
 
 
+@pytest.mark.slow
 def test_hand_written_bif_with_invalid_reserved_and_colliding_names(tmp_path):
     path = tmp_path / "odd.bif"
     path.write_text(ODD_BIF, encoding="utf-8")
@@ -367,6 +376,7 @@ def test_hand_written_bif_with_invalid_reserved_and_colliding_names(tmp_path):
     assert worst <= TOLERANCE
 
 
+@pytest.mark.slow
 def test_any_name_at_all_is_mapped_to_a_unique_valid_one(tmp_path):
     names = ["", " ", "é", "state", "Probability", "a.b", "a_b", "_x", "1", 7, "A", "a", "x y", "n_", "low"]
     network = DiscreteBayesianNetwork()
@@ -521,6 +531,7 @@ def exported(tmp_path_factory, export_model, export_folder):
     return files
 
 
+@pytest.mark.slow
 def test_export_bif_reads_back_in_pgmpy_with_the_same_numbers_and_posteriors(exported, export_model,
                                                                               bundled_cases):
     with warnings.catch_warnings():
@@ -532,6 +543,7 @@ def test_export_bif_reads_back_in_pgmpy_with_the_same_numbers_and_posteriors(exp
     assert gzip.decompress(exported[".bif.gz"].read_bytes()) == exported[".bif"].read_bytes()
 
 
+@pytest.mark.slow
 def test_export_xmlbif_reads_back_in_pgmpy_with_the_same_numbers_and_posteriors(exported, export_model,
                                                                                  bundled_cases):
     assert exported[".xmlbif"].read_bytes() == exported[".bifxml"].read_bytes()
@@ -543,6 +555,7 @@ def test_export_xmlbif_reads_back_in_pgmpy_with_the_same_numbers_and_posteriors(
     assert largest_difference_from(bundled_cases, pgmpy_posteriors(network, nodes), nodes) <= TOLERANCE
 
 
+@pytest.mark.slow
 def test_export_opens_in_pyagrum(exported, export_model, bundled_cases):
     gum = pytest.importorskip("pyagrum")
     xml = gum.loadBN(str(exported[".bifxml"]))  # pyAgrum knows XMLBIF as .bifxml
@@ -567,6 +580,7 @@ def test_export_opens_in_pyagrum(exported, export_model, bundled_cases):
     assert largest_difference_from(bundled_cases[:5], agrum_posteriors(bif)) <= 1e-6
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".bif", ".xmlbif"])
 def test_importing_an_export_gives_the_same_network_back(tmp_path, exported, export_model, bundled_cases, suffix):
     imp = Imported(exported[suffix], tmp_path / "again")
@@ -587,6 +601,7 @@ def test_importing_an_export_gives_the_same_network_back(tmp_path, exported, exp
 
 
 # --- 3. round trip of an imported network ------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["child", "alarm"])
 def test_imported_network_round_trips_through_xmlbif(tmp_path, imported, name):
     first = imported(name)
@@ -607,6 +622,7 @@ def test_imported_network_round_trips_through_xmlbif(tmp_path, imported, name):
     assert worst <= TOLERANCE
 
 
+@pytest.mark.slow
 def test_imported_network_exported_as_xmlbif_opens_in_pyagrum_with_its_names(tmp_path, imported):
     gum = pytest.importorskip("pyagrum")
     imp = imported("child")  # states such as <7.5, 0-3_days, Transp.: pgmpy's XMLBIF writer would alter them
@@ -629,6 +645,7 @@ def test_imported_network_exported_as_xmlbif_opens_in_pyagrum_with_its_names(tmp
                 assert abs(got[imp.node_map[node]][imp.state_map[node][state]] - value) <= TOLERANCE
 
 
+@pytest.mark.slow
 def test_net_file_imports_like_the_bif(tmp_path, imported):
     net = original("child")
     path = tmp_path / "child.net"
@@ -645,6 +662,7 @@ def test_net_file_imports_like_the_bif(tmp_path, imported):
 
 
 # --- 4. errors -------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_unknown_extension_names_the_file_and_the_allowed_ones(tmp_path):
     path = tmp_path / "network.txt"
     path.write_bytes(gzip.decompress((DATA / "asia.bif.gz").read_bytes()))
@@ -676,6 +694,7 @@ NOT_A_NETWORK = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("file_name, text, reason", NOT_A_NETWORK, ids=[c[0] for c in NOT_A_NETWORK])
 def test_a_file_pgmpy_cannot_read_is_a_clear_error(tmp_path, file_name, text, reason):
     path = tmp_path / file_name
@@ -686,6 +705,7 @@ def test_a_file_pgmpy_cannot_read_is_a_clear_error(tmp_path, file_name, text, re
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_unreadable_files_are_clear_errors(tmp_path):
     (tmp_path / "bad.bif.gz").write_bytes(b"not gzip at all")
     (tmp_path / "cut.bif.gz").write_bytes(gzip.compress(b"network x {\n}\n" * 50)[:30])
@@ -699,6 +719,7 @@ def test_unreadable_files_are_clear_errors(tmp_path):
     assert code == 2 and "cannot be written" in err
 
 
+@pytest.mark.slow
 def test_sums_our_format_refuses_are_reported_before_anything_is_written(tmp_path):
     path = tmp_path / "near.bif"  # pgmpy accepts sums within 0.01; our priors need 1e-6
     path.write_text("network x {\n}\nvariable A {\n  type discrete [ 2 ] { yes, no };\n}\n"
@@ -714,6 +735,7 @@ def test_sums_our_format_refuses_are_reported_before_anything_is_written(tmp_pat
         network_to_tables(network, source="near.bif")
 
 
+@pytest.mark.slow
 def test_existing_folder_needs_overwrite(tmp_path):
     folder = tmp_path / "asia"
     folder.mkdir()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import itertools
 import math
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -222,6 +223,7 @@ def _overlapping_priors(folder):
     return folder
 
 
+@pytest.mark.slow
 def test_drawn_tables_equal_the_documented_rules_on_the_bundled_priors(bundled_model):
     binds = _assert_drawn_tables_are_rebuilt(bundled_model, 60, seed=11)
     # the bundled ranges make these rules bind (the others may not, at these draws)
@@ -230,6 +232,7 @@ def test_drawn_tables_equal_the_documented_rules_on_the_bundled_priors(bundled_m
     assert binds["cpt column renormalised"] > 0, binds
 
 
+@pytest.mark.slow
 def test_drawn_tables_equal_the_documented_rules_with_overlapping_ranges(tmp_path):
     model = load_model(_overlapping_priors(tmp_path / "overlap"))
     binds = _assert_drawn_tables_are_rebuilt(model, 400, seed=3)
@@ -258,6 +261,7 @@ def _set_cell(folder, name, line, column, text):
     ("nodes.csv", 2, "cost", "-1", r"nodes\.csv, line 2, column 'cost': must be empty or a non-negative number"),
     ("nodes.csv", 2, "cost", "-0.5", r"nodes\.csv, line 2, column 'cost': must be empty or a non-negative number"),
 ])
+@pytest.mark.slow
 def test_refused_priors_name_file_line_and_column(tmp_path, name, line, column, text, expected):
     from model.errors import PriorsError
     from model.priors import load_priors
@@ -270,6 +274,7 @@ def test_refused_priors_name_file_line_and_column(tmp_path, name, line, column, 
 
 
 # --- 4. validate --vignettes exits 1 when a vignette is impossible ----------------------------------------------
+@pytest.mark.slow
 def test_validate_vignettes_exits_1_when_a_vignette_is_impossible(monkeypatch, capsys):
     import model.analysis.validation as validation
     from model.cli import main
@@ -315,6 +320,7 @@ def _zeros_priors(folder):
     return folder, h
 
 
+@pytest.mark.slow
 def test_soft_before_hard_evidence_with_zeros_and_likelihoods_above_1(tmp_path):
     import pandas as pd
 
@@ -352,3 +358,24 @@ def test_soft_before_hard_evidence_with_zeros_and_likelihoods_above_1(tmp_path):
     for node, value in expected.items():
         got = ve.query([node], evidence={"h": "yes"}, virtual_evidence=virtual, show_progress=False)
         assert got.get_value(**{node: "present"}) == pytest.approx(value, abs=1e-12), node
+
+
+# --- 7. the quick subset (issue 11, item 20) --------------------------------------------------------------------
+def test_slow_is_a_registered_marker_and_every_listed_slow_test_exists(pytestconfig):
+    """``-m "not slow"`` relies on the marker (pyproject.toml) and on tests/conftest.py's list of slow tests; a
+    renamed test would silently fall back into the quick subset, so every listed name must still be defined."""
+    assert any(line.split(":")[0].strip() == "slow" for line in pytestconfig.getini("markers"))
+    here = Path(__file__).resolve().parent
+    conftest = next(p for p in pytestconfig.pluginmanager.get_plugins()
+                    if getattr(p, "__file__", None) and Path(p.__file__).resolve() == here / "conftest.py")
+    assert conftest.SLOW
+    for nodeid in sorted(conftest.SLOW):
+        path, _, name = nodeid.partition("::")
+        text = (here.parent / path).read_text(encoding="utf-8")
+        if path.startswith("tests/"):
+            assert re.search(rf"^def {re.escape(name)}\(", text, re.MULTILINE), f"{nodeid}: no such test"
+        else:  # a doctest: the dotted name of a module, class, function or method of that file
+            module = path[:-3].replace("/", ".")
+            last = name.rsplit(".", 1)[-1]
+            assert name == module or re.search(rf"^\s*(def|class) {re.escape(last)}\b", text, re.MULTILINE), \
+                f"{nodeid}: no such doctest"

@@ -53,6 +53,7 @@ def test_bundled_priors_load(priors):
     assert priors.origin == str(bundled_priors_folder())
 
 
+@pytest.mark.slow
 def test_default_folder_is_the_bundled_one(priors):
     assert load_priors(bundled_priors_folder()).digest == priors.digest
     assert load_priors(str(bundled_priors_folder())).digest == priors.digest
@@ -148,6 +149,7 @@ VARIATIONS = [with_bom, with_crlf, with_spaces, with_padded_cells, with_trailing
               shuffled_columns(1), shuffled_columns(2), shuffled_columns(3)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variation", VARIATIONS, ids=lambda v: v.__name__)
 def test_harmless_variation_loads_to_the_same_priors(folder, priors, variation):
     for name in BUNDLED:
@@ -159,6 +161,7 @@ def test_harmless_variation_loads_to_the_same_priors(folder, priors, variation):
         np.testing.assert_array_equal(varied.node_tables[node].values, table.values)
 
 
+@pytest.mark.slow
 def test_all_variations_at_once(folder, priors):
     for name in BUNDLED:
         for variation in (shuffled_columns(7), with_padded_cells, with_spaces, with_crlf, with_trailing_empty_lines,
@@ -167,6 +170,7 @@ def test_all_variations_at_once(folder, priors):
     assert load_priors(folder).digest == priors.digest
 
 
+@pytest.mark.slow
 def test_row_order_does_not_matter(folder, priors):
     for name in BUNDLED:
         if name == "nodes.csv":  # node order is the parents' order, so it is part of the model
@@ -176,12 +180,14 @@ def test_row_order_does_not_matter(folder, priors):
     assert load_priors(folder).digest == priors.digest
 
 
+@pytest.mark.slow
 def test_other_files_are_ignored(folder, priors):
     (folder / "notes.txt").write_text("not a table", encoding="utf-8")
     (folder / "cpts" / "README.md").write_text("# notes", encoding="utf-8")
     assert load_priors(folder).digest == priors.digest
 
 
+@pytest.mark.slow
 def test_a_changed_number_changes_the_digest(folder, priors):
     rows = rows_of(folder / "leaks.csv")
     header = rows[0]
@@ -209,6 +215,7 @@ def assert_distributions(priors):
         np.testing.assert_allclose(table.values.sum(axis=0), 1.0, atol=TOLERANCE, err_msg=node)
 
 
+@pytest.mark.slow
 def test_accepted_numbers_give_distributions(shared_folder):
     """Set random rows' value (and perhaps its whole range) to a random number: the priors either
     load, with every column of every node table a probability distribution, or raise PriorsError.
@@ -261,6 +268,7 @@ def structure(priors):
             {n: tuple(t.parents) for n, t in priors.node_tables.items()})
 
 
+@pytest.mark.slow
 def test_random_damage_is_refused_or_harmless(shared_folder, priors):
     """Damage a random cell (or a free-text cell), insert a junk line or replace a line of any bundled file.
     Either the loader refuses it (a PriorsError with its problems) or what it accepted is harmless: the same

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -45,6 +46,7 @@ def _posteriors(result, reported):
     return result["posterior"].reindex(list(reported)).to_numpy()
 
 
+@pytest.mark.slow
 @fast
 @given(data=st.data())
 def test_posteriors_and_priors_are_probabilities(bundled_model, data):
@@ -54,6 +56,7 @@ def test_posteriors_and_priors_are_probabilities(bundled_model, data):
     assert np.all((values >= 0.0) & (values <= 1.0))
 
 
+@pytest.mark.slow
 @fast
 @given(data=st.data())
 def test_evidence_order_is_irrelevant(bundled_model, reported_nodes, data):
@@ -65,6 +68,7 @@ def test_evidence_order_is_irrelevant(bundled_model, reported_nodes, data):
     np.testing.assert_array_equal(first["prior"].to_numpy(), second["prior"].to_numpy())
 
 
+@pytest.mark.slow
 @fast
 @given(data=st.data())
 def test_hard_evidence_equals_one_hot_soft_evidence(bundled_model, reported_nodes, data):
@@ -77,6 +81,7 @@ def test_hard_evidence_equals_one_hot_soft_evidence(bundled_model, reported_node
     np.testing.assert_allclose(got, expected, rtol=0, atol=TOL)
 
 
+@pytest.mark.slow
 @fast
 @given(data=st.data())
 def test_uniform_likelihood_changes_nothing(bundled_model, reported_nodes, data):
@@ -90,6 +95,7 @@ def test_uniform_likelihood_changes_nothing(bundled_model, reported_nodes, data)
     np.testing.assert_allclose(got, expected, rtol=0, atol=TOL)
 
 
+@pytest.mark.slow
 @fast
 @given(data=st.data())
 def test_queries_have_no_side_effects(bundled_model, reported_nodes, data):
@@ -110,6 +116,7 @@ def test_queries_have_no_side_effects(bundled_model, reported_nodes, data):
     assert sorted(bundled_model.network.nodes()) == nodes_before  # no virtual-evidence nodes left behind
 
 
+@pytest.mark.slow
 @fast
 @given(data=st.data())
 def test_result_shape(bundled_model, reported_nodes, data):
@@ -130,6 +137,7 @@ def test_result_shape(bundled_model, reported_nodes, data):
             assert result.loc[node, "posterior"] == (1.0 if value == "present" else 0.0)
 
 
+@pytest.mark.slow
 def test_soft_evidence_order_gives_identical_posteriors(bundled_model, reported_nodes):
     """A fixed case found by hypothesis: swapping two soft items changed posteriors by ~3e-18.
 
