@@ -150,7 +150,7 @@ def _batch(args, parser):
     out.insert(0, id_column or "line", cases[id_column] if id_column else cases.index)
     for key in ("red_flags", "possible_red_flags"):  # emergency findings per row, "|"-separated; empty: none
         out[key] = [("|".join(result.attrs[key].get(label, ()))) for label in result.index]
-    must = model._must_not_miss_rows(result)  # serious causes at or above their action threshold, per row
+    must = result.attrs["must_not_miss"]  # serious causes at or above their action threshold, per row
     out["must_not_miss"] = ["|".join(must.get(label, ())) for label in result.index]
     out.attrs = {}
     write_csv(out, args.output)  # full precision (the numbers are exact); atomic: an old file stays whole
@@ -169,6 +169,11 @@ def _explain(args, parser):
     evidence = _parse_evidence(args.evidence, parser)
     model = load_model(args.priors)
     frame = explain(evidence, args.cause, priors=model)
+    if args.json:
+        from .cli_differential import as_json
+
+        print(as_json(frame))
+        return 0
     print("\n".join(_flag_lines(frame.attrs, model.population, evidence) + [format_explanation(frame)]))
     return 0
 
@@ -186,6 +191,11 @@ def _next(args, parser):
             raise
         print(f"{parser.prog}: error: {err}", file=sys.stderr)
         return 1
+    if args.json:
+        from .cli_differential import as_json
+
+        print(as_json(ranked))
+        return 0
     print("\n".join(_flag_lines(ranked.attrs, model.population, evidence) +
                     [format_questions(ranked, model.nodes, args.top)]))
     return 0

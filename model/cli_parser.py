@@ -160,6 +160,8 @@ def build_parser():
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     why.add_argument("cause", metavar="CAUSE", help="a cause or complication (see: nodes)")
     why.add_argument("evidence", nargs="*", metavar="node=state", help="an observation")
+    why.add_argument("--json", action="store_true", help="print one JSON object (attrs and one record per "
+                     "observation)")
     ask = commands.add_parser("next", parents=[priors], help="which questions to ask next",
                               description="Rank the unobserved findings and risk factors by the information their "
                               "answer is expected to give about the causes and complications (bits, exact), per "
@@ -171,7 +173,10 @@ def build_parser():
                      "complication alone")
     ask.add_argument("--rank-by", choices=("gain_per_cost", "info_gain"), default="gain_per_cost",
                      help="after the red-flag screen: information per unit of cost (default) or information alone")
-    ask.add_argument("--top", metavar="K", type=_whole(1), default=10, help="how many to show (default 10)")
+    ask.add_argument("--top", metavar="K", type=_whole(1), default=10, help="how many to show (default 10; "
+                     "--json lists every candidate)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object (attrs, the screen included, "
+                     "and one record per candidate question)")
     score = commands.add_parser("validate", parents=[priors], help="metrics of the posteriors on labelled cases",
                                 description="Score the posteriors of CASES.csv (as for batch) against LABELS.csv: "
                                 "one 0/1 column per cause or complication scored, and the id column of CASES.csv "

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .engine_cases import _check_columns, _explain, _model, _parse
-from .engine_chunk import _evaluate
+from .engine_chunk import _evaluate, _rows
 from .engine_numbers import _compile
 from .engine_ops import _Pool
 from .engine_plan import _Limits, _structure
@@ -37,6 +37,8 @@ __all__ = ["infer_batch"]
 
 #: Rows evaluated together (fewer when the network's tables are large).
 CHUNK_SIZE = 4096
+#: Rows whose cells are read together (pandas lookups per column are slow on small slices).
+PARSE_ROWS = 65536
 #: Largest number of floats in one per-chunk table; sets the rows per chunk.
 MAX_TABLE = 2**23
 #: Largest joint table of the reported nodes; above it, one table per reported node.
@@ -128,6 +130,10 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
           evidence, as :meth:`Model.infer`); rows without a flag are absent.
         - ``possible_red_flags``: the same for soft evidence whose likelihood
           favours the emergency state (:mod:`model.red_flags`).
+        - ``must_not_miss``: ``{row label: [serious causes and complications
+          at or above their action_threshold]}``, each list in decreasing
+          posterior, as ``Model.infer(...).attrs["must_not_miss"]``; rows
+          without one are absent.
         - ``population``: ``{"evidence": node -> state, "description":
           text}``, the population every row is conditioned on (its
           observations are added to every row; a cell that contradicts
@@ -186,31 +192,37 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
 
         bar = tqdm(total=n, unit="case", desc="infer_batch")
     try:
-        for start in range(0, n, step):
-            stop = min(n, start + step)
-            chunk = {c: s.iloc[start:stop] for c, s in series.items()}
-            hard, soft, bad, found = _parse(model, plan, chunk, start, stop - start)
-            if stop - start < step:  # a last, shorter chunk: tables of other sizes
-                pool = _Pool()
-            values, possible = _evaluate(plan, stop - start, hard, soft, pool=pool)
-            values[bad] = np.nan
-            posterior[start:stop] = values
+        block = max(step, PARSE_ROWS // step * step)  # cells are read a block at a time, scored a chunk at a time
+        for first in range(0, n, block):
+            last = min(n, first + block)
+            cells = {c: s.iloc[first:last] for c, s in series.items()}
+            hard_block, soft_block, bad_block, found = _parse(model, plan, cells, first, last - first)
             problems += found
-            for i in np.flatnonzero(~possible & ~bad):
-                observed = {c: int(hard[c][i]) for c in given if hard[c][i] >= 0}
-                for c, (at, lam) in soft.items():
-                    hit = np.flatnonzero(at == i)
-                    if len(hit):
-                        observed[c] = tuple(lam[hit[0]])
-                impossible.append((start + i, observed))
             for node, state in model._emergency.items():
-                if node in hard:
-                    flags[node][start:stop] = hard[node] == model._states[node].index(state)
-                if node in soft:
-                    at, lam = soft[node]
-                    possible_flags[node][start + at] = possible_flag_rows(lam, model._states[node].index(state))
-            if bar is not None:
-                bar.update(stop - start)
+                if node in hard_block:
+                    flags[node][first:last] = hard_block[node] == model._states[node].index(state)
+                if node in soft_block:
+                    at, lam = soft_block[node]
+                    possible_flags[node][first + at] = possible_flag_rows(lam, model._states[node].index(state))
+            for lo in range(0, last - first, step):
+                hi = min(last - first, lo + step)
+                start, stop = first + lo, first + hi
+                hard, soft = _rows(hard_block, soft_block, lo, hi)
+                bad = bad_block[lo:hi]
+                if hi - lo < step:  # a last, shorter chunk: tables of other sizes
+                    pool = _Pool()
+                values, possible = _evaluate(plan, hi - lo, hard, soft, pool=pool)
+                values[bad] = np.nan
+                posterior[start:stop] = values
+                for i in np.flatnonzero(~possible & ~bad):
+                    observed = {c: int(hard[c][i]) for c in given if hard[c][i] >= 0}
+                    for c, (at, lam) in soft.items():
+                        hit = np.flatnonzero(at == i)
+                        if len(hit):
+                            observed[c] = tuple(lam[hit[0]])
+                    impossible.append((start + i, observed))
+                if bar is not None:
+                    bar.update(hi - lo)
     finally:
         if bar is not None:
             bar.close()
@@ -224,6 +236,7 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
         "population": model._population_attrs(),
         "priors_digest": model.priors_digest,
     }
+    attrs["must_not_miss"] = _must_not_miss(model, result)
     if interval is not None:
         from .analysis.intervals import (
             posterior_intervals,  # analysis imports this module
@@ -238,6 +251,17 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
         attrs["interval"] = {"level": float(interval), "draws": int(draws), "seed": seed}
     result.attrs = attrs
     return result
+
+
+def _must_not_miss(model, result):
+    """``{row label: [serious nodes at or above their action_threshold]}`` (:meth:`Model._must_not_miss_rows`),
+    looked at only for the rows where some node reaches its threshold."""
+    if "action_threshold" not in model.nodes:
+        return {}
+    thresholds = model.nodes["action_threshold"].reindex(result.columns).to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        reached = (result.to_numpy() >= thresholds).any(axis=1)  # NaN (no threshold, bad row): never
+    return model._must_not_miss_rows(result.iloc[np.flatnonzero(reached)])
 
 
 def _rows_flagged(flags, labels, n):

@@ -69,6 +69,16 @@ def _subset(hard, soft, rows):
     return {node: codes[rows] for node, codes in hard.items()}, part
 
 
+def _rows(hard, soft, lo, hi):
+    """Rows ``lo:hi`` of parsed evidence."""
+    part = {}
+    for node, (at, lam) in soft.items():
+        keep = (at >= lo) & (at < hi)
+        if keep.any():
+            part[node] = (at[keep] - lo, lam[keep])
+    return {node: codes[lo:hi] for node, codes in hard.items()}, part
+
+
 def _compute(plan, n, hard, soft, joint, rescale, pool):
     s, d = plan.structure, plan.draws
     env, log_scale, possible = _sources(plan, n, hard, soft, pool)

@@ -19,7 +19,7 @@ import weakref
 import numpy as np
 
 from .engine import _check_columns, _draw_structure, _limits, _parse, _plan
-from .engine_chunk import _evaluate
+from .engine_chunk import _evaluate, _rows
 from .engine_numbers import _compile
 
 #: Largest number of floats in the numbers of one multi-draw plan; sets the draws compiled together.
@@ -39,16 +39,6 @@ def _numbers_per_draw(plan):
             if value is not None:
                 size += value.size if isinstance(value, np.ndarray) else value[1].size
     return size // plan.draws
-
-
-def _rows(hard, soft, lo, hi):
-    """Rows ``lo:hi`` of parsed evidence."""
-    part = {}
-    for node, (at, lam) in soft.items():
-        keep = (at >= lo) & (at < hi)
-        if keep.any():
-            part[node] = (at[keep] - lo, lam[keep])
-    return {node: codes[lo:hi] for node, codes in hard.items()}, part
 
 
 def _draw_posteriors(model, cases, tables_of, draws, *, progress=None):

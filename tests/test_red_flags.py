@@ -77,13 +77,15 @@ def primary():
     return model.load_model()
 
 
-def test_explain_next_questions_and_compare_carry_the_flags(primary):
+def test_explain_next_questions_explanations_predict_and_compare_carry_the_flags(primary):
     evidence = {"saddle_anaesthesia": {"no": 0.1, "yes": 1.0}, "bladder_bowel_dysfunction": "yes",
                 "pain_below_knee": "yes"}
     expected = {"red_flags": ["bladder_bowel_dysfunction"], "possible_red_flags": ["saddle_anaesthesia"]}
     outputs = {
         "explain": model.explain(evidence, "lumbar_disc_herniation", priors=primary).attrs,
         "next_questions": model.next_questions(evidence, priors=primary).attrs,
+        "explanations": model.explanations(evidence, priors=primary).attrs,
+        "predict": model.predict(evidence, nodes=["mri_lumbar_root_compression"], priors=primary).attrs,
     }
     for name, attrs in outputs.items():
         assert {k: attrs[k] for k in expected} == expected, name
@@ -140,3 +142,32 @@ def test_cli_batch_writes_the_flags_as_columns(tmp_path):
     assert rows["A"]["red_flags"] == "saddle_anaesthesia|bladder_bowel_dysfunction"
     assert rows["B"]["red_flags"] == "" and rows["C"]["red_flags"] == "bladder_bowel_dysfunction"
     assert all(row["possible_red_flags"] == "" for row in rows.values())
+
+
+def test_batch_lists_must_not_miss_as_infer_does(primary):
+    rows = [{"trauma_or_fall": "high_energy", "pain_on_weight_bearing": "yes"}, {"pain_burning": "yes"},
+            {"cancer_history": "yes", "age_group": "60_plus", "night_pain": "yes", "unexplained_weight_loss": "yes"}]
+    result = primary.infer_batch(pd.DataFrame(rows, index=["fall", "plain", "cancer"]))
+    expected = {label: primary.infer(row).attrs["must_not_miss"] for label, row in zip(["fall", "plain", "cancer"], rows)}
+    assert result.attrs["must_not_miss"] == {k: v for k, v in expected.items() if v}
+    assert "bone_injury" in result.attrs["must_not_miss"]["fall"] and "tumour" in result.attrs["must_not_miss"]["cancer"]
+    ranged = primary.infer_batch(pd.DataFrame(rows[:1]), interval=0.8, draws=20, seed=1)
+    assert ranged.attrs["must_not_miss"] == {0: expected["fall"]}
+
+
+@pytest.mark.parametrize("argv, rows", [
+    (["explain", "tumour", "pain_burning=yes", SOFT, "--json"], "evidence"),
+    (["next", "pain_burning=yes", SOFT, "--json"], "node"),
+])
+def test_json_of_explain_and_next_carries_the_flags_and_every_row(argv, rows, capsys):
+    import json
+
+    assert main(argv) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["possible_red_flags"] == ["saddle_anaesthesia"] and printed["red_flags"] == []
+    assert printed["rows"] and all(rows in row for row in printed["rows"])
+    if argv[0] == "next":
+        evidence = {"pain_burning": "yes", "saddle_anaesthesia": {"no": 0.1, "yes": 1.0}}
+        expected = model.next_questions(evidence)
+        assert [row["node"] for row in printed["rows"]] == list(expected.index)  # every candidate, in order
+        assert printed["screen"][0]["complication"] == "cauda_equina_syndrome"
