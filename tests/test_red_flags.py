@@ -115,6 +115,8 @@ SOFT = 'saddle_anaesthesia={"no": 0.1, "yes": 1}'
     ["explain", "tumour", SOFT],
     ["next", SOFT, "--top", "2"],
     ["compare", "primary_care", "specialist", "--given", SOFT],
+    ["explanations", SOFT, "--top", "2"],
+    ["predict", SOFT, "--nodes", "mri_lumbar_root_compression"],
 ])
 def test_every_cli_command_of_a_case_prints_possible_flags(argv, capsys):
     assert main(argv) == 0
