@@ -12,7 +12,7 @@ network, side by side in one run:
 
 1. ``next_questions(evidence, priors=m)``: median wall time of the runs (the model loaded
    beforehand; nothing is cached between calls);
-2. the naive loop: for each candidate, one pgmpy joint query of the free causes (or the target)
+2. the naive loop: for each candidate, one pgmpy joint query of the free causes and complications
    and the candidate given the evidence (``VariableElimination`` built once outside the timings;
    rebuilt per query when there is soft evidence, as ``Model.infer`` does, because pgmpy rewires
    it for virtual evidence), then the mutual information and the expected change of the top cause
@@ -62,7 +62,7 @@ def naive_ranking(m, evidence, target):
     from model.network import VariableElimination, likelihood_factor
 
     hard, soft = m.check_evidence(evidence)
-    free = [c for c in m.causes if c not in hard]
+    free = [c for c in [*m.causes, *m.complications] if c not in hard]  # as next_questions: causes and complications
     about = free if target is None else [target]
     candidates = [n for n in m.nodes.index if m.nodes.at[n, "role"] in ("finding", "risk_factor")
                   and n not in hard and n not in soft]
@@ -81,7 +81,7 @@ def naive_ranking(m, evidence, target):
         table = table / table.sum()
         p_causes = table.sum(axis=-1)
         present = {c: 1.0 - p_causes.take(0, axis=i).sum() for i, c in enumerate(free)}
-        top = max(free, key=present.get)
+        top = target if target is not None else max((c for c in free if c in m.causes), key=present.get)
         pair = table.sum(axis=tuple(i for i, c in enumerate(free) if c not in about)).reshape(-1, table.shape[-1])
         outer = pair.sum(axis=1, keepdims=True) * pair.sum(axis=0, keepdims=True)
         nonzero = pair > 0

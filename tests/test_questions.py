@@ -291,3 +291,21 @@ def test_screen_threshold_column_round_trips_and_is_checked(tmp_path, bundled_mo
     assert f"nodes.csv, line {ces}, column 'screen_threshold'" in message and "'often'" in message
     without = bundled_model.with_tables({"nodes": bundled_model.tables["nodes"].drop(columns="screen_threshold")})
     assert next_questions(SCIATICA, priors=without).attrs["screen"] == []
+
+
+def test_leaf_answers_come_from_the_joint_only_when_that_is_exact(bundled_model):
+    """A candidate whose parents are reported or observed, and no descendant of which is observed, is scored
+    from the joint of row 0 (no engine row); the brute-force tests above check the numbers."""
+    from model.analysis.questions import _answered_from_the_joint, _plan
+
+    scope = list(_plan(bundled_model).joint_scope)
+    names = ["low_back_pain", "pain_burning", "avid_cyclist", "motor_weakness", "mri_lumbar_root_compression"]
+    hard, soft = bundled_model.check_evidence({})
+    assert _answered_from_the_joint(bundled_model, names, scope, hard, soft) == ["low_back_pain", "pain_burning"]
+    hard, soft = bundled_model.check_evidence({"leg_pain_worse_than_back": "yes", "age_group": "60_plus"})
+    assert _answered_from_the_joint(bundled_model, names, scope, hard, soft) == [  # a child observed; age known
+        "pain_burning", "mri_lumbar_root_compression"]
+    evidence = {"leg_pain_worse_than_back": "yes", "age_group": "60_plus"}
+    ranked = next_questions(evidence, priors=bundled_model)
+    for node in ("low_back_pain", "mri_lumbar_root_compression", "pain_burning"):
+        assert abs(ranked.at[node, "info_gain"] - brute_information(bundled_model, evidence, node)) < TOLERANCE
