@@ -254,7 +254,7 @@ SLOW = frozenset(f"{path}::{name}" for path, names in {
         "test_a_slight_lean_is_enough test_batch_flags_each_row_as_infer_does "
         "test_cli_batch_writes_the_flags_as_columns test_every_cli_command_of_a_case_prints_possible_flags "
         "test_every_plot_of_a_case_shows_the_flags test_every_population_has_emergency_findings "
-        "test_explain_next_questions_and_compare_carry_the_flags "
+        "test_explain_next_questions_explanations_predict_and_compare_carry_the_flags "
         "test_hard_evidence_is_a_firm_flag_not_a_possible_one "
         "test_soft_evidence_leaning_away_or_not_at_all_raises_nothing "
         "test_soft_evidence_leaning_to_every_emergency_state_is_a_possible_flag"),
