@@ -219,7 +219,11 @@ def plot_posteriors(result, *, ax=None, title=None, labels=None):
             label.set_fontweight("bold")
     ax.set_xlim(0.0, 1.0)
     ax.set_xlabel("P(present)")
-    ax.legend(loc="lower right", frameon=False)
+    handles, names = ax.get_legend_handles_labels()
+    patch = _matplotlib("matplotlib.patches").Patch  # an empty bar's own legend swatch has the default colour
+    handles = [patch(color=MUST_NOT_MISS_COLOUR, hatch="//") if n == "must not miss" else h
+               for h, n in zip(handles, names)]
+    ax.legend(handles, names, loc="lower right", frameon=False)
     heading, colour = _flagged(title or "Posterior probability of each cause", result.attrs)
     ax.set_title(heading, color=colour, fontsize=10, loc="left")
     ax.spines[["top", "right"]].set_visible(False)

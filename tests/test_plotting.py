@@ -19,6 +19,7 @@ from matplotlib.text import Annotation, Text
 
 from model import compare, explain, read_vignettes
 from model.plotting import (
+    MUST_NOT_MISS_COLOUR,
     NAME_WIDTH,
     plot_calibration,
     plot_comparison,
@@ -188,6 +189,14 @@ def test_no_error_bars_without_an_interval(bundled_model):
 
 def label_of(model, node):
     return model.nodes.loc[node, "label"]
+
+
+def test_the_must_not_miss_legend_swatch_is_the_bars_colour(bundled_model):
+    result = bundled_model.infer({"trauma_or_fall": "high_energy"})
+    assert result.attrs["must_not_miss"] == ["bone_injury"]
+    legend = plot_posteriors(result).get_legend()
+    [swatch] = [h for h, t in zip(legend.legend_handles, legend.get_texts()) if t.get_text() == "must not miss"]
+    assert matplotlib.colors.to_hex(swatch.get_facecolor()) == MUST_NOT_MISS_COLOUR and swatch.get_hatch() == "//"
 
 
 def test_labels_come_from_the_model_when_given(bundled_model, variants):
