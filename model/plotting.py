@@ -280,8 +280,9 @@ def _network_layout(nodes, edges, sweeps=2):
     -------
     rows : dict
         Node -> row.
-    headings : list of (str or None, float)
-        Each group of findings with the row of its heading.
+    headings : list of (str, float)
+        Each group of findings (its ``finding_type``; "other" for findings without one, when others have
+        one) with the row of its heading; none when no finding has a type.
     total : float
         The rows used.
     """
@@ -401,7 +402,8 @@ def plot_network(model, *, ax=None, title=None, labels=None):
     texts = {}
     for node in nodes.index:
         role, x, y = roles[node], ROLE_X.get(roles[node], ROLE_X["finding"]), -rows[node]
-        colour = EMERGENCY_COLOUR if _emergency(nodes.loc[node, "emergency_state"]) else ROLE_COLOURS.get(role, "#999999")
+        emergency = _emergency(nodes.loc[node, "emergency_state"])
+        colour = EMERGENCY_COLOUR if emergency else ROLE_COLOURS.get(role, "#999999")
         ax.scatter([x], [y], s=24, color=edge_colours.get(node, colour), edgecolor="white", linewidth=0.5, zorder=3)
         left = role == "risk_factor"  # risk factors are named left of their marker, the rest right of it
         texts[node] = ax.text(x - 0.07 if left else x + 0.07, y, _wrap(name(node), ROLE_WRAP.get(role)),

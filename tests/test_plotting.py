@@ -353,7 +353,8 @@ def test_network_groups_the_findings_under_headings(bundled_model):
     kinds = bundled_model.nodes["finding_type"]
     bounds = [*headings.values(), -np.inf]
     for (heading, top), bottom in zip(headings.items(), bounds[1:]):
-        members = [n for n in bundled_model.findings if kinds[n] + ("" if heading == "presentation" else "s") == heading]
+        members = [n for n in bundled_model.findings
+                   if kinds[n] + ("" if heading == "presentation" else "s") == heading]
         assert members and all(bottom < positions[n][1] < top for n in members), heading
 
 
