@@ -1,7 +1,11 @@
 """Exact posteriors of every cause: :class:`Model`, :func:`load_model`, :func:`infer`.
 
-Inference is pgmpy's exact ``VariableElimination`` on the network built from
-the priors. Evidence is checked first, so mistakes come back as
+Inference is the package's compiled exact engine (:mod:`model.engine`: one
+row for one case, many rows for :func:`~model.engine.infer_batch`). The pgmpy
+network (:attr:`Model.network`) is built only when asked for, or to name the
+first impossible observation, so a query does not import pgmpy; pgmpy's
+``VariableElimination`` remains the independent reference of the tests.
+Evidence is checked first, so mistakes come back as
 :class:`~model.errors.EvidenceError` in the user's own names.
 """
 
@@ -17,7 +21,6 @@ import pandas as pd
 from .editing import replace_parameter, replace_tables
 from .errors import EvidenceError
 from .evidence import as_evidence, check_evidence, check_node, renamed_hint
-from .network import VariableElimination, build_network, likelihood_factor
 from .priors import load_priors, priors_fingerprint, priors_folder, read_renamed, save_tables
 from .priors_checks import NODE_EXTRA_COLUMNS
 from .red_flags import case_flags
@@ -56,8 +59,7 @@ class Model:
 
     def __init__(self, priors):
         self._priors = priors
-        self._network = build_network(priors)
-        self._engine = VariableElimination(self._network)
+        self._pgmpy = None  # (network, VariableElimination), built on first use
         nodes = priors.nodes
         self._reported = tuple(n for role in REPORTED_ROLES for n in nodes.index[nodes["role"] == role])
         self._states = {node: tuple(states) for node, states in nodes["states"].items()}
@@ -65,8 +67,23 @@ class Model:
         self._emergency = {node: state for node, state in emergency.items() if state}
         self._prior = None
         self._order = {node: i for i, node in enumerate(nodes.index)}
-        self._has_zeros = any((table.values == 0).any() for table in priors.node_tables.values())
         self._population = priors.population
+
+    @property
+    def _network(self):
+        """The pgmpy network of the priors, built on first use (importing pgmpy takes about a second)."""
+        if self._pgmpy is None:
+            from .network import VariableElimination, build_network
+
+            network = build_network(self._priors)
+            self._pgmpy = (network, VariableElimination(network))
+        return self._pgmpy[0]
+
+    @property
+    def _engine(self):
+        """pgmpy's VariableElimination on :attr:`_network` (the reference path: impossible evidence)."""
+        self._network  # builds both
+        return self._pgmpy[1]
 
     def __repr__(self):
         return (f"<Model {len(self._states)} nodes, {len(self.causes)} causes, priors {self.priors_digest} "
@@ -264,23 +281,23 @@ class Model:
 
     # --- inference ---------------------------------------------------------
     def _posteriors(self, hard, soft):
-        """P(present | evidence) of every reported node, in ``self._reported`` order.
+        """P(present | evidence) of every reported node, in ``self._reported`` order, by the batch engine.
 
         "Present" is any state but the reference (first) one: for the bundled
         causes exactly ``present``; for a multi-state cause of an imported network,
-        P(not in the reference state).
+        P(not in the reference state). One row of :func:`model.infer_batch`'s
+        compiled plan (the same numbers, one path for one case and many);
+        pgmpy's variable elimination stays the reference of the tests.
 
-        NaN where pgmpy had to normalise a zero (the evidence is impossible).
+        NaN when the evidence has probability zero.
         """
-        query = [n for n in self._reported if n not in hard]
-        posterior = {n: 0.0 if hard[n] == self._states[n][0] else 1.0 for n in self._reported if n in hard}
-        if query:
-            result = self._query(query, hard, soft)
-            for node in query:
-                factor = result[node]
-                reference = factor.values[factor.state_names[node].index(self._states[node][0])]
-                posterior[node] = float(1.0 - reference)  # P(present): any state but the reference one
-        return np.array([posterior[n] for n in self._reported])
+        from .engine import _plan  # the engine imports this module
+        from .engine_chunk import _evaluate
+
+        codes = {node: np.array([self._states[node].index(state)]) for node, state in hard.items()}
+        likelihoods = {node: (np.array([0]), np.asarray(values, dtype=float)[None, :]) for node, values in soft.items()}
+        values, possible = _evaluate(_plan(self), 1, codes, likelihoods)
+        return values[0] if possible[0] else np.full(len(self._reported), np.nan)
 
     def _query(self, variables, hard, soft):
         """pgmpy VE marginals of ``variables``; evidence passed in node order, so results never depend
@@ -291,6 +308,8 @@ class Model:
             return {v: self._query([v], hard, soft)[v] for v in variables}
         if not soft:
             return self._engine.query(variables, evidence=hard, joint=False, show_progress=False)
+        from .network import VariableElimination, likelihood_factor
+
         factors = [likelihood_factor(n, self._states[n], soft[n]) for n in sorted(soft, key=self._order.get)]
         engine = VariableElimination(self._network)  # pgmpy rewires the engine for virtual evidence
         return engine.query(variables, evidence=hard, virtual_evidence=factors, joint=False, show_progress=False)
@@ -410,17 +429,15 @@ class Model:
         """
         evidence = as_evidence(evidence)
         hard, soft = self.check_evidence(evidence)
+        from .analysis.explanations import case_posteriors  # analysis imports this module
+
         with np.errstate(invalid="ignore", divide="ignore"):
-            posterior = self._posteriors(hard, soft)
-            # Only tables with zeros allow impossible evidence; pgmpy prunes the parts of the network that
-            # no queried node depends on, so a NaN alone would miss some of it: check P(evidence) exactly.
-            if self._has_zeros or not np.all(np.isfinite(posterior)):
+            posterior, none = case_posteriors(self, hard, soft)
+            if not np.all(np.isfinite(posterior)):  # P(evidence) = 0, exactly: name the first impossible answer
                 given = [*self._population, *(n for n in evidence if n not in self._population)]
                 problem = self._first_impossible(hard, soft, [n for n in given if n in hard or n in soft])
                 if problem:
                     raise EvidenceError(problem)
-        from .analysis.explanations import p_no_modelled_cause  # analysis imports this module
-
         prior = self.prior().to_numpy()
         with np.errstate(invalid="ignore", divide="ignore"):
             lift = posterior / prior
@@ -431,7 +448,7 @@ class Model:
             "population": self._population_attrs(),
             "priors_digest": self.priors_digest,
             **self._flags(hard, soft),
-            "p_no_modelled_cause": p_no_modelled_cause(self, hard, soft),
+            "p_no_modelled_cause": none,
         }
         if interval is not None:
             from .analysis.intervals import (  # analysis imports this module

@@ -196,10 +196,11 @@ def plot_posteriors(result, *, ax=None, title=None, labels=None):
     must = set(result.attrs.get("must_not_miss", ()))
     for bar, node in zip(bars, order.index):
         if node in must:
-            bar.set_color(MUST_NOT_MISS_COLOUR)
+            bar.set_facecolor(MUST_NOT_MISS_COLOUR)
+            bar.set_edgecolor("white")  # the hatch is drawn in the edge colour: white lines on dark red
             bar.set_hatch("//")
     if must:
-        ax.barh([], [], height=0.4, color=MUST_NOT_MISS_COLOUR, hatch="//", label="must not miss")
+        ax.barh([], [], height=0.4, label="must not miss")
     ends = order["posterior"].to_numpy(dtype=float)
     if {"low", "high"} <= set(result.columns):
         low, high = order["low"].to_numpy(dtype=float), order["high"].to_numpy(dtype=float)
@@ -221,7 +222,7 @@ def plot_posteriors(result, *, ax=None, title=None, labels=None):
     ax.set_xlabel("P(present)")
     handles, names = ax.get_legend_handles_labels()
     patch = _matplotlib("matplotlib.patches").Patch  # an empty bar's own legend swatch has the default colour
-    handles = [patch(color=MUST_NOT_MISS_COLOUR, hatch="//") if n == "must not miss" else h
+    handles = [patch(facecolor=MUST_NOT_MISS_COLOUR, edgecolor="white", hatch="//") if n == "must not miss" else h
                for h, n in zip(handles, names)]
     ax.legend(handles, names, loc="lower right", frameon=False)
     heading, colour = _flagged(title or "Posterior probability of each cause", result.attrs)

@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 TOL = 1e-9
-ATTRS = {"evidence", "population", "priors_digest", "red_flags"}
+ATTRS = {"evidence", "population", "priors_digest", "red_flags", "possible_red_flags", "p_no_modelled_cause",
+         "must_not_miss"}
 
 fast = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -122,7 +123,8 @@ def test_queries_have_no_side_effects(bundled_model, reported_nodes, data):
 def test_result_shape(bundled_model, reported_nodes, data):
     given_evidence = data.draw(evidence(bundled_model))
     result = bundled_model.infer(given_evidence)
-    assert list(result.columns) == ["posterior", "prior"]
+    assert list(result.columns) == ["posterior", "prior", "lift"]
+    assert np.allclose(result["lift"], result["posterior"] / result["prior"], rtol=1e-15, atol=0, equal_nan=True)
     assert len(result.index) == len(reported_nodes)
     assert set(result.index) == set(reported_nodes)
     assert result["posterior"].is_monotonic_decreasing

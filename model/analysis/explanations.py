@@ -78,6 +78,29 @@ def _p_none_by_chain(model, hard, soft):
     return float(p)
 
 
+def case_posteriors(model, hard, soft):
+    """``(P(present | evidence) of every reported node in ``Model._reported`` order, P(no modelled cause |
+    evidence))`` of one case from one engine row: the joint of the reported nodes when the plan has one
+    (both from the same table), else the engine's marginals and the chain rule. NaN (both) when the
+    evidence has probability zero; a node fixed by hard evidence is exactly 0 or 1.
+    """
+    plan = _plan(model)
+    if plan.joint_scope is None:
+        posterior = model._posteriors(hard, soft)
+        none = _p_none_by_chain(model, hard, soft) if np.isfinite(posterior).all() else float("nan")
+        return posterior, none
+    (table, log_evidence), _ = _evaluate(plan, 1, *_single_case(model, hard, soft), joint=True)
+    if not np.isfinite(log_evidence[0]):
+        return np.full(len(model._reported), np.nan), float("nan")
+    scope, states = list(plan.joint_scope), model._states
+    cube = table[0].reshape([len(states[v]) for v in scope])
+    present = {v: 1.0 - float(cube.take(0, axis=i).sum()) for i, v in enumerate(scope)}
+    present.update({v: float(hard[v] != states[v][0]) for v in scope if v in hard})
+    causes = set(model.causes)
+    none = float(cube[tuple(0 if v in causes else slice(None) for v in scope)].sum())
+    return np.array([present[v] for v in model._reported]), none
+
+
 def p_no_modelled_cause(model, hard, soft):
     """P(every cause in its reference state | evidence), exact; ``hard``, ``soft`` as from ``Model.check_evidence``.
 
