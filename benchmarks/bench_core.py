@@ -44,7 +44,7 @@ import pandas as pd  # noqa: E402
 CLI_EVIDENCE = ["pain_burning=yes", "low_back_pain=no", "sitting_effect=dominant"]
 PGMPY_CLASSES = ("from pgmpy.factors.discrete import TabularCPD; from pgmpy.inference import VariableElimination; "
                  "from pgmpy.models import DiscreteBayesianNetwork")
-TARGET_RATIO = 1.5
+TARGET_RATIO = 0.2  # the engine issue: infer at least 5x faster than a pgmpy VE query (it was <= 1.5x before)
 TOLERANCE = 1e-9
 
 
@@ -89,6 +89,7 @@ def bench_cold_start(runs):
     commands = {
         "python -c pass": [sys.executable, "-c", "pass"],
         'python -c "import pgmpy"': [sys.executable, "-c", "import pgmpy"],
+        'python -c "import pandas, numpy"': [sys.executable, "-c", "import pandas, numpy"],
         "python -c <pgmpy classes model uses>": [sys.executable, "-c", PGMPY_CLASSES],
         "python -m model infer <3 findings>": [sys.executable, "-m", "model", "infer", *CLI_EVIDENCE],
     }
@@ -106,11 +107,12 @@ def bench_cold_start(runs):
            ("command", "median", "min", "max"), rows)
     print(f"<3 findings> = {' '.join(CLI_EVIDENCE)}")
     print(f"<pgmpy classes model uses> = {PGMPY_CLASSES}")
-    bare, pgmpy_bare, pgmpy_used, cli = (statistics.median(t) for t in times.values())
+    bare, pgmpy_bare, pandas_numpy, pgmpy_used, cli = (statistics.median(t) for t in times.values())
+    print(f"ratio CLI infer / import pandas, numpy       : {cli / pandas_numpy:.2f}x   target <= 2x: "
+          f"{'OK' if cli <= 2 * pandas_numpy else 'MISSED'}")
     print(f"ratio CLI infer / import pgmpy               : {cli / pgmpy_bare:.2f}x")
-    print(f"ratio CLI infer / import pgmpy classes used  : {cli / pgmpy_used:.2f}x")
-    print(f"share of CLI cold start in pgmpy class import: {(pgmpy_used - bare) / (cli - bare):.0%} "
-          "(both net of the bare interpreter)")
+    print(f"ratio CLI infer / import pgmpy classes used  : {cli / pgmpy_used:.2f}x (a query imports none of "
+          "them: the pgmpy network is built only when asked for)")
     return times
 
 
