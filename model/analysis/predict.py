@@ -6,8 +6,11 @@ shows root compression), a risk factor. Exact, through the batch engine as in
 :mod:`model.analysis.questions`: one engine row holds the evidence ``e``, one
 row per node ``F`` and state ``s`` holds ``e`` plus ``F = s``, and the engine
 returns log P(evidence) of every row (:func:`model.engine_chunk._evaluate`
-with ``joint=True``), so ``P(F = s | e) = P(e, F = s) / P(e)``. Pure: no
-``Model`` is changed.
+with ``joint=True``), so ``P(F = s | e) = P(e, F = s) / P(e)``. A node whose
+parents are reported or observed, and none of whose descendants is observed,
+needs no row of its own: ``P(F = s | e) = sum over c of P(c | e) P(F = s |
+parents)`` from the joint of the evidence row (as for the questions of
+:mod:`model.analysis.questions`). Pure: no ``Model`` is changed.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from ..engine_chunk import _evaluate
 from ..errors import EvidenceError
 from ..evidence import as_evidence
 from .explanations import _needs_joint
+from .questions import _answered_from_the_joint, _leaf_answers
 
 __all__ = ["predict", "predict_batch"]
 
@@ -60,15 +64,20 @@ def _probabilities(model, plan, cases, nodes):
     sizes = [len(model._states[node]) for node in nodes]
     offsets = np.cumsum([0] + sizes)
     out = np.full((len(cases), offsets[-1]), np.nan)
-    rows = []  # (case, column or -1 for the evidence row, hard, soft)
+    scope = list(plan.joint_scope) if plan.joint_scope is not None else None
+    rows, leaves, named = [], [], []  # rows: (case, column or -1 for the evidence row, hard, soft)
     for c, (hard, soft) in enumerate(cases):
         rows.append((c, -1, hard, soft))
+        named.append({node: model._states[node][code] for node, code in hard.items()})
+        free = [node for node in nodes if node not in hard and node not in soft]
+        leaves.append(set(_answered_from_the_joint(model, free, scope, named[c], soft)) if scope else set())
         for node, at in zip(nodes, offsets):
-            if node in hard:
+            if node in hard or node in leaves[c]:  # a leaf: from the joint of the evidence row, below
                 continue
             others = {k: v for k, v in soft.items() if k != node}
             rows.extend((c, at + s, {**hard, node: s}, others) for s in range(len(model._states[node])))
     log_evidence = np.empty(len(rows))
+    joints = {}  # case -> P(reported nodes | its evidence), for its leaves
     step = max(1, plan.rows_per_chunk)
     for lo in range(0, len(rows), step):
         part = rows[lo:lo + step]
@@ -79,7 +88,10 @@ def _probabilities(model, plan, cases, nodes):
         for node in {node for _, _, _, soft in part for node in soft}:
             at = [i for i, (_, _, _, soft) in enumerate(part) if node in soft]
             likelihoods[node] = (np.array(at), np.array([part[i][3][node] for i in at], dtype=float))
-        (_, log_evidence[lo:lo + n]), _ = _evaluate(plan, n, codes, likelihoods, joint=True)
+        (tables, log_evidence[lo:lo + n]), _ = _evaluate(plan, n, codes, likelihoods, joint=True)
+        for i, (c, column, _, _) in enumerate(part):
+            if column < 0 and leaves[c]:
+                joints[c] = tables[i]
     base = {c: log_evidence[i] for i, (c, column, _, _) in enumerate(rows) if column < 0}
     for c, (hard, _) in enumerate(cases):
         if not np.isfinite(base[c]):
@@ -88,6 +100,9 @@ def _probabilities(model, plan, cases, nodes):
         for node, at in zip(nodes, offsets):
             if node in hard:
                 out[c, at + hard[node]] = 1.0
+            elif node in leaves[c]:
+                out[c, at:at + len(model._states[node])] = np.exp(_leaf_answers(model, node, scope, joints[c],
+                                                                                named[c])[1])
     with np.errstate(over="ignore", invalid="ignore"):
         for i, (c, column, _, _) in enumerate(rows):
             if column >= 0 and np.isfinite(base[c]):
