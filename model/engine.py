@@ -157,6 +157,9 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
 
     Examples
     --------
+    Regression snapshot: the numbers below are those of the bundled priors; tests/test_engine.py checks them
+    against pgmpy variable elimination.
+
     >>> import pandas as pd
     >>> cases = pd.DataFrame({
     ...     "pain_burning": ["yes", None, "maybe"],

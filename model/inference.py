@@ -48,6 +48,9 @@ class Model:
 
     Examples
     --------
+    Regression snapshot: the numbers below are those of the bundled priors; tests/test_exactness.py checks
+    them against pgmpy, pyAgrum and brute force.
+
     >>> m = load_model()
     >>> "pfcn_neuropathy" in m.causes
     True
@@ -414,6 +417,9 @@ class Model:
 
         Examples
         --------
+        Regression snapshot: the numbers below are those of the bundled priors; tests/test_exactness.py
+        checks them against pgmpy, pyAgrum and brute force.
+
         >>> m = load_model()
         >>> result = m.infer({"saddle_anaesthesia": "yes", "pain_below_knee": "yes"})
         >>> result.attrs["red_flags"]
@@ -510,6 +516,9 @@ class Model:
 
         Examples
         --------
+        Regression snapshot: the numbers below are those of the bundled priors; tests/test_exactness.py
+        checks them against pgmpy, pyAgrum and brute force.
+
         >>> chance = load_model().predict({"crossed_slr_positive": "yes"}, "mri_lumbar_root_compression")
         >>> round(float(chance.loc[("mri_lumbar_root_compression", "yes"), "probability"]), 3)
         0.762

@@ -233,8 +233,9 @@ def _check_nodes(chk, table, rows):
             ok = False
         for state in states:
             if not STATE_NAME.match(state):
-                chk.fail(f"{table.where(line, 'states')}: {state!r} is not a valid state name. Use letters, "
-                         "digits, '_', '.', '+' or '-', starting with a letter or digit.", name)
+                chk.fail(f"{table.where(line, 'states')}: {state!r} is not a valid state name. A state may be "
+                         "any text but empty, '|' (the separator), control characters or spaces at either end; "
+                         "remove them.", name)
                 ok = False
             elif len(state) > NAME_LIMIT:
                 chk.fail(f"{table.where(line, 'states')}: the state name {state[:20]}... of {name!r} has "

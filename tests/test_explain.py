@@ -1,7 +1,8 @@
 """``explain``: contributions add up exactly, equal a brute-force Shapley, never depend on the order of
 the evidence; leave-one-out with its interaction row; the ``flips_top`` column; errors; the waterfall plot.
 
-Independent references use :meth:`Model.infer` (pgmpy variable elimination), not the batch engine.
+Independent references use pgmpy's variable elimination on ``Model.network`` (``Model._query``), not the
+batch engine that ``explain`` and ``Model.infer`` run on.
 """
 
 import itertools
@@ -40,13 +41,25 @@ def logit(p):
     return math.log(p) - math.log1p(-p)
 
 
+def ve_posteriors(model, evidence, nodes):
+    """P(not the reference state | evidence) of ``nodes`` by pgmpy variable elimination (0 or 1 if observed)."""
+    hard, soft = model.check_evidence(evidence)
+    free = [n for n in nodes if n not in hard]
+    marginals = model._query(free, hard, soft) if free else {}
+    out = {n: float(hard[n] != model.states(n)[0]) for n in nodes if n in hard}
+    for n in free:
+        factor = marginals[n]
+        out[n] = 1.0 - float(factor.values[factor.state_names[n].index(model.states(n)[0])])
+    return out
+
+
 def posterior(model, cause, evidence):
-    return float(model.infer(evidence).loc[cause, "posterior"])
+    return ve_posteriors(model, evidence, [cause])[cause]
 
 
 def top_cause(model, evidence):
-    result = model.infer(evidence)
-    return result.loc[list(model.causes), "posterior"].idxmax()
+    p = ve_posteriors(model, evidence, list(model.causes))
+    return max(model.causes, key=p.get)  # the first in nodes.csv order on ties, as idxmax
 
 
 # --- random cases: the rows add up to the change in log-odds ------------------------------------

@@ -10,7 +10,7 @@ import model
 def test_all_is_sorted_and_every_name_resolves():
     assert model.__all__ == sorted(model.__all__)
     for name in model.__all__:
-        assert getattr(model, name) is not None
+        assert hasattr(model, name), name
 
 
 def test_the_differential_is_exported():

@@ -390,7 +390,8 @@ def test_a_renamed_node_is_reported_once_per_file_and_column(folder):
 
 @pytest.mark.parametrize("states, what", [("yes", "fewer than two states ('yes')"),
                                           ("no|yes|no", "repeats a state ('no|yes|no')"),
-                                          ("no|a\tb", "'a\\tb' is not a valid state name"),  # a tab; 'a b' is a state
+                                          ("no|a\tb", "'a\\tb' is not a valid state name. A state may be any text "
+                                                       "but empty, '|'"),  # a tab; 'a b' is a state
                                           ("no||yes", "'' is not a valid state name")])
 def test_bad_states(folder, states, what):
     edit(folder, "nodes.csv", CYCLIST, states=states)

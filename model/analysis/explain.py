@@ -101,6 +101,9 @@ def explain(evidence, cause, *, priors=None, method=None):
 
     Examples
     --------
+    Regression snapshot: the numbers below are those of the bundled priors; tests/test_explain.py derives
+    them independently (brute-force Shapley values over pgmpy posteriors).
+
     >>> result = explain({"avid_cyclist": "yes", "pain_burning": "yes", "sitting_effect": "dominant"},
     ...                  "pfcn_neuropathy")
     >>> result.round(2)[["observed", "log_lr", "direction", "role"]]

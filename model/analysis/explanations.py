@@ -106,6 +106,9 @@ def p_no_modelled_cause(model, hard, soft):
 
     Examples
     --------
+    Regression snapshot: the numbers below are those of the bundled priors; tests/test_differential.py checks
+    them against pgmpy and a brute-force enumeration.
+
     >>> from model import load_model
     >>> m = load_model()
     >>> round(p_no_modelled_cause(m, *m.check_evidence({})), 4)
@@ -178,6 +181,9 @@ def explanations(evidence, k=5, *, priors=None):
 
     Examples
     --------
+    Regression snapshot: the numbers below are those of the bundled priors; tests/test_differential.py checks
+    them against pgmpy and a brute-force enumeration.
+
     >>> best = explanations({"pain_burning": "yes", "avid_cyclist": "yes", "sitting_effect": "dominant"}, k=3)
     >>> best.round(3)
                             present  n_present  probability  cumulative
@@ -251,6 +257,9 @@ def explanations_batch(cases, *, priors=None):
 
     Examples
     --------
+    Regression snapshot: the numbers below are those of the bundled priors; tests/test_differential.py checks
+    them against pgmpy and a brute-force enumeration.
+
     >>> cases = pd.DataFrame({"avid_cyclist": ["yes", None], "saddle_anaesthesia": [None, "yes"],
     ...                       "sitting_effect": ["dominant", None]})
     >>> best = explanations_batch(cases)

@@ -60,6 +60,9 @@ def solve_baselines(shares, *, priors=None, tolerance=1e-9, max_steps=200):
 
     Examples
     --------
+    Regression snapshot: the numbers below are those of the bundled priors; tests/test_shares.py checks the
+    solved shares independently.
+
     >>> m = solve_baselines({"lumbar_disc_herniation": 0.35}, priors="primary_care")
     >>> round(float(m.prior()["lumbar_disc_herniation"]), 6)
     0.35
