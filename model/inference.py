@@ -359,8 +359,10 @@ class Model:
 
         A new Series each time: writing to it does not change the model.
         """
-        if self._prior is None:
-            self._prior = self._posteriors(dict(self._population), {})
+        if self._prior is None:  # the same computation as infer({}), so its posterior equals this exactly
+            from .analysis.explanations import case_posteriors  # analysis imports this module
+
+            self._prior = case_posteriors(self, *self.check_evidence({}))[0]
         return pd.Series(self._prior.copy(), index=pd.Index(self._reported, name="cause"), name="prior")
 
     def infer(self, evidence, *, interval=None, draws=1000, seed=None):
