@@ -31,7 +31,7 @@ from .engine_chunk import _evaluate, _rows
 from .engine_numbers import _compile
 from .engine_ops import _Pool
 from .engine_plan import _Limits, _structure
-from .red_flags import possible_flag_rows
+from .red_flags import batch_flags
 
 __all__ = ["infer_batch"]
 
@@ -184,8 +184,7 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
     step = max(1, min(int(chunk_size), plan.rows_per_chunk))
     posterior = np.empty((n, len(reported)))
     problems, impossible = [], []
-    flags = {node: np.zeros(n, dtype=bool) for node in model._emergency}
-    possible_flags = {node: np.zeros(n, dtype=bool) for node in model._emergency}
+    flags, possible_flags = {}, {}  # row label -> emergency findings, firm and possible
     series = {c: cases[c] for c in columns}
     given = [*model._population, *(c for c in columns if c not in model._population)]  # the population first
     show = n > step and (sys.stderr.isatty() if progress is None else bool(progress))
@@ -201,12 +200,10 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
             cells = {c: s.iloc[first:last] for c, s in series.items()}
             hard_block, soft_block, bad_block, found = _parse(model, plan, cells, first, last - first)
             problems += found
-            for node, state in model._emergency.items():
-                if node in hard_block:
-                    flags[node][first:last] = hard_block[node] == model._states[node].index(state)
-                if node in soft_block:
-                    at, lam = soft_block[node]
-                    possible_flags[node][first + at] = possible_flag_rows(lam, model._states[node].index(state))
+            firm, possible = batch_flags(model._emergency, model._states, hard_block, soft_block,
+                                         cases.index[first:last])
+            flags.update(firm)
+            possible_flags.update(possible)
             for lo in range(0, last - first, step):
                 hi = min(last - first, lo + step)
                 start, stop = first + lo, first + hi
@@ -234,8 +231,8 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
     result = pd.DataFrame(posterior, index=cases.index, columns=pd.Index(reported, name="cause"))
     attrs = {
         "problems": [dict(zip(("row", "node", "value", "problem"), p[2:])) for p in problems],
-        "red_flags": _rows_flagged(flags, cases.index, n),
-        "possible_red_flags": _rows_flagged(possible_flags, cases.index, n),
+        "red_flags": flags,
+        "possible_red_flags": possible_flags,
         "population": model._population_attrs(),
         "priors_digest": model.priors_digest,
     }
@@ -265,13 +262,6 @@ def _must_not_miss(model, result):
     with np.errstate(invalid="ignore"):
         reached = (result.to_numpy() >= thresholds).any(axis=1)  # NaN (no threshold, bad row): never
     return model._must_not_miss_rows(result.iloc[np.flatnonzero(reached)])
-
-
-def _rows_flagged(flags, labels, n):
-    """``{row label: [flagged nodes]}`` from one boolean array per node; rows without a flag are absent."""
-    emergency = list(flags)
-    table = np.column_stack([flags[node] for node in emergency]) if emergency else np.zeros((n, 0), dtype=bool)
-    return {labels[i]: [emergency[j] for j in np.flatnonzero(table[i])] for i in np.flatnonzero(table.any(axis=1))}
 
 
 def _impossible_problems(plan, model, columns, series, labels, impossible):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["case_flags", "possible_flag_rows"]
+__all__ = ["batch_flags", "case_flags", "possible_flag_rows"]
 
 
 def case_flags(emergency, states, hard, soft):
@@ -59,6 +59,34 @@ def case_flags(emergency, states, hard, soft):
                 if node in emergency and _leans(np.asarray(likelihood, dtype=float)[None, :],
                                                  states[node].index(emergency[node]))[0]]
     return {"red_flags": firm, "possible_red_flags": possible}
+
+
+def batch_flags(emergency, states, hard, soft, labels):
+    """The red flags of a block of rows read by the batch engine: ``({label: [...]}, {label: [...]})``, firm then
+    possible, for the rows that have one (nodes in ``emergency`` order).
+
+    ``hard`` maps node -> state index per row (-1: not observed); ``soft`` maps node -> (rows, likelihoods);
+    ``labels`` are the rows' labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> firm, possible = batch_flags({"saddle": "yes"}, {"saddle": ("no", "yes")}, {"saddle": np.array([1, -1, 0])},
+    ...                              {"saddle": (np.array([1]), np.array([[0.1, 1.0]]))}, ["a", "b", "c"])
+    >>> firm, possible
+    ({'a': ['saddle']}, {'b': ['saddle']})
+    """
+    firm, possible = {}, {}
+    for node, state in emergency.items():
+        k = states[node].index(state)
+        if node in hard:
+            for i in np.flatnonzero(hard[node] == k):
+                firm.setdefault(int(i), []).append(node)
+        if node in soft:
+            at, likelihoods = soft[node]
+            for i in at[possible_flag_rows(likelihoods, k)]:
+                possible.setdefault(int(i), []).append(node)
+    return ({labels[i]: firm[i] for i in sorted(firm)}, {labels[i]: possible[i] for i in sorted(possible)})
 
 
 def possible_flag_rows(likelihoods, emergency_index):

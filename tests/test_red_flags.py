@@ -173,3 +173,12 @@ def test_json_of_explain_and_next_carries_the_flags_and_every_row(argv, rows, ca
         expected = model.next_questions(evidence)
         assert [row["node"] for row in printed["rows"]] == list(expected.index)  # every candidate, in order
         assert printed["screen"][0]["complication"] == "cauda_equina_syndrome"
+
+
+def test_batch_forms_of_explanations_and_predict_carry_the_flags_as_infer_batch(primary):
+    rows = pd.DataFrame({"saddle_anaesthesia": [{"no": 0.1, "yes": 1.0}, "yes", None]}, index=list("abc"))
+    expected = primary.infer_batch(rows).attrs
+    for result in (model.explanations_batch(rows, priors=primary),
+                   model.predict_batch(rows, nodes="mri_lumbar_root_compression", priors=primary)):
+        assert result.attrs["red_flags"] == expected["red_flags"] == {"b": ["saddle_anaesthesia"]}
+        assert result.attrs["possible_red_flags"] == expected["possible_red_flags"] == {"a": ["saddle_anaesthesia"]}

@@ -27,6 +27,7 @@ from ..engine_cases import _check_columns, _parse
 from ..engine_chunk import _evaluate
 from ..engine_ops import _Pool
 from ..evidence import as_evidence
+from ..red_flags import batch_flags
 
 __all__ = ["explanations", "explanations_batch"]
 
@@ -114,11 +115,7 @@ def p_no_modelled_cause(model, hard, soft):
     >>> round(p_no_modelled_cause(m, *m.check_evidence({})), 4)
     0.1938
     """
-    plan = _plan(model)
-    if plan.joint_scope is None:
-        return _p_none_by_chain(model, hard, soft)
-    cube, log_evidence = _cause_joint(model, plan, 1, *_single_case(model, hard, soft))
-    return float(cube.reshape(-1)[0]) if np.isfinite(log_evidence[0]) else float("nan")
+    return case_posteriors(model, hard, soft)[1]
 
 
 def _label(model, causes, index):
@@ -252,8 +249,9 @@ def explanations_batch(cases, *, priors=None):
         its ``attrs["p_no_modelled_cause"]``, row by row. A bad or
         impossible row has ``present`` None and NaN numbers, and is listed in
         ``attrs["problems"]`` as in :func:`model.infer_batch`; ``attrs`` also
-        holds ``red_flags`` (``{row: [emergency findings]}``),
-        ``population`` and ``priors_digest``.
+        holds ``red_flags`` and ``possible_red_flags`` (``{row: [emergency
+        findings]}``, as in :func:`model.infer_batch`), ``population`` and
+        ``priors_digest``.
 
     Examples
     --------
@@ -278,13 +276,16 @@ def explanations_batch(cases, *, priors=None):
     present, probability, p_none = [None] * n, np.full(n, np.nan), np.full(n, np.nan)
     series = {c: cases[c] for c in columns}
     given = [*model._population, *(c for c in columns if c not in model._population)]
-    problems, impossible, flags, pool = [], [], {}, _Pool()
+    problems, impossible, flags, possible_flags, pool = [], [], {}, {}, _Pool()
     step = max(1, plan.rows_per_chunk)
     for start in range(0, n, step):
         stop = min(n, start + step)
         chunk = {c: s.iloc[start:stop] for c, s in series.items()}
         hard, soft, bad, found = _parse(model, plan, chunk, start, stop - start)
         problems += found
+        firm, possible = batch_flags(model._emergency, model._states, hard, soft, cases.index[start:stop])
+        flags.update(firm)
+        possible_flags.update(possible)
         cube, log_evidence = _cause_joint(model, plan, stop - start, hard, soft, pool=_Pool() if stop - start < step
                                           else pool)
         flat = cube.reshape(stop - start, -1)
@@ -304,17 +305,14 @@ def explanations_batch(cases, *, priors=None):
             index = np.unravel_index(best[i], cube.shape[1:]) if causes else ()
             present[row] = _label(model, causes, tuple(int(x) for x in index))
             probability[row], p_none[row] = flat[i, best[i]], flat[i, 0]
-        for node, state in model._emergency.items():
-            if node in hard:
-                for i in np.flatnonzero(hard[node] == model._states[node].index(state)):
-                    flags.setdefault(start + int(i), []).append(node)
     problems += _impossible_problems(plan, model, given, series, cases.index, impossible)
     problems.sort(key=lambda p: (p[0], p[1]))
     frame = pd.DataFrame({"present": present, "probability": probability, "p_no_modelled_cause": p_none},
                          index=cases.index)
     frame.attrs = {
         "problems": [dict(zip(("row", "node", "value", "problem"), p[2:])) for p in problems],
-        "red_flags": {cases.index[i]: flags[i] for i in sorted(flags)},
+        "red_flags": flags,
+        "possible_red_flags": possible_flags,
         "population": model._population_attrs(),
         "priors_digest": model.priors_digest,
     }

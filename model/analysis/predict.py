@@ -25,6 +25,7 @@ from ..engine_cases import _check_columns, _parse
 from ..engine_chunk import _evaluate
 from ..errors import EvidenceError
 from ..evidence import as_evidence
+from ..red_flags import batch_flags
 from .explanations import _needs_joint
 from .questions import _answered_from_the_joint, _leaf_answers
 
@@ -208,7 +209,8 @@ def predict_batch(cases, nodes=None, *, priors=None):
         :func:`model.infer_batch`, every row reports every node: one that the
         row observes is 1 for its state, 0 for the others. Bad or impossible
         rows are NaN and listed in ``attrs["problems"]``; ``attrs`` also holds
-        ``red_flags``, ``population`` and ``priors_digest``.
+        ``red_flags``, ``possible_red_flags`` (``{row: [emergency findings]}``,
+        as in :func:`model.infer_batch`), ``population`` and ``priors_digest``.
 
     Examples
     --------
@@ -233,12 +235,15 @@ def predict_batch(cases, nodes=None, *, priors=None):
     values = np.full((n, per_case - 1), np.nan)
     series = {c: cases[c] for c in columns}
     given = [*model._population, *(c for c in columns if c not in model._population)]
-    problems, impossible, flags = [], [], {}
+    problems, impossible, flags, possible_flags = [], [], {}, {}
     for start in range(0, n, step):
         stop = min(n, start + step)
         chunk = {c: s.iloc[start:stop] for c, s in series.items()}
         hard, soft, bad, found = _parse(model, plan, chunk, start, stop - start)
         problems += found
+        firm, possible = batch_flags(model._emergency, model._states, hard, soft, cases.index[start:stop])
+        flags.update(firm)
+        possible_flags.update(possible)
         block = []
         for i in range(stop - start):
             codes = {node: int(c[i]) for node, c in hard.items() if c[i] >= 0}
@@ -248,9 +253,6 @@ def predict_batch(cases, nodes=None, *, priors=None):
                 if len(hit):
                     likelihoods[node] = lam[hit[0]]
             block.append((codes, likelihoods))
-            for node, state in model._emergency.items():
-                if codes.get(node) == model._states[node].index(state):
-                    flags.setdefault(start + i, []).append(node)
         good = [i for i in range(stop - start) if not bad[i]]
         result = _probabilities(model, plan, [block[i] for i in good], chosen)
         for j, i in enumerate(good):
@@ -265,7 +267,8 @@ def predict_batch(cases, nodes=None, *, priors=None):
     frame = pd.DataFrame(values, index=cases.index, columns=index)
     frame.attrs = {
         "problems": [dict(zip(("row", "node", "value", "problem"), p[2:])) for p in problems],
-        "red_flags": {cases.index[i]: flags[i] for i in sorted(flags)},
+        "red_flags": flags,
+        "possible_red_flags": possible_flags,
         "population": model._population_attrs(),
         "priors_digest": model.priors_digest,
     }
