@@ -55,7 +55,7 @@ def naive_draw(m, parameters, values, frame):
     """
     from model import Model
     from model.analysis.parameters import node_values
-    from model.forms import NodeTable
+    from model.priors.forms import NodeTable
     from model.network import VariableElimination
 
     start = time.perf_counter()
@@ -89,7 +89,7 @@ def main(argv=None):
     from model.analysis.intervals import draw_parameters
     from model.analysis.parameters import model_parameters, node_values
     from model.engine import infer_batch
-    from model.engine_draws import _draw_posteriors
+    from model.engine.draws import _draw_posteriors
 
     print(f"bench_intervals {'(quick) ' if args.quick else ''}"
           f"{datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")

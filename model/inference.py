@@ -18,13 +18,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .editing import replace_parameter, replace_tables
+from .priors.editing import replace_parameter, replace_tables
 from .errors import EvidenceError
 from .evidence import as_evidence, check_evidence, check_node, renamed_hint
-from .priors import load_priors, priors_fingerprint, priors_folder, read_renamed, save_tables
-from .priors_checks import NODE_EXTRA_COLUMNS
+from .priors.files import load_priors, priors_fingerprint, priors_folder, read_renamed, save_tables
+from .priors.checks import NODE_EXTRA_COLUMNS
 from .red_flags import case_flags
-from .tables import canonical_tables
+from .priors.tables import canonical_tables
 
 __all__ = ["Model", "infer", "load_model"]
 
@@ -294,8 +294,8 @@ class Model:
 
         NaN when the evidence has probability zero.
         """
-        from .engine import _plan  # the engine imports this module
-        from .engine_chunk import _evaluate
+        from .engine.batch import _plan  # the engine imports this module
+        from .engine.chunk import _evaluate
 
         codes = {node: np.array([self._states[node].index(state)]) for node, state in hard.items()}
         likelihoods = {node: (np.array([0]), np.asarray(values, dtype=float)[None, :]) for node, values in soft.items()}
@@ -350,7 +350,7 @@ class Model:
         >>> bool(abs(batch.loc[0, "lumbar_disc_herniation"] - one) < 1e-9)
         True
         """
-        from .engine import infer_batch  # the engine imports this module
+        from .engine.batch import infer_batch  # the engine imports this module
 
         return infer_batch(cases, priors=self, **options)
 

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import PriorsError
-from .priors_expand import TOLERANCE
-from .tables import CPT_FOLDER, NODE_NAME, RESERVED, ROLES, STATE_NAME
+from .priors.expand import TOLERANCE
+from .priors.tables import CPT_FOLDER, NODE_NAME, RESERVED, ROLES, STATE_NAME
 
 __all__ = ["EXPORT_SUFFIXES", "IMPORT_SUFFIXES", "MAX_ENTRIES", "MAX_MEGABYTES", "MAX_STATES", "network_to_tables",
            "read_network", "write_network"]

@@ -497,6 +497,6 @@ def test_help_lists_the_new_commands_and_cli_imports_stay_lazy():
     for example in ("--interval 0.9", "explain pfcn_neuropathy", "next pain_burning=yes", "validate cases.csv",
                     "validate --vignettes"):
         assert example in out.stdout
-    code = "import sys, model.cli; print(sorted(m for m in ('pandas', 'model.cli_reports') if m in sys.modules))"
+    code = "import sys, model.cli; print(sorted(m for m in ('pandas', 'model.cli.reports') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

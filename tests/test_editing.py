@@ -12,7 +12,7 @@ import pytest
 
 from model import PriorsError, load_model
 from model.priors import bundled_priors_folder
-from model.tables import format_cell
+from model.priors.tables import format_cell
 
 BUNDLED = bundled_priors_folder()
 # v2: the bundled folder also has population.csv and two more full CPTs

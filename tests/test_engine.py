@@ -1,4 +1,4 @@
-"""``infer_batch`` (model/engine.py) gives pgmpy variable elimination's posteriors row by row, on many rows at
+"""``infer_batch`` (model/engine/batch.py) gives pgmpy variable elimination's posteriors row by row, on many rows at
 once (``Model.infer`` runs on the same engine, so the reference here is pgmpy on ``Model.network``, through
 ``Model._query``, with impossible rows found by pgmpy's chain rule, ``Model._first_impossible``).
 
@@ -18,7 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model import EvidenceError, engine, load_model
+from model import EvidenceError, load_model
+from model.engine import batch as engine
 from model.engine import _plan, infer_batch
 from model.interop import network_to_tables, read_network
 from model.priors import bundled_priors_folder, save_tables
@@ -388,7 +389,7 @@ def _evidence_probability(model, evidence):
 
 
 def test_log_evidence_is_the_probability_of_the_evidence(imported):
-    from model.engine_chunk import _evaluate
+    from model.engine.chunk import _evaluate
 
     m = imported("asia")
     rows = [{}, {"xray": "yes"}, {"xray": "yes", "dysp": "no", "smoke": "yes"}, {"either": "no", "lung": "yes"}]
@@ -406,7 +407,7 @@ def test_log_evidence_is_the_probability_of_the_evidence(imported):
 
 
 def test_joint_posterior_equals_pgmpy_and_answers_add_up(bundled_model):
-    from model.engine_chunk import _evaluate
+    from model.engine.chunk import _evaluate
     from model.network import VariableElimination
 
     m = bundled_model

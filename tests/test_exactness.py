@@ -8,7 +8,7 @@ a. pgmpy's ``VariableElimination`` run directly on ``Model.network`` (20 random
 b. brute-force enumeration:
    1. of the joint distribution of small random priors folders, with the
       canonical forms of ``priors/README.md`` implemented here from scratch (no
-      pgmpy, no ``model.forms``), so expansion *and* inference are checked;
+      pgmpy, no ``model.priors.forms``), so expansion *and* inference are checked;
    2. on the bundled networks (4 cases per population): every risk factor
       observed, a random subset of findings observed (hard, and soft in half the
       cases); all joint configurations of the unobserved non-barren nodes (the

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from model.forms import RELATIVE_RISK_CAP, logistic_table, noisy_max_table, relative_risk_table
+from model.priors.forms import RELATIVE_RISK_CAP, logistic_table, noisy_max_table, relative_risk_table
 from model.priors import load_priors
 
 BINARY = ("absent", "present")

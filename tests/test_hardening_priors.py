@@ -24,7 +24,7 @@ import pytest
 
 from model import EvidenceError, PriorsError, infer, load_model
 from model.priors import bundled_priors_folder, load_priors, upgrade_priors_folder
-from model.tables import NAME_LIMIT, TABLE_FILES
+from model.priors.tables import NAME_LIMIT, TABLE_FILES
 
 BUNDLED = bundled_priors_folder()
 REQUIRED = tuple(TABLE_FILES)

@@ -32,7 +32,7 @@ from model.cli import main
 from model.errors import EvidenceError, PriorsError
 from model.interop import EXPORT_SUFFIXES, IMPORT_SUFFIXES, network_to_tables, read_network
 from model.priors import bundled_priors_folder, save_tables
-from model.tables import NODE_NAME, RESERVED, STATE_NAME
+from model.priors.tables import NODE_NAME, RESERVED, STATE_NAME
 
 DATA = Path(__file__).parent / "data" / "bnlearn"
 NETWORKS = ("asia", "cancer", "alarm", "child", "insurance")
@@ -295,7 +295,7 @@ def test_child_keeps_its_names_through_export_and_import(tmp_path, imported, suf
 
 @pytest.mark.slow
 def test_a_state_with_symbols_is_evidence_on_the_command_line_as_printed(imported):
-    from model.cli_reports import shell_pair
+    from model.cli.reports import shell_pair
 
     imp = imported("child")
     typed = shell_pair("LowerBodyO2", "<5")
@@ -767,7 +767,7 @@ def test_bif_export_refuses_state_names_bif_would_split_and_xmlbif_keeps_them(tm
 
 
 def test_import_prints_renamed_names_quoted_for_the_shell(tmp_path):
-    from model.cli_reports import shell_pair
+    from model.cli.reports import shell_pair
 
     assert shell_pair("LowerBodyO2", "<5") == "'LowerBodyO2=<5'"
     assert shell_pair("CO2Report", "high") == "CO2Report=high"

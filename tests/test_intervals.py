@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from model import Model, engine_draws, infer, infer_batch, load_model
+from model import Model, infer, infer_batch, load_model
+from model.engine import draws as engine_draws
 from model.analysis.intervals import (
     EDGE,
     draw_parameters,
@@ -24,10 +25,10 @@ from model.analysis.intervals import (
     posterior_intervals,
 )
 from model.analysis.parameters import model_parameters, node_values
-from model.forms import NodeTable
+from model.priors.forms import NodeTable
 from model.interop import network_to_tables, read_network
 from model.priors import save_tables
-from model.priors_expand import TOLERANCE
+from model.priors.expand import TOLERANCE
 
 DATA = Path(__file__).parent / "data" / "bnlearn"
 SCENARIOS = [

@@ -56,7 +56,7 @@ def _renormalise(cells, binds, rule):
 def _checked_configurations(t, seed=0, most=100):
     """Which parent configurations to rebuild: all of them for a small table; for a large one the reference
     configuration, each parent state alone, and ``most`` random ones. As (index, states) pairs, configurations
-    numbered with the first parent varying slowest (pgmpy's order, model/forms.py)."""
+    numbered with the first parent varying slowest (pgmpy's order, model/priors/forms.py)."""
     sizes = [len(s) for s in t.parent_states]
     if math.prod(sizes) <= 4 * most:
         chosen = list(itertools.product(*(range(k) for k in sizes)))

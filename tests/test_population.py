@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import model.priors
+import model.priors.files
 from model import (
     EvidenceError,
     PriorsError,
@@ -462,7 +462,7 @@ def bundled_root(tmp_path, monkeypatch):
     write_priors(root / "primary_care")
     write_priors(root / "specialist", population=None)
     (root / "notes").mkdir()  # no nodes.csv: not a population
-    monkeypatch.setattr(model.priors, "_bundled_root", lambda: root)
+    monkeypatch.setattr(model.priors.files, "_bundled_root", lambda: root)
     return root
 
 

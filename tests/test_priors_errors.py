@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from model.errors import PriorsError
 from model.priors import bundled_priors_folder, load_priors, upgrade_priors_folder
-from model.tables import Priors
+from model.priors.tables import Priors
 
 CPT = "cpts/leg_pain_worse_than_back.csv"
 PARAMETER_ROW = dict(low="0.1", high="0.9", source="test", grade="E")

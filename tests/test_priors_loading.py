@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from model.errors import PriorsError
 from model.priors import bundled_priors_folder, load_priors
-from model.priors_checks import TOLERANCE
-from model.tables import Priors
+from model.priors.checks import TOLERANCE
+from model.priors.tables import Priors
 
 BUNDLED = sorted(str(p.relative_to(bundled_priors_folder())) for p in
                  [*bundled_priors_folder().glob("*.csv"), *bundled_priors_folder().glob("cpts/*.csv")])

@@ -9,7 +9,7 @@ import textwrap
 import pandas as pd
 import pytest
 
-import model.priors
+import model.priors.files
 from model import EvidenceError, PriorsError, infer_batch, load_model
 from model.cli import main
 from model.priors import read_renamed
@@ -54,7 +54,7 @@ def m(tmp_path, monkeypatch):
     (folder / "base_rates.csv").write_text(BASE_RATES, encoding="utf-8")
     (root / "renamed.csv").write_text(RENAMED, encoding="utf-8")
     model.priors.upgrade_priors_folder(folder)  # the empty tables and the parents column
-    monkeypatch.setattr(model.priors, "_bundled_root", lambda: root)
+    monkeypatch.setattr(model.priors.files, "_bundled_root", lambda: root)
     return load_model(folder)
 
 

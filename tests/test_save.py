@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import model.priors_save
+import model.priors.save
 from model import PriorsError, load_model
 from model.priors import bundled_priors_folder
 
@@ -345,7 +345,7 @@ def test_relative_folder_is_saved_beside_the_cwd(bundled_model, saved, tmp_path,
 @pytest.fixture
 def failing_writer(monkeypatch):
     """Make the CSV writer fail on its third file (two files written, then a 'disk full')."""
-    real = model.priors_save.write_csv
+    real = model.priors.save.write_csv
     calls = []
 
     def write(path, frame):
@@ -354,7 +354,7 @@ def failing_writer(monkeypatch):
         calls.append(path)
         real(path, frame)
 
-    monkeypatch.setattr(model.priors_save, "write_csv", write)
+    monkeypatch.setattr(model.priors.save, "write_csv", write)
     return calls
 
 

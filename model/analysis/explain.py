@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..engine import _model, infer_batch
+from ..engine.batch import _model, infer_batch
 from ..errors import EvidenceError, close_names
 
 __all__ = ["explain"]

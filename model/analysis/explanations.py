@@ -10,7 +10,7 @@ combination is P(none of the modelled causes | evidence), also reported by
 :func:`model.infer` as ``.attrs["p_no_modelled_cause"]``.
 
 The numbers come from the batch engine's joint table of the reported nodes
-(:func:`model.engine_chunk._evaluate` with ``joint=True``, as in
+(:func:`model.engine.chunk._evaluate` with ``joint=True``, as in
 :mod:`model.analysis.questions`), with the complications summed out. Pure: no
 ``Model`` is changed.
 """
@@ -22,10 +22,10 @@ import copy
 import numpy as np
 import pandas as pd
 
-from ..engine import MAX_FINAL, _impossible_problems, _model, _plan
-from ..engine_cases import _check_columns, _parse
-from ..engine_chunk import _evaluate
-from ..engine_ops import _Pool
+from ..engine.batch import MAX_FINAL, _impossible_problems, _model, _plan
+from ..engine.cases import _check_columns, _parse
+from ..engine.chunk import _evaluate
+from ..engine.ops import _Pool
 from ..evidence import as_evidence
 from ..red_flags import batch_flags
 

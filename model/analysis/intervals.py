@@ -186,7 +186,7 @@ def posterior_intervals(model, cases, *, interval=0.9, draws=1000, seed=None, pr
     >>> bool((out["low"] <= out["median"]).all() and (out["median"] <= out["high"]).all())
     True
     """
-    from ..engine_draws import _draw_posteriors
+    from ..engine.draws import _draw_posteriors
 
     _check_options(interval, draws)
     parameters = model_parameters(model)

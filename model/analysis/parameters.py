@@ -6,7 +6,7 @@ risk, a link total, a leak, a cell of a full CPT) becomes one entry of
 :func:`node_values` takes a matrix of values, one row per *draw* (a joint
 setting of every parameter) and one column per parameter, and returns every
 node's table for every draw at once, by the same canonical forms as the loader
-(:mod:`model.forms`). Credible intervals (:mod:`model.analysis.intervals`) and
+(:mod:`model.priors.forms`). Credible intervals (:mod:`model.analysis.intervals`) and
 sensitivity sweeps (:mod:`model.analysis.sensitivity`) are built on these two.
 
 Values drawn independently can break rules the loader enforces on the experts'
@@ -18,7 +18,7 @@ own numbers; :func:`node_values` restores them, the same way every time:
 - cumulative totals of an ordered finding (P(state or above)) are made
   non-increasing along the states (running minimum), and a noisy-OR total below
   its leak is raised to the leak (the link then has no effect);
-- a relative-risk product above the cap is capped (:data:`model.forms.RELATIVE_RISK_CAP`).
+- a relative-risk product above the cap is capped (:data:`model.priors.forms.RELATIVE_RISK_CAP`).
 
 At the experts' own values the tables equal the loader's.
 """
@@ -32,8 +32,8 @@ from itertools import product
 import numpy as np
 import pandas as pd
 
-from ..forms import logistic_table, noisy_max_table, relative_risk_table
-from ..tables import CPT_FOLDER, canonical_tables
+from ..priors.forms import logistic_table, noisy_max_table, relative_risk_table
+from ..priors.tables import CPT_FOLDER, canonical_tables
 
 __all__ = ["Parameters", "model_parameters", "node_values", "parameter_table"]
 

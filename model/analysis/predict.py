@@ -5,7 +5,7 @@ asked, an examination sign, a test not yet done (the chance that a lumbar MRI
 shows root compression), a risk factor. Exact, through the batch engine as in
 :mod:`model.analysis.questions`: one engine row holds the evidence ``e``, one
 row per node ``F`` and state ``s`` holds ``e`` plus ``F = s``, and the engine
-returns log P(evidence) of every row (:func:`model.engine_chunk._evaluate`
+returns log P(evidence) of every row (:func:`model.engine.chunk._evaluate`
 with ``joint=True``), so ``P(F = s | e) = P(e, F = s) / P(e)``. A node whose
 parents are reported or observed, and none of whose descendants is observed,
 needs no row of its own: ``P(F = s | e) = sum over c of P(c | e) P(F = s |
@@ -20,9 +20,9 @@ import copy
 import numpy as np
 import pandas as pd
 
-from ..engine import _impossible_problems, _model, _plan
-from ..engine_cases import _check_columns, _parse
-from ..engine_chunk import _evaluate
+from ..engine.batch import _impossible_problems, _model, _plan
+from ..engine.cases import _check_columns, _parse
+from ..engine.chunk import _evaluate
 from ..errors import EvidenceError
 from ..evidence import as_evidence
 from ..red_flags import batch_flags

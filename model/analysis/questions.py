@@ -11,7 +11,7 @@ The computation is exact and takes every hypothetical answer at once through
 the batch engine: one row holds the evidence ``e``, and one row per candidate
 ``F`` and answer ``s`` holds ``e`` plus ``F = s``. For each row the engine
 returns the posterior joint table of the reported nodes and log P(row's
-evidence) (:func:`model.engine_chunk._evaluate` with ``joint=True``), so::
+evidence) (:func:`model.engine.chunk._evaluate` with ``joint=True``), so::
 
     P(F = s | e)    = P(e, F = s) / P(e)
     P(F = s, c | e) = P(F = s | e) P(c | e, F = s)
@@ -34,8 +34,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..engine import MAX_FINAL, _model, _plan
-from ..engine_chunk import _evaluate
+from ..engine.batch import MAX_FINAL, _model, _plan
+from ..engine.chunk import _evaluate
 from ..errors import EvidenceError, close_names
 from .screen import red_flag_screen
 

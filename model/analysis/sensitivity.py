@@ -15,8 +15,8 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from ..engine import _model
-from ..engine_draws import _draw_posteriors
+from ..engine.batch import _model
+from ..engine.draws import _draw_posteriors
 from .explain import _check_cause
 from .intervals import evidence_frame
 from .parameters import Parameters, model_parameters, node_values

@@ -16,7 +16,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..engine import _model
+from ..engine.batch import _model
 from ..errors import PriorsError
 
 __all__ = ["solve_baselines"]

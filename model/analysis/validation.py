@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from ..engine import _model, infer_batch
+from ..engine.batch import _model, infer_batch
 from ..errors import EvidenceError, close_names
-from ..priors import read_vignettes
+from ..priors.files import read_vignettes
 
 __all__ = ["ValidationReport", "validate", "vignette_scorecard"]
 

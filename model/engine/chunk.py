@@ -1,6 +1,6 @@
 """Scoring one chunk of cases with a compiled plan: the posteriors of every reported node.
 
-In plain terms: given the recipe built by :mod:`model.engine_plan` and the
+In plain terms: given the recipe built by :mod:`model.engine.plan` and the
 observations of a block of patients (already read into state numbers and
 likelihoods by :mod:`model.engine`), this module computes, for every patient
 at once, the probability of each cause and complication, and whether that
@@ -8,7 +8,7 @@ patient's observations are possible at all under the model (probability above
 zero). It makes the per-case factors from the evidence (likelihood vectors,
 leaf tables, log groups), runs the elimination steps, and reads off the
 marginals. A factor nobody observed in the chunk is left out (it is 1). Every
-table has the layout ``(*cards, draws, cases)`` of :mod:`model.engine_plan`.
+table has the layout ``(*cards, draws, cases)`` of :mod:`model.engine.plan`.
 Pure: takes arrays, returns arrays.
 """
 
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine_numbers import _rescale
-from .engine_ops import _gemm, _matmul, _Pool, _product, _run, _sum
-from .engine_plan import _DEAD, _expand
+from .numbers import _rescale
+from .ops import _gemm, _matmul, _Pool, _product, _run, _sum
+from .plan import _DEAD, _expand
 
 
 _TINY = 1e-200  # a row whose probability of the evidence is below this is recomputed, rescaling every step
@@ -28,7 +28,7 @@ def _evaluate(plan, n, hard, soft, draws=False, joint=False, pool=None):
     """Posteriors P(not reference | evidence), shape (n, reported), and whether each row is possible.
 
     With ``draws=True`` the shapes are (draws, n, reported) and (draws, n): one
-    result per parameter draw of the plan (see :mod:`model.engine_plan`).
+    result per parameter draw of the plan (see :mod:`model.engine.plan`).
     With ``joint=True`` (plans with a joint table, ``plan.joint_scope``), the
     first result is instead ``(joint, log_evidence)``: the posterior joint of
     the reported nodes, (n, configurations) over ``plan.joint_scope`` (first
@@ -38,7 +38,7 @@ def _evaluate(plan, n, hard, soft, draws=False, joint=False, pool=None):
     The steps run without rescaling; rows whose probability of the evidence
     comes out below ``_TINY`` (long chains of small numbers, or impossible
     evidence) are run again dividing every step's table by its largest entry,
-    so nothing underflows. ``pool`` (a :class:`model.engine_ops._Pool`) lends
+    so nothing underflows. ``pool`` (a :class:`model.engine.ops._Pool`) lends
     memory freed by earlier chunks.
     """
     if joint and plan.joint_scope is None:
@@ -163,7 +163,7 @@ def _split_marginals(plan, parts, own, split, d, n, pool):
 
 def _likelihoods(plan, node, n, hard, soft, leaf=False):
     """(n, states) likelihoods of ``node``'s evidence, or None when no row observes it. For a ``leaf``, one more
-    column marks the rows that do not observe it (see :func:`model.engine_plan._leaf`)."""
+    column marks the rows that do not observe it (see :func:`model.engine.plan._leaf`)."""
     codes = hard.get(node)
     seen = codes is not None and (codes >= 0).any()
     if not seen and node not in soft:

@@ -16,7 +16,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from .errors import PriorsError
+from ..errors import PriorsError
 
 __all__ = [
     "CPT_FOLDER",
@@ -125,7 +125,7 @@ class Priors:
     ``"links"``, ``"leaks"``, ``"population"`` and ``"cpts/<node>"`` to typed
     DataFrames shaped like the CSVs (indexed by line; columns in a fixed order
     whatever the order in the file, a CPT's parents in nodes.csv order).
-    ``node_tables`` maps each node to its :class:`~model.forms.NodeTable`.
+    ``node_tables`` maps each node to its :class:`~model.priors.forms.NodeTable`.
     """
 
     nodes: pd.DataFrame

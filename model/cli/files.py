@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import close_names
+from ..errors import close_names
 
 #: Separators recognised in a header line, and how a message names them.
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
@@ -115,7 +115,7 @@ def _hint(name, nodes, renamed):
 
 def _renamed_nodes(nodes):
     """Old node name -> the node that replaced it, from the bundled renamed.csv (only names still present)."""
-    from .priors import read_renamed
+    from ..priors.files import read_renamed
 
     table = read_renamed()
     rows = table[(table["old_state"] == "") & table["new_node"].isin(list(nodes))]

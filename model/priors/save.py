@@ -174,7 +174,7 @@ def save_tables(tables, folder, *, overwrite=False):
     Parameters
     ----------
     tables : dict of str to DataFrame
-        As from :func:`model.tables.canonical_tables` (``"links"``,
+        As from :func:`model.priors.tables.canonical_tables` (``"links"``,
         ``"cpts/<node>"`` ...); other names are written as ``<name>.csv``.
     folder : str or os.PathLike
     overwrite : bool

@@ -5,9 +5,9 @@ a recipe (the *plan*) that scores a whole block of patients with a few large
 array operations instead of one query per patient. The numbers are exactly
 those of :meth:`~model.inference.Model.infer`; only the order of the
 arithmetic changes. This module decides that order from the graph alone
-(:func:`_structure`, once per model); :mod:`model.engine_numbers` fills it with
+(:func:`_structure`, once per model); :mod:`model.engine.numbers` fills it with
 the tables (point values, or many parameter draws at once);
-:mod:`model.engine_chunk` runs it on a chunk of cases; :mod:`model.engine`
+:mod:`model.engine.chunk` runs it on a chunk of cases; :mod:`model.engine`
 caches one plan per model and reads the cases.
 
 1. **Leaves** (childless, not reported nodes) are per-case factors over their
@@ -226,7 +226,7 @@ def _eliminate(g, sources, keep, k0):
     several nodes are kept, one may be *split* off: the last two steps multiply
     apart the remaining factors without it and those with it (two ids), when
     their two tables are smaller than the joint of every kept node; the
-    marginals then come from both (:func:`model.engine_chunk._split_marginals`).
+    marginals then come from both (:func:`model.engine.chunk._split_marginals`).
     The bundled network splits off its complication: two tables of 2^15 and
     2^13 configurations instead of one of 2^16.
     """

@@ -1,13 +1,13 @@
 """Per-node completeness and expansion: from checked rows to full node tables.
 
-The second half of checking a priors folder. :mod:`model.priors_checks`
+The second half of checking a priors folder. :mod:`model.priors.checks`
 checks columns, cells, names, references and the graph; this module checks
 that each node has what its form needs (:func:`check_files`: the canonical
 files; :func:`check_cpt_file`: a well-formed ``cpts/<node>.csv``) and, in
 :func:`expand_nodes`, that its rows are complete and consistent (every state
 and parent configuration given, sums within :data:`TOLERANCE`, link totals
-compatible with the form), then expands them with :mod:`model.forms` into a
-:class:`~model.forms.NodeTable`. Problems go to the caller's collector, so one
+compatible with the form), then expands them with :mod:`model.priors.forms` into a
+:class:`~model.priors.forms.NodeTable`. Problems go to the caller's collector, so one
 :class:`~model.errors.PriorsError` still lists them all. Pure: touches no file.
 """
 
@@ -137,7 +137,7 @@ def expand_nodes(chk, nodes, typed, cpts):
     Parameters
     ----------
     chk : object
-        The problem collector of :mod:`model.priors_checks`: ``chk.fail(message,
+        The problem collector of :mod:`model.priors.checks`: ``chk.fail(message,
         *nodes)`` records a problem, ``chk.bad_nodes`` names nodes already found
         faulty (they are skipped: their problem is reported where it is);
         ``columns``, ``parameter`` and ``closest`` check headers, parameter
@@ -155,7 +155,7 @@ def expand_nodes(chk, nodes, typed, cpts):
     Returns
     -------
     dict
-        Node name to :class:`~model.forms.NodeTable`, for the nodes that passed.
+        Node name to :class:`~model.priors.forms.NodeTable`, for the nodes that passed.
     """
     grouped = {name: _by_node(typed.get(name, ()), column) for name, column in (
         ("base_rates.csv", "node"), ("risk_factors.csv", "cause"), ("links.csv", "child"), ("leaks.csv", "node"))}

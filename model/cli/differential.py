@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 
-from .cli_reports import DISCLAIMER
+from .reports import DISCLAIMER
 
 __all__ = ["as_json", "explanations_command", "format_explanations", "format_predictions", "must_not_miss_lines",
            "predict_command"]
@@ -127,7 +127,7 @@ def format_predictions(frame):
 
 
 def _flags(frame, model, evidence):
-    from .cli_reports import red_flag_lines
+    from .reports import red_flag_lines
 
     return red_flag_lines(frame.attrs["red_flags"], {**model.population, **evidence},
                           frame.attrs.get("possible_red_flags", ()))
@@ -135,7 +135,7 @@ def _flags(frame, model, evidence):
 
 def explanations_command(args, evidence):
     """``python -m model explanations node=state ... [--top K] [--json]``; returns the exit code."""
-    from . import explanations, load_model
+    from .. import explanations, load_model
 
     model = load_model(args.priors)
     frame = explanations(evidence, k=args.top, priors=model)
@@ -145,7 +145,7 @@ def explanations_command(args, evidence):
 
 def predict_command(args, evidence, parser):
     """``python -m model predict node=state ... [--nodes NODE,...] [--json]``; returns the exit code."""
-    from . import load_model, predict
+    from .. import load_model, predict
 
     model = load_model(args.priors)
     nodes = [n.strip() for n in args.nodes.split(",") if n.strip()] if args.nodes else None

@@ -8,14 +8,14 @@ are impossible under the model, come back empty (NaN) with a plain message in
 ``.attrs["problems"]``; emergency findings are listed in ``.attrs["red_flags"]``.
 
 This module runs the cases chunk by chunk (each chunk's evidence read by
-:mod:`model.engine_cases`; bad cells, impossible rows, red flags) and caches
+:mod:`model.engine.cases`; bad cells, impossible rows, red flags) and caches
 one compiled plan per :class:`~model.inference.Model`. In which order a
 network's tables are multiplied and summed is decided in
-:mod:`model.engine_plan`, the numbers of that recipe are filled in by
-:mod:`model.engine_numbers`; how a chunk of cases is scored with a plan is in
-:mod:`model.engine_chunk` (its array operations in :mod:`model.engine_ops`);
+:mod:`model.engine.plan`, the numbers of that recipe are filled in by
+:mod:`model.engine.numbers`; how a chunk of cases is scored with a plan is in
+:mod:`model.engine.chunk` (its array operations in :mod:`model.engine.ops`);
 many parameter draws at once (for credible intervals and sensitivity) in
-:mod:`model.engine_draws`. Chunks bound the memory whatever the number of rows.
+:mod:`model.engine.draws`. Chunks bound the memory whatever the number of rows.
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ import weakref
 import numpy as np
 import pandas as pd
 
-from .engine_cases import _check_columns, _explain, _model, _parse
-from .engine_chunk import _evaluate, _rows
-from .engine_numbers import _compile
-from .engine_ops import _Pool
-from .engine_plan import _Limits, _structure
-from .red_flags import batch_flags
+from .cases import _check_columns, _explain, _model, _parse
+from .chunk import _evaluate, _rows
+from .numbers import _compile
+from .ops import _Pool
+from .plan import _Limits, _structure
+from ..red_flags import batch_flags
 
 __all__ = ["infer_batch"]
 
@@ -52,7 +52,7 @@ _PLANS = weakref.WeakKeyDictionary()
 
 
 def _limits(groups=True):
-    """This module's limits; ``groups=False``: no log groups (for many draws, see :mod:`model.engine_draws`)."""
+    """This module's limits; ``groups=False``: no log groups (for many draws, see :mod:`model.engine.draws`)."""
     return _Limits(MAX_TABLE, MAX_FINAL, MAX_GROUP if groups else 0, _SAFE)
 
 
@@ -238,7 +238,7 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
     }
     attrs["must_not_miss"] = _must_not_miss(model, result)
     if interval is not None:
-        from .analysis.intervals import (
+        from ..analysis.intervals import (
             posterior_intervals,  # analysis imports this module
         )
 

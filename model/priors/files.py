@@ -2,7 +2,7 @@
 
 This is the only module that touches files. Reading turns every CSV into a
 table of text cells that remembers the line each row came from; the checks in
-:mod:`model.priors_checks` then turn the tables into a validated
+:mod:`model.priors.checks` then turn the tables into a validated
 :class:`Priors` or raise one :class:`~model.errors.PriorsError` listing every
 problem with its file, line and column.
 """
@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import PriorsError, close_names
-from .priors_checks import RENAMED_COLUMNS, check_priors, check_renamed
-from .priors_save import check_save_target, recover_interrupted_save, save_tables, write_csv
+from ..errors import PriorsError, close_names
+from .checks import RENAMED_COLUMNS, check_priors, check_renamed
+from .save import check_save_target, recover_interrupted_save, save_tables, write_csv
 from .tables import CPT_FOLDER, TABLE_FILES, RawTable, declared_parents
 
 __all__ = [
@@ -50,11 +50,11 @@ RENAMED_FILE = "renamed.csv"
 
 def _bundled_root():
     """The folder holding the bundled population folders: inside the installed package first (a wheel
-    carries it as ``model/priors``), then beside the package in a source checkout."""
+    carries it as ``model/priors``, this package's own folder), then beside the package in a source checkout."""
     installed = Path(str(resources.files("model"))) / "priors"
     if installed.is_dir() and any((path / "nodes.csv").is_file() for path in installed.iterdir()):
         return installed
-    return Path(__file__).resolve().parent.parent / "priors"
+    return Path(__file__).resolve().parents[2] / "priors"
 
 
 def bundled_populations():
@@ -208,7 +208,7 @@ def _missing_file(folder, name, present):
 def read_priors_folder(folder):
     """Read every table of a priors folder as text, without interpreting it.
 
-    Every file of :data:`~model.tables.TABLE_FILES` is required: a missing
+    Every file of :data:`~model.priors.tables.TABLE_FILES` is required: a missing
     one, or a folder in its place, is a problem, and the table is then None,
     like a file that cannot be read (a header-only file is an empty table:
     "none"). ``cpts/`` is needed only when some node has form ``cpt``.
@@ -400,7 +400,7 @@ def read_vignettes():
     >>> read_vignettes().loc[1, "expected_first"]
     'lumbar_disc_herniation'
     """
-    path = Path(__file__).resolve().parent / "data" / "vignettes.csv"
+    path = Path(__file__).resolve().parents[1] / "data" / "vignettes.csv"
     frame = pd.read_csv(path, dtype=str, keep_default_na=False).set_index("vignette")
     frame.index = frame.index.astype(int)
     frame["evidence"] = [

@@ -14,8 +14,8 @@ parent that acts through some of its states only (``age_group=60_plus``).
 
 from __future__ import annotations
 
-from .errors import close_names
-from .priors_expand import _at
+from ..errors import close_names
+from .expand import _at
 from .tables import PARENT_ROWS, ROLES
 
 __all__ = ["PARENTS_HELP", "check_declared_parents", "parse_parents"]
@@ -99,7 +99,7 @@ def check_declared_parents(chk, table, nodes, usable, rows, cpts):
     Parameters
     ----------
     chk : object
-        The problem collector of :mod:`model.priors_checks` (``fail``,
+        The problem collector of :mod:`model.priors.checks` (``fail``,
         ``labels``).
     table : RawTable
         ``nodes.csv`` (or the in-memory ``nodes`` table).

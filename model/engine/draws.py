@@ -3,10 +3,10 @@
 In plain terms: to see how much an answer depends on the experts' uncertain
 numbers, every case is scored under many joint settings of the parameters
 (*draws*). This module groups the draws, fills the model's draw structure
-(:mod:`model.engine_plan`, compiled once, without log groups so each draw adds
-few numbers) with each group's numbers (:mod:`model.engine_numbers`: every
+(:mod:`model.engine.plan`, compiled once, without log groups so each draw adds
+few numbers) with each group's numbers (:mod:`model.engine.numbers`: every
 number then carries a draw axis), and scores every case of a block under every
-draw of the group with the same array operations (:mod:`model.engine_chunk`). The draws themselves come from
+draw of the group with the same array operations (:mod:`model.engine.chunk`). The draws themselves come from
 :mod:`model.analysis.intervals` (or a sensitivity sweep); this module only
 needs a function giving the node tables of draws ``a`` to ``b - 1``.
 """
@@ -18,9 +18,9 @@ import weakref
 
 import numpy as np
 
-from .engine import _check_columns, _draw_structure, _limits, _parse, _plan
-from .engine_chunk import _evaluate, _rows
-from .engine_numbers import _compile
+from .batch import _check_columns, _draw_structure, _limits, _parse, _plan
+from .chunk import _evaluate, _rows
+from .numbers import _compile
 
 #: Largest number of floats in the numbers of one multi-draw plan; sets the draws compiled together.
 MAX_DRAW_NUMBERS = 2**22
@@ -49,7 +49,7 @@ def _draw_posteriors(model, cases, tables_of, draws, *, progress=None):
     model's values). Yields ``(start, stop, posteriors)``, ``posteriors`` of
     shape (draws, stop - start, reported); NaN for bad rows (unreadable cells)
     and impossible ones. Each group of draws is compiled once per block into a
-    plan with a draw axis (:mod:`model.engine_plan`), so memory stays bounded.
+    plan with a draw axis (:mod:`model.engine.plan`), so memory stays bounded.
     The draw plans have no log groups (every leaf linear: few numbers per
     draw); their structure is compiled once per model, only the numbers per
     group of draws.

@@ -1,10 +1,10 @@
 """The numbers of a batch-engine plan: the tables of one network's structure, for one or many parameter sets.
 
-In plain terms: :mod:`model.engine_plan` decides, from the graph alone, in
+In plain terms: :mod:`model.engine.plan` decides, from the graph alone, in
 which order the batch engine multiplies and sums the network's tables; this
 module fills that recipe with numbers: the point values of the priors, or ``D``
 joint draws of them at once (credible intervals, sensitivity; see
-:mod:`model.engine_draws`), every number then carrying a draw axis. It builds
+:mod:`model.engine.draws`), every number then carrying a draw axis. It builds
 the log groups and linear leaf tables, folds the constant factors of each
 elimination step into one table (or one matrix, for steps whose per-case
 factors multiply into a small table), and does the steps over constants only
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .engine_plan import _DEAD, _LOG0, _expand, _flat, _Graph, _grid, _size, _Structure, _structure
+from .plan import _DEAD, _LOG0, _expand, _flat, _Graph, _grid, _size, _Structure, _structure
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def _compile(model, limits, values=None, index=None, structure=None):
     ``values`` maps nodes to tables with a leading draw axis, ``(draws, states,
     configurations)``, replacing the model's point values (other nodes keep
     theirs); ``index`` reuses the state lookups of an earlier plan of the same
-    model, ``structure`` its structure (:func:`model.engine_plan._structure`).
+    model, ``structure`` its structure (:func:`model.engine.plan._structure`).
     """
     s = structure or _structure(model, limits)
     g = _Graph(model, values)

@@ -1,7 +1,7 @@
 """The array operations of the batch engine's elimination steps, on tables laid out ``(*cards, draws, cases)``.
 
-In plain terms: the small set of array moves that :mod:`model.engine_chunk`
-repeats for every step of a plan (:mod:`model.engine_plan`): multiply two
+In plain terms: the small set of array moves that :mod:`model.engine.chunk`
+repeats for every step of a plan (:mod:`model.engine.plan`): multiply two
 tables over the union of their variables, sum variables out, multiply a table
 by a constant matrix. Large tables reuse the memory of tables no longer needed
 (:class:`_Pool`): fresh memory costs the operating system a page fault per
@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from .engine_plan import _expand
+from .plan import _expand
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"  # einsum axis names
 _POOLED = 2**15  # tables of at least this many floats are recycled

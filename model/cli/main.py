@@ -6,9 +6,9 @@ optional credible intervals), ``validate`` (metrics on labelled cases, or the
 published vignettes), ``compare``, ``check``, ``nodes``, ``export``, ``import``.
 
 Uses the public API only; the arguments are defined in
-:mod:`model.cli_parser`, the new commands' text comes from
-:mod:`model.cli_reports`, the reading and writing of CSV files from
-:mod:`model.cli_files`. Imports happen inside the commands, so ``check``
+:mod:`model.cli.parser`, the new commands' text comes from
+:mod:`model.cli.reports`, the reading and writing of CSV files from
+:mod:`model.cli.files`. Imports happen inside the commands, so ``check``
 stays fast. Bad arguments, unreadable input files and failed writes (a
 full or read-only disk) give a one-line error and exit 2, and never leave a
 half-written file; invalid priors print every problem and exit 1; ``batch`` and ``validate`` exit 1 when some
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sys
 
-from .cli_parser import DRAWS, MAX_DRAWS, build_parser
+from .parser import DRAWS, MAX_DRAWS, build_parser
 
 __all__ = ["MAX_DRAWS", "main"]
 
@@ -47,14 +47,14 @@ def _parse_evidence(pairs, parser):
 
 def _flag_lines(attrs, population, evidence):
     """The red-flag banner of a result's ``attrs`` (firm and possible flags)."""
-    from .cli_reports import red_flag_lines
+    from .reports import red_flag_lines
 
     return red_flag_lines(attrs["red_flags"], {**population, **evidence}, attrs.get("possible_red_flags", ()))
 
 
 def _format_result(result, ranges="", thresholds=None):
-    from .cli_differential import must_not_miss_lines
-    from .cli_reports import population_lines
+    from .differential import must_not_miss_lines
+    from .reports import population_lines
 
     population = result.attrs.get("population", {})
     lines = _flag_lines(result.attrs, population.get("evidence", {}), result.attrs["evidence"])
@@ -76,13 +76,13 @@ def _format_result(result, ranges="", thresholds=None):
 def _convert(args):
     from pathlib import Path
 
-    from . import load_model
-    from .cli_reports import shell_pair
-    from .errors import PriorsError
-    from .interop import network_to_tables, read_network, write_network
-    from .priors import check_save_target, save_tables
-    from .priors_checks import check_priors
-    from .tables import raw_tables
+    from .. import load_model
+    from .reports import shell_pair
+    from ..errors import PriorsError
+    from ..interop import network_to_tables, read_network, write_network
+    from ..priors.files import check_save_target, save_tables
+    from ..priors.checks import check_priors
+    from ..priors.tables import raw_tables
 
     if args.command == "export":
         if args.folder and args.priors:
@@ -136,9 +136,9 @@ def _interval_options(args, parser):
 
 def _batch(args, parser):
     options, ranges = _interval_options(args, parser)
-    from . import load_model
-    from .cli_files import check_output, read_csv, report_rows, split_ids, write_csv
-    from .cli_reports import flatten_intervals
+    from .. import load_model
+    from .files import check_output, read_csv, report_rows, split_ids, write_csv
+    from .reports import flatten_intervals
 
     check_output(args.output, [args.cases], parser)  # before anything is read or computed
     cases = read_csv(args.cases, parser)  # a bad file is reported before the (slower) priors are read
@@ -163,14 +163,14 @@ def _explain(args, parser):
     if "=" in args.cause:
         parser.error(f"the first argument is the cause to explain, got {args.cause!r} "
                      f"(e.g. explain pfcn_neuropathy {args.cause})")
-    from . import explain, load_model
-    from .cli_reports import format_explanation
+    from .. import explain, load_model
+    from .reports import format_explanation
 
     evidence = _parse_evidence(args.evidence, parser)
     model = load_model(args.priors)
     frame = explain(evidence, args.cause, priors=model)
     if args.json:
-        from .cli_differential import as_json
+        from .differential import as_json
 
         print(as_json(frame))
         return 0
@@ -179,8 +179,8 @@ def _explain(args, parser):
 
 
 def _next(args, parser):
-    from . import load_model, next_questions
-    from .cli_reports import format_questions
+    from .. import load_model, next_questions
+    from .reports import format_questions
 
     evidence = _parse_evidence(args.evidence, parser)
     model = load_model(args.priors)
@@ -192,7 +192,7 @@ def _next(args, parser):
         print(f"{parser.prog}: error: {err}", file=sys.stderr)
         return 1
     if args.json:
-        from .cli_differential import as_json
+        from .differential import as_json
 
         print(as_json(ranked))
         return 0
@@ -202,9 +202,9 @@ def _next(args, parser):
 
 
 def _validate(args, parser):
-    from . import load_model, validate, vignette_scorecard
-    from .cli_files import read_csv, read_labels, report_rows, split_ids
-    from .cli_reports import format_scorecard, format_validation
+    from .. import load_model, validate, vignette_scorecard
+    from .files import read_csv, read_labels, report_rows, split_ids
+    from .reports import format_scorecard, format_validation
 
     if args.vignettes:
         if args.cases or args.id or args.ignore_columns or args.bins is not None:
@@ -226,7 +226,7 @@ def _validate(args, parser):
 
 
 def _compare(args, parser):
-    from . import compare
+    from .. import compare
 
     evidence = _parse_evidence(args.given, parser)
     folders = ([args.priors] if args.priors else []) + args.folders
@@ -260,11 +260,11 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 2
-    from .errors import EvidenceError, PriorsError
+    from ..errors import EvidenceError, PriorsError
 
     try:
         if args.command == "check":
-            from .priors import load_priors
+            from ..priors.files import load_priors
 
             folder = args.folder or args.priors
             priors = load_priors(folder)
@@ -275,7 +275,7 @@ def main(argv=None):
                   f"digest {priors.digest}.")
             return 0
         if args.command == "upgrade":
-            from .priors import upgrade_priors_folder
+            from ..priors.files import upgrade_priors_folder
 
             priors = upgrade_priors_folder(args.folder)
             print(f"OK: {priors.origin} upgraded; digest {priors.digest}.")
@@ -285,7 +285,7 @@ def main(argv=None):
         if args.command in _COMMANDS:
             return _COMMANDS[args.command](args, parser)
         if args.command in ("explanations", "predict"):
-            from .cli_differential import explanations_command, predict_command
+            from .differential import explanations_command, predict_command
 
             evidence = _parse_evidence(args.evidence, parser)
             if args.command == "explanations":
@@ -293,7 +293,7 @@ def main(argv=None):
             return predict_command(args, evidence, parser)
         evidence = _parse_evidence(args.evidence, parser) if args.command == "infer" else {}
         options, ranges = _interval_options(args, parser) if args.command == "infer" else ({}, "")
-        from . import load_model
+        from .. import load_model
 
         model = load_model(args.priors)
         if args.command == "nodes":
@@ -303,7 +303,7 @@ def main(argv=None):
             return 0
         result = model.infer(evidence, **options)
         if args.json:
-            from .cli_differential import as_json
+            from .differential import as_json
 
             print(as_json(result))
             return 0

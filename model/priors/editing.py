@@ -1,15 +1,15 @@
 """Change priors in memory: replace whole tables or one parameter, validated like a folder.
 
-Pure: takes :class:`~model.tables.Priors` and DataFrames, returns new
-:class:`~model.tables.Priors`; nothing is mutated and no file is touched.
+Pure: takes :class:`~model.priors.tables.Priors` and DataFrames, returns new
+:class:`~model.priors.tables.Priors`; nothing is mutated and no file is touched.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from .errors import PriorsError, close_names
-from .priors_checks import check_priors
+from ..errors import PriorsError, close_names
+from .checks import check_priors
 from .tables import CPT_FOLDER, TABLE_NAMES, canonical_tables, raw_tables
 
 __all__ = ["VALUE_COLUMNS", "replace_parameter", "replace_tables"]

@@ -18,11 +18,11 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .engine_chunk import _evaluate
-from .errors import EvidenceError, close_names
-from .evidence import check_likelihood, population_conflict
-from .inference import Model, _cached_model
-from .priors import priors_folder
+from .chunk import _evaluate
+from ..errors import EvidenceError, close_names
+from ..evidence import check_likelihood, population_conflict
+from ..inference import Model, _cached_model
+from ..priors.files import priors_folder
 
 
 def _model(priors):

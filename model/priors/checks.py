@@ -1,4 +1,4 @@
-"""Check raw priors tables and turn them into validated :class:`~model.tables.Priors`.
+"""Check raw priors tables and turn them into validated :class:`~model.priors.tables.Priors`.
 
 Every rule of ``priors/README.md`` is checked, and every problem is collected
 before anything is raised, so one :class:`~model.errors.PriorsError` lists
@@ -8,7 +8,7 @@ whole check (:func:`check_priors`), including the optional ``population.csv``
 (the observations that define the population) and the separate
 ``renamed.csv`` (:func:`check_renamed`); whether each node has the files and rows
 its form needs, and their expansion into full tables, are in
-:mod:`model.priors_expand`. Pure: takes tables, returns values, touches no file.
+:mod:`model.priors.expand`. Pure: takes tables, returns values, touches no file.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from operator import itemgetter
 import numpy as np
 import pandas as pd
 
-from .errors import PriorsError, close_names
-from .priors_expand import TOLERANCE, check_cpt_file, check_files, expand_nodes
-from .priors_parents import check_declared_parents
+from ..errors import PriorsError, close_names
+from .expand import TOLERANCE, check_cpt_file, check_files, expand_nodes
+from .parents import check_declared_parents
 from .tables import (
     CPT_FOLDER,
     FINDING_TYPES,
@@ -51,7 +51,7 @@ RENAMED_COLUMNS = ("old_node", "old_state", "new_node", "new_state", "note")
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z", re.ASCII)
 #: Columns of free text (labels, questions, sources, descriptions, notes): never numbers or names.
 TEXT_COLUMNS = ("label", "question", "source", "description", "note")
-#: Optional ``nodes.csv`` columns beyond :data:`~model.tables.TABLE_FILES` (kept by the loader, by
+#: Optional ``nodes.csv`` columns beyond :data:`~model.priors.tables.TABLE_FILES` (kept by the loader, by
 #: ``Model.tables`` and by saving), each with the roles that may carry it and what it means
 #: (``priors/README.md``): ``action_threshold``, the posterior at or above which a serious cause or
 #: complication is listed as must-not-miss; ``screen_threshold``, the probability that at least one parent cause
@@ -451,7 +451,7 @@ def _cycles(chk, nodes, edges):
 
 
 def check_priors(tables, cpt_tables, problems=(), *, origin="<in memory>"):
-    """Check raw tables and return validated :class:`~model.tables.Priors`.
+    """Check raw tables and return validated :class:`~model.priors.tables.Priors`.
 
     Parameters
     ----------
@@ -472,7 +472,7 @@ def check_priors(tables, cpt_tables, problems=(), *, origin="<in memory>"):
 
     Examples
     --------
-    >>> from model.tables import RawTable
+    >>> from model.priors.tables import RawTable
     >>> nodes = RawTable("nodes.csv", pd.DataFrame([["rain", "cause", "no|yes", "base_rate", ""]], index=[2],
     ...                                            columns=["node", "role", "states", "form", "parents"]))
     >>> rates = RawTable("base_rates.csv", pd.DataFrame([["rain", "yes", "0.2", "0.1", "nan", "a guess", "E"]],
@@ -572,7 +572,7 @@ def check_renamed(table):
 
     Examples
     --------
-    >>> from model.tables import RawTable
+    >>> from model.priors.tables import RawTable
     >>> frame = pd.DataFrame([["worse_bending_forward", "yes", "flexion_effect", "worsens", ""]], index=[2],
     ...                      columns=list(RENAMED_COLUMNS))
     >>> check_renamed(RawTable("renamed.csv", frame)).loc[0, "new_state"]
