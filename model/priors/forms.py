@@ -61,10 +61,18 @@ def configurations(parent_states):
     return list(product(*(range(len(s)) for s in parent_states)))
 
 
-def _grid(parent_states):
-    """Configurations as an integer array, one row per configuration."""
-    sizes = [len(s) for s in parent_states]
-    return np.indices(sizes).reshape(len(sizes), -1).T if sizes else np.zeros((1, 0), dtype=int)
+def _outer(start, factors, combine):
+    """``start`` (..., m, 1) combined (``np.multiply`` or ``np.add``) with one factor per parent, each
+    (..., m, parent's states) or (parent's states,), over every configuration: (..., m, configurations), the
+    first parent slowest (as :func:`configurations`). One pass per parent over a growing table, instead of
+    one pass per parent over the whole table."""
+    result = start
+    for factor in factors:
+        result = combine(result[..., :, :, None], np.asarray(factor)[..., None, :]
+                         if np.ndim(factor) == 1 else factor[..., :, None, :])
+        result = result.reshape(result.shape[:-2] + (-1,))
+    return np.broadcast_to(result, np.broadcast_shapes(result.shape, start.shape[:-1] + (result.shape[-1],))) \
+        .copy()
 
 
 def _cumulative_to_table(at_least):
@@ -105,13 +113,12 @@ def noisy_max_table(leak, links, parent_states):
            [0.15, 0.9 ]])
     """
     leak = np.asarray(leak, dtype=float)[..., :, None]
-    grid = _grid(parent_states)
-    below = np.repeat(1.0 - leak, grid.shape[0], axis=-1)
+    factors = [np.ones(len(states)) for states in parent_states]  # per parent: P(not caused) factor by state
     for (parent, state), totals in links.items():
         with np.errstate(divide="ignore", invalid="ignore"):
             q = np.where(leak < 1.0, 1.0 - (1.0 - np.asarray(totals, dtype=float)[..., :, None]) / (1.0 - leak), 0.0)
-        below = below * np.where(grid[:, parent] == state, 1.0 - q, 1.0)
-    return _cumulative_to_table(1.0 - below)
+        factors[parent] = factors[parent] * np.where(np.arange(len(parent_states[parent])) == state, 1.0 - q, 1.0)
+    return _cumulative_to_table(1.0 - _outer(1.0 - leak, factors, np.multiply))
 
 
 def _logit(p):
@@ -134,12 +141,11 @@ def logistic_table(leak, links, parent_states):
            [0.9 , 0.25]])
     """
     base = _logit(np.asarray(leak, dtype=float))[..., :, None]
-    grid = _grid(parent_states)
-    log_odds = np.repeat(base, grid.shape[0], axis=-1)
+    shifts = [np.zeros(len(states)) for states in parent_states]  # per parent: log-odds shift by state
     for (parent, state), totals in links.items():
         shift = _logit(np.asarray(totals, dtype=float))[..., :, None] - base
-        log_odds = log_odds + np.where(grid[:, parent] == state, shift, 0.0)
-    return _cumulative_to_table(1.0 / (1.0 + np.exp(-log_odds)))
+        shifts[parent] = shifts[parent] + np.where(np.arange(len(parent_states[parent])) == state, shift, 0.0)
+    return _cumulative_to_table(1.0 / (1.0 + np.exp(-_outer(base, shifts, np.add))))
 
 
 def relative_risk_table(baseline, relative_risks, parent_states, *, cap=RELATIVE_RISK_CAP):
@@ -170,10 +176,11 @@ def relative_risk_table(baseline, relative_risks, parent_states, *, cap=RELATIVE
     array([[0.9, 0.6],
            [0.1, 0.4]])
     """
-    grid = _grid(parent_states)
-    baseline = np.asarray(baseline, dtype=float)[..., None]
-    raw = np.repeat(baseline, grid.shape[0], axis=-1)
+    baseline = np.asarray(baseline, dtype=float)[..., None, None]
+    factors = [np.ones(len(states)) for states in parent_states]  # per parent: relative risk by state
     for (parent, state), rr in relative_risks.items():
-        raw = raw * np.where(grid[:, parent] == state, np.asarray(rr, dtype=float)[..., None], 1.0)
+        factors[parent] = factors[parent] * np.where(np.arange(len(parent_states[parent])) == state,
+                                                     np.asarray(rr, dtype=float)[..., None, None], 1.0)
+    raw = _outer(baseline, factors, np.multiply)[..., 0, :]
     present = np.minimum(raw, cap)
     return np.stack([1.0 - present, present], axis=-2), raw
