@@ -1,0 +1,218 @@
+"""The junction tree (model/engine/junction.py) against independent references.
+
+References: pgmpy's VariableElimination for posteriors, pyAgrum's LazyPropagation for P(evidence),
+brute-force enumeration on small networks, and the tables themselves for the gradient identity
+P(evidence) = sum(gradient * table) under any replacement table (checked by pyAgrum on the
+network with the table replaced, never by the junction tree itself).
+"""
+
+from __future__ import annotations
+
+import math
+from itertools import product
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pgmpy.inference import VariableElimination
+
+from model.engine.junction import compile_junction_tree
+from model.interop import read_network
+
+DATA = Path(__file__).parent / "data" / "bnlearn"
+TOL = 1e-9
+NETWORKS = ["asia", "cancer", "child", "insurance", "alarm"]
+
+
+def tables_of(network):
+    """node -> ((node, *parents), array) and node -> number of states, from a pgmpy network."""
+    tables = {cpd.variable: (tuple(cpd.variables), np.asarray(cpd.values, dtype=float))
+              for cpd in network.get_cpds()}
+    card = {cpd.variable: int(cpd.cardinality[0]) for cpd in network.get_cpds()}
+    return tables, card
+
+
+def random_evidence(network, rng, share=0.3):
+    """Hard evidence on about ``share`` of the nodes: {node: state name}."""
+    states = {cpd.variable: cpd.state_names[cpd.variable] for cpd in network.get_cpds()}
+    return {n: s[rng.integers(len(s))] for n, s in states.items() if rng.random() < share}
+
+
+def one_hot(network, evidence):
+    out = {}
+    for node, state in evidence.items():
+        names = network.get_cpds(node).state_names[node]
+        vector = np.zeros(len(names))
+        vector[names.index(state)] = 1.0
+        out[node] = vector
+    return out
+
+
+@pytest.fixture(scope="module")
+def network():
+    """name -> a vendored bnlearn network, every CPT column rescaled to sum to 1 (bnlearn's sum to 1 only
+    within 1e-7, and engines that leave out barren nodes then differ by that much)."""
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            net = read_network(DATA / f"{name}.bif.gz")
+            for cpd in net.get_cpds():
+                cpd.normalize()
+            cache[name] = net
+        return cache[name]
+
+    return get
+
+
+def pyagrum_net(network, replaced=None):
+    """The network in pyAgrum, optionally with one node's table replaced: ``(node, array over (node,
+    *parents))``."""
+    gum = pytest.importorskip("pyagrum")
+    bn = gum.BayesNet()
+    cpds = {cpd.variable: cpd for cpd in network.get_cpds()}
+    for name, cpd in cpds.items():
+        bn.add(gum.LabelizedVariable(name, name, list(cpd.state_names[name])))
+    for name, cpd in cpds.items():
+        for parent in cpd.variables[1:]:
+            bn.addArc(parent, name)
+    for name, cpd in cpds.items():
+        values = np.asarray(cpd.values, dtype=float)
+        if replaced is not None and replaced[0] == name:
+            values = replaced[1]
+        parents = cpd.variables[1:]
+        for config in product(*(range(len(cpd.state_names[p])) for p in parents)):
+            at = {p: cpd.state_names[p][i] for p, i in zip(parents, config)}
+            bn.cpt(name)[at] = list(values[(slice(None),) + config])
+    return gum, bn
+
+
+def pyagrum_evidence_probability(network, evidence, replaced=None):
+    gum, bn = pyagrum_net(network, replaced)
+    engine = gum.LazyPropagation(bn)
+    engine.setEvidence(evidence)
+    engine.makeInference()
+    return engine.evidenceProbability()
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_marginals_equal_pgmpy_variable_elimination(network, name):
+    net = network(name)
+    tree = compile_junction_tree(*tables_of(net))
+    ve = VariableElimination(net)
+    rng = np.random.default_rng(11)
+    for _ in range(3):
+        evidence = random_evidence(net, rng)
+        case = tree.calibrate(one_hot(net, evidence))
+        if math.isinf(case.log_evidence):
+            continue
+        free = [n for n in net.nodes() if n not in evidence]
+        for node in rng.choice(free, size=min(8, len(free)), replace=False):
+            got = case.marginal((node,))
+            want = ve.query([node], evidence=evidence, show_progress=False)
+            want = want.values[[want.state_names[node].index(s) for s in net.get_cpds(node).state_names[node]]]
+            assert np.abs(got - want).max() <= TOL, (name, node, evidence)
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_log_evidence_equals_pyagrum(network, name):
+    net = network(name)
+    tree = compile_junction_tree(*tables_of(net))
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        evidence = random_evidence(net, rng, share=0.2)
+        case = tree.calibrate(one_hot(net, evidence))
+        try:
+            expected = pyagrum_evidence_probability(net, evidence)
+        except Exception:  # pyAgrum refuses impossible evidence
+            assert math.isinf(case.log_evidence)
+            continue
+        assert math.exp(case.log_evidence) == pytest.approx(expected, rel=1e-9, abs=1e-300)
+
+
+def test_soft_evidence_and_family_joint_by_enumeration(network):
+    net = network("asia")
+    tables, card = tables_of(net)
+    tree = compile_junction_tree(tables, card)
+    rng = np.random.default_rng(2)
+    soft = {"xray": rng.random(2), "dysp": np.array([0.3, 1.0]), "smoke": np.array([0.0, 1.0])}
+    case = tree.calibrate(soft)
+    nodes = list(card)
+    joint = np.ones([card[n] for n in nodes])
+    for node, (scope, table) in tables.items():
+        axes = [nodes.index(v) for v in scope]
+        order = np.argsort(axes)
+        shape = [1] * len(nodes)
+        for a in axes:
+            shape[a] = card[nodes[a]]
+        joint = joint * np.transpose(table, order).reshape(shape)
+    for node, lam in soft.items():
+        shape = [1] * len(nodes)
+        shape[nodes.index(node)] = len(lam)
+        joint = joint * lam.reshape(shape)
+    assert math.exp(case.log_evidence) == pytest.approx(joint.sum(), rel=1e-12)
+    family = tables["either"][0]
+    keep = [nodes.index(v) for v in family]
+    expected = joint.sum(axis=tuple(i for i in range(len(nodes)) if i not in keep))
+    expected = np.transpose(expected, np.argsort(np.argsort(keep))) / joint.sum()
+    assert np.abs(case.marginal(family) - expected).max() <= 1e-12
+
+
+@pytest.mark.parametrize("name", ["asia", "child", "alarm"])
+def test_gradient_gives_the_evidence_probability_under_any_table(network, name):
+    net = network(name)
+    tables, card = tables_of(net)
+    rng = np.random.default_rng(3)
+    evidence = random_evidence(net, rng, share=0.25)
+    case = compile_junction_tree(tables, card).calibrate(one_hot(net, evidence))
+    assert not math.isinf(case.log_evidence)
+    for node in rng.choice(sorted(tables), size=4, replace=False):
+        scope, table = tables[node]
+        new = rng.random(table.shape)
+        new /= new.sum(axis=0, keepdims=True)
+        expected = pyagrum_evidence_probability(net, evidence, (node, new))
+        got = float((case.table_gradient(node) * new).sum())
+        assert got == pytest.approx(expected, rel=1e-9), (name, node)
+
+
+def test_gradient_where_the_table_has_zeros(network):
+    """Cells whose value is 0 (asia's deterministic ``either``) still get their derivative."""
+    net = network("asia")
+    tables, card = tables_of(net)
+    assert (tables["either"][1] == 0).any()
+    evidence = {"xray": "yes", "dysp": "no"}
+    case = compile_junction_tree(tables, card).calibrate(one_hot(net, evidence))
+    new = np.full_like(tables["either"][1], 0.5)
+    expected = pyagrum_evidence_probability(net, evidence, ("either", new))
+    assert float((case.table_gradient("either") * new).sum()) == pytest.approx(expected, rel=1e-9)
+
+
+def test_impossible_evidence_has_minus_infinite_log_probability(network):
+    net = network("asia")
+    tree = compile_junction_tree(*tables_of(net))
+    case = tree.calibrate(one_hot(net, {"tub": "yes", "either": "no"}))  # either = tub or lung
+    assert case.log_evidence == -math.inf
+
+
+def test_a_clique_above_the_limit_is_refused_with_its_size(network):
+    tables, card = tables_of(network("alarm"))
+    with pytest.raises(MemoryError, match="clique of .* configurations"):
+        compile_junction_tree(tables, card, max_clique=8)
+
+
+def test_bundled_network_marginals_equal_the_model(bundled_model):
+    m = bundled_model
+    tables = {n: ((n,) + tuple(t.parents), t.values.reshape((len(m._states[n]),) +
+                                                            tuple(len(s) for s in t.parent_states)))
+              for n, t in m._priors.node_tables.items()}
+    tree = compile_junction_tree(tables, {n: len(s) for n, s in m._states.items()})
+    evidence = {"pain_burning": "yes", "low_back_pain": "no", "sitting_effect": "dominant", **m.population}
+    likelihoods = {}
+    for node, state in evidence.items():
+        likelihoods[node] = np.eye(len(m._states[node]))[m._states[node].index(state)]
+    case = tree.calibrate(likelihoods)
+    ve = VariableElimination(m.network)
+    for node in m._reported:
+        want = ve.query([node], evidence=evidence, show_progress=False)
+        want = want.values[[want.state_names[node].index(s) for s in m._states[node]]]
+        assert np.abs(case.marginal((node,)) - want).max() <= TOL, node
