@@ -28,8 +28,11 @@ from .priors.expand import TOLERANCE
 from .priors.tables import CPT_FOLDER, NODE_NAME, RESERVED, ROLES, STATE_NAME
 
 __all__ = ["EXPORT_SUFFIXES", "IMPORT_SUFFIXES", "MAX_ENTRIES", "MAX_MEGABYTES", "MAX_STATES", "network_to_tables",
-           "read_network", "write_network"]
+           "read_network", "rescaled_columns", "write_network"]
 
+#: A CPT column whose sum is further than this from 1 (but within the loader's tolerance) is rescaled on import;
+#: closer, it is kept as written (floating-point rounding of a column that sums to 1).
+ROUNDING = 1e-12
 #: ``.bifxml`` is the name pyAgrum gives XMLBIF; ``.xml`` and ``.xmlbif`` are pgmpy's, GeNIe's and SamIam's.
 IMPORT_SUFFIXES = {".bif": "BIF", ".xmlbif": "XMLBIF", ".bifxml": "XMLBIF", ".xml": "XMLBIF", ".net": "NET"}
 EXPORT_SUFFIXES = {".bif": "BIF", ".xmlbif": "XMLBIF", ".bifxml": "XMLBIF", ".xml": "XMLBIF"}
@@ -241,7 +244,10 @@ def network_to_tables(network, *, source):
 
     Every name can be mapped; the numbers are checked as the loader checks
     them, so a network our format cannot hold raises here, before anything is
-    written.
+    written. A CPT column that sums to 1 only within the tolerance (bnlearn's
+    files are rounded: up to 1e-7 off) is rescaled to sum to 1, so every
+    engine gives the same posteriors however it skips what the evidence makes
+    irrelevant; :func:`rescaled_columns` lists them for the import report.
 
     Raises
     ------
@@ -284,7 +290,9 @@ def network_to_tables(network, *, source):
         for original in originals[node]:
             renamed.append({"node": name, "original_node": str(node), "state": state_names[node][original],
                             "original_state": str(original)})
-        values = cpd.get_values()  # (child states, parent configurations), first parent slowest
+        values = np.asarray(cpd.get_values(), dtype=float)  # (child states, parent configurations)
+        totals = values.sum(axis=0)
+        values = np.where(np.abs(totals - 1.0) > ROUNDING, values / totals, values)  # see rescaled_columns
         records = []
         configs = pd.MultiIndex.from_product([cpd.state_names[p] for p in parents]) if parents else [()]
         for j, config in enumerate(configs):
@@ -299,6 +307,29 @@ def network_to_tables(network, *, source):
     tables = {"nodes": pd.DataFrame(rows), **cpts}
     tables["import_names"] = pd.DataFrame(renamed, columns=["node", "original_node", "state", "original_state"])
     return tables
+
+
+def rescaled_columns(network):
+    """The CPT columns :func:`network_to_tables` rescales to sum to 1: ``{node: (columns, largest |sum -
+    1|)}`` for every node with a column whose sum is further than :data:`ROUNDING` from 1.
+
+    Examples
+    --------
+    >>> from pgmpy.factors.discrete import TabularCPD
+    >>> from pgmpy.models import DiscreteBayesianNetwork
+    >>> net = DiscreteBayesianNetwork()
+    >>> net.add_node("a")
+    >>> net.add_cpds(TabularCPD("a", 2, [[0.3], [0.7000001]]))
+    >>> {node: (count, round(off, 9)) for node, (count, off) in rescaled_columns(net).items()}
+    {'a': (1, 1e-07)}
+    """
+    out = {}
+    for node in network.nodes():
+        totals = np.asarray(network.get_cpds(node).get_values(), dtype=float).sum(axis=0)
+        off = np.abs(totals - 1.0)
+        if (off > ROUNDING).any():
+            out[node] = (int((off > ROUNDING).sum()), float(off.max()))
+    return out
 
 
 def _check_numbers(network, node_names, source):

@@ -79,7 +79,7 @@ def _convert(args):
     from .. import load_model
     from .reports import shell_pair
     from ..errors import PriorsError
-    from ..interop import network_to_tables, read_network, write_network
+    from ..interop import network_to_tables, read_network, rescaled_columns, write_network
     from ..priors.files import check_save_target, save_tables
     from ..priors.checks import check_priors
     from ..priors.tables import raw_tables
@@ -118,6 +118,11 @@ def _convert(args):
               f"{shell_pair(row['node'], row['state'])}")
     if len(changed):
         print(f"  ({len(changed)} names mapped; the full map is in import_names.csv)")
+    rescaled = rescaled_columns(network)
+    if rescaled:
+        columns, off = sum(c for c, _ in rescaled.values()), max(o for _, o in rescaled.values())
+        print(f"  rescaled {columns} probability column(s) of {len(rescaled)} node(s) to sum to exactly 1 (they did "
+              f"within {off:.2g})")
     return 0
 
 
