@@ -141,10 +141,10 @@ def memory_run(n, seed):
     import tracemalloc
 
     from model import load_model
-    from model.engine import _plan, infer_batch
+    from model.engine import compiled_plan, infer_batch
 
     m = load_model()
-    _plan(m)
+    compiled_plan(m)
     cases = make_cases(m, n, seed, dtype="category")  # 1 byte a cell: the input frame stays small
     frame_bytes = int(cases.memory_usage(deep=True).sum())
     import gc
@@ -187,7 +187,7 @@ def main(argv=None):
     import pgmpy
 
     from model import load_model
-    from model.engine import _plan, infer_batch
+    from model.engine import compiled_plan, infer_batch
     from model.network import VariableElimination
 
     print(f"bench_batch {'(quick) ' if args.quick else ''}"
@@ -198,7 +198,7 @@ def main(argv=None):
 
     m = load_model()
     start = time.perf_counter()
-    _plan(m)
+    compiled_plan(m)
     compile_time = time.perf_counter() - start
     cases = make_cases(m, n, args.seed)
     missing = float(cases.isna().to_numpy().mean())

@@ -89,7 +89,7 @@ def main(argv=None):
     from model.analysis.intervals import draw_parameters
     from model.analysis.parameters import model_parameters, node_values
     from model.engine import infer_batch
-    from model.engine.draws import _draw_posteriors
+    from model.engine.draws import draw_posteriors
 
     print(f"bench_intervals {'(quick) ' if args.quick else ''}"
           f"{datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
@@ -120,7 +120,7 @@ def main(argv=None):
         naive, rebuild, query = naive_draw(m, parameters, values[d], frame)
         rebuilds.append(rebuild)
         queries.append(query)
-        (_, _, engine), = _draw_posteriors(m, frame, lambda a, b, d=d: node_values(parameters, m, values[d:d + 1]),
+        (_, _, engine), = draw_posteriors(m, frame, lambda a, b, d=d: node_values(parameters, m, values[d:d + 1]),
                                            1)
         worst = max(worst, float(np.abs(engine[0] - naive).max()))
     per_draw = statistics.mean(rebuilds) + n * statistics.mean(queries)

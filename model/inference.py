@@ -13,20 +13,27 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .priors.editing import replace_parameter, replace_tables
+from .analysis.explanations import case_posteriors, explanations_for
+from .analysis.intervals import evidence_frame, posterior_intervals, with_intervals
+from .analysis.predict import predict_for
+from .engine.chunk import evaluate
+from .engine.compiled import compiled_plan
+from .engine.run import CHUNK_SIZE, run_batch
 from .errors import EvidenceError
 from .evidence import as_evidence, check_evidence, check_node, renamed_hint
-from .priors.files import load_priors, priors_fingerprint, priors_folder, read_renamed, save_tables
 from .priors.checks import NODE_EXTRA_COLUMNS
-from .red_flags import case_flags
+from .priors.editing import replace_parameter, replace_tables
+from .priors.files import load_priors, priors_fingerprint, priors_folder, read_renamed, save_tables
 from .priors.tables import canonical_tables
+from .red_flags import case_flags
 
-__all__ = ["Model", "infer", "load_model"]
+__all__ = ["Model", "as_model", "infer", "load_model"]
 
 #: Largest joint table of query variables asked of pgmpy in one query.
 MAX_JOINT_QUERY = 2**17
@@ -294,12 +301,9 @@ class Model:
 
         NaN when the evidence has probability zero.
         """
-        from .engine.batch import _plan  # the engine imports this module
-        from .engine.chunk import _evaluate
-
         codes = {node: np.array([self._states[node].index(state)]) for node, state in hard.items()}
         likelihoods = {node: (np.array([0]), np.asarray(values, dtype=float)[None, :]) for node, values in soft.items()}
-        values, possible = _evaluate(_plan(self), 1, codes, likelihoods)
+        values, possible = evaluate(compiled_plan(self), 1, codes, likelihoods)
         return values[0] if possible[0] else np.full(len(self._reported), np.nan)
 
     def _query(self, variables, hard, soft):
@@ -338,7 +342,7 @@ class Model:
             (seen_hard if node in hard else seen_soft)[node] = hard.get(node, soft.get(node))
         return None
 
-    def infer_batch(self, cases, **options):
+    def infer_batch(self, cases, *, chunk_size=CHUNK_SIZE, progress=None, interval=None, draws=1000, seed=None):
         """Exact posteriors of many cases at once: see :func:`model.infer_batch`.
 
         Examples
@@ -350,9 +354,10 @@ class Model:
         >>> bool(abs(batch.loc[0, "lumbar_disc_herniation"] - one) < 1e-9)
         True
         """
-        from .engine.batch import infer_batch  # the engine imports this module
-
-        return infer_batch(cases, priors=self, **options)
+        result = run_batch(self, cases, chunk_size=chunk_size, progress=progress)
+        if interval is not None:
+            result = with_intervals(self, cases, result, interval=interval, draws=draws, seed=seed, progress=progress)
+        return result
 
     def prior(self):
         """P(present) of every cause and complication with no evidence (but the population), as a Series.
@@ -360,8 +365,6 @@ class Model:
         A new Series each time: writing to it does not change the model.
         """
         if self._prior is None:  # the same computation as infer({}), so its posterior equals this exactly
-            from .analysis.explanations import case_posteriors  # analysis imports this module
-
             self._prior = case_posteriors(self, *self.check_evidence({}))[0]
         return pd.Series(self._prior.copy(), index=pd.Index(self._reported, name="cause"), name="prior")
 
@@ -437,8 +440,6 @@ class Model:
         """
         evidence = as_evidence(evidence)
         hard, soft = self.check_evidence(evidence)
-        from .analysis.explanations import case_posteriors  # analysis imports this module
-
         with np.errstate(invalid="ignore", divide="ignore"):
             posterior, none = case_posteriors(self, hard, soft)
             if not np.all(np.isfinite(posterior)):  # P(evidence) = 0, exactly: name the first impossible answer
@@ -459,11 +460,6 @@ class Model:
             "p_no_modelled_cause": none,
         }
         if interval is not None:
-            from .analysis.intervals import (  # analysis imports this module
-                evidence_frame,
-                posterior_intervals,
-            )
-
             ranges = posterior_intervals(self, evidence_frame(evidence), interval=interval, draws=draws, seed=seed)
             for name in ("median", "low", "high"):
                 frame[name] = ranges[name][0]
@@ -509,9 +505,7 @@ class Model:
         >>> load_model().explanations({"crossed_slr_positive": "yes"}, k=2)["present"].tolist()
         [('lumbar_disc_herniation',), ()]
         """
-        from .analysis.explanations import explanations  # analysis imports this module
-
-        return explanations(evidence, k, priors=self)
+        return explanations_for(self, evidence, k)
 
     def predict(self, evidence, nodes=None):
         """P(state | evidence) of unobserved findings, tests and risk factors: see :func:`model.predict`.
@@ -525,9 +519,7 @@ class Model:
         >>> round(float(chance.loc[("mri_lumbar_root_compression", "yes"), "probability"]), 3)
         0.762
         """
-        from .analysis.predict import predict  # analysis imports this module
-
-        return predict(evidence, nodes, priors=self)
+        return predict_for(self, evidence, nodes)
 
 
 def load_model(priors=None):
@@ -580,6 +572,24 @@ def _cached_model(priors):
         del _LOADED[next(iter(_LOADED))]
     return model
 
+
+def as_model(priors=None):
+    """The :class:`Model` that a ``priors`` argument names: a ``Model`` itself; a priors folder or the name
+    of a bundled population, loaded once and cached on the content of its files (:func:`_cached_model`);
+    None, the bundled primary-care priors. What every function with a ``priors`` argument reads it with.
+
+    Examples
+    --------
+    >>> m = load_model()
+    >>> as_model(m) is m, as_model("specialist") is as_model("specialist")
+    (True, True)
+    """
+    if isinstance(priors, Model):
+        return priors
+    if priors is None or isinstance(priors, (str, os.PathLike)):
+        return _cached_model(priors_folder(priors))
+    raise TypeError(f"priors must be None, a priors folder, a bundled population name or a Model. Got "
+                    f"{type(priors).__name__}.")
 
 def infer(evidence, *, priors=None, interval=None, draws=1000, seed=None):
     """Posterior probability of every cause: the one-call doorway.

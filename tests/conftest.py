@@ -55,8 +55,9 @@ settings.load_profile("project")
 SLOW = frozenset(f"{path}::{name}" for path, names in {
     "model/analysis/explain.py": (
         "model.analysis.explain.explain"),
+    "model/analysis/differential.py": (
+        "model.analysis.differential.explanations model.analysis.differential.explanations_batch"),
     "model/analysis/explanations.py": (
-        "model.analysis.explanations.explanations model.analysis.explanations.explanations_batch "
         "model.analysis.explanations.p_no_modelled_cause"),
     "model/analysis/intervals.py": (
         "model.analysis.intervals.draw_parameters model.analysis.intervals.parameter_distributions "

@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from model import EvidenceError, load_model
-from model.engine import batch as engine
-from model.engine import _plan, infer_batch
+from model.engine import compiled
+from model.engine import compiled_plan, infer_batch, parse_cases
 from model.interop import network_to_tables, read_network
 from model.priors import bundled_priors_folder, save_tables
 
@@ -147,7 +147,7 @@ def test_imported_networks_equal_infer(imported, name):
 def test_alarm_one_program_per_reported_node_equals_infer(imported):
     """alarm reports 12 roots: one elimination per reported node beats their joint table."""
     model = imported("alarm")
-    assert len(_plan(model).structure.programs) == len(model._reported) == 12
+    assert len(compiled_plan(model).structure.programs) == len(model._reported) == 12
     rows = random_rows(model, 20, seed=4, observe=0.3, reported=0.1)
     possible, _ = assert_rows_match_infer(model, rows, infer_batch(frame(model, rows), priors=model))
     assert possible >= 15
@@ -161,12 +161,12 @@ def test_every_compilation_path_gives_the_same_posteriors(bundled_model, monkeyp
     rows = random_rows(bundled_model, 60, seed=9, soft=0.2)
     reference = infer_batch(frame(bundled_model, rows), priors=bundled_model)
     for name, value in limits.items():
-        monkeypatch.setattr(engine, name, value)
+        monkeypatch.setattr(compiled, name, value)
     fresh = load_model()  # a new Model: a new plan under the new limits
-    plan = _plan(fresh)
-    assert plan is not _plan(bundled_model)
+    plan = compiled_plan(fresh)
+    assert plan is not compiled_plan(bundled_model)
     if limits.get("MAX_GROUP") == 0:
-        assert not plan.structure.groups and _plan(bundled_model).structure.groups
+        assert not plan.structure.groups and compiled_plan(bundled_model).structure.groups
     if "MAX_FINAL" in limits:
         assert len(plan.structure.programs) == len(fresh._reported)
     result = infer_batch(frame(fresh, rows), priors=fresh)
@@ -320,7 +320,7 @@ def test_no_mutation_of_cases_or_model(bundled_model):
 
 
 def test_plan_is_compiled_once_per_model(bundled_model):
-    assert _plan(bundled_model) is _plan(bundled_model)
+    assert compiled_plan(bundled_model) is compiled_plan(bundled_model)
 
 
 def test_priors_may_be_none_a_folder_or_a_model(bundled_model):
@@ -389,14 +389,14 @@ def _evidence_probability(model, evidence):
 
 
 def test_log_evidence_is_the_probability_of_the_evidence(imported):
-    from model.engine.chunk import _evaluate
+    from model.engine.chunk import evaluate
 
     m = imported("asia")
     rows = [{}, {"xray": "yes"}, {"xray": "yes", "dysp": "no", "smoke": "yes"}, {"either": "no", "lung": "yes"}]
     cases = frame(m, rows)
-    plan = _plan(m)
-    hard, soft, _, _ = engine._parse(m, plan, {c: cases[c] for c in cases}, 0, len(rows))
-    (_, log_evidence), possible = _evaluate(plan, len(rows), hard, soft, joint=True)
+    plan = compiled_plan(m)
+    hard, soft, _, _ = parse_cases(m, plan, {c: cases[c] for c in cases}, 0, len(rows))
+    (_, log_evidence), possible = evaluate(plan, len(rows), hard, soft, joint=True)
     for i, row in enumerate(rows):
         expected = _evidence_probability(m, row)
         if expected == 0:
@@ -407,16 +407,16 @@ def test_log_evidence_is_the_probability_of_the_evidence(imported):
 
 
 def test_joint_posterior_equals_pgmpy_and_answers_add_up(bundled_model):
-    from model.engine.chunk import _evaluate
+    from model.engine.chunk import evaluate
     from model.network import VariableElimination
 
     m = bundled_model
-    plan = _plan(m)
+    plan = compiled_plan(m)
     base = {"avid_cyclist": "yes", "sitting_effect": "dominant", "age_group": "60_plus"}
     rows = [base] + [dict(base, reduced_pulses=s) for s in m.states("reduced_pulses")]
     cases = frame(m, rows)
-    hard, soft, _, _ = engine._parse(m, plan, {c: cases[c] for c in cases}, 0, len(rows))
-    (joint, log_evidence), _ = _evaluate(plan, len(rows), hard, soft, joint=True)
+    hard, soft, _, _ = parse_cases(m, plan, {c: cases[c] for c in cases}, 0, len(rows))
+    (joint, log_evidence), _ = evaluate(plan, len(rows), hard, soft, joint=True)
     query = VariableElimination(m.network).query(list(plan.joint_scope), evidence={**m.population, **base},
                                                  joint=True, show_progress=False)
     expected = np.transpose(query.values, [query.variables.index(v) for v in plan.joint_scope]).reshape(-1)

@@ -129,7 +129,7 @@ def test_each_draw_equals_pgmpy_on_a_model_built_from_that_draw(bundled_model, m
     p = model_parameters(m)
     tables = node_values(p, m, values)
     got = np.full((3, len(cases), len(m._reported)), np.nan)
-    for start, stop, block in engine_draws._draw_posteriors(m, cases, lambda a, b: node_values(p, m, values[a:b]), 3):
+    for start, stop, block in engine_draws.draw_posteriors(m, cases, lambda a, b: node_values(p, m, values[a:b]), 3):
         got[:, start:stop] = block
     assert_each_draw_equals_pgmpy(m, tables, cases, got)
 
@@ -143,7 +143,7 @@ def test_draw_axis_on_an_imported_network_equals_pgmpy(tmp_path):
         raw = rng.uniform(0.05, 1.0, (2,) + t.values.shape)
         tables[node] = raw / raw.sum(axis=1, keepdims=True)
     cases = random_cases(m, 5, seed=8)
-    (_, _, got), = engine_draws._draw_posteriors(m, cases, lambda a, b: {k: v[a:b] for k, v in tables.items()}, 2)
+    (_, _, got), = engine_draws.draw_posteriors(m, cases, lambda a, b: {k: v[a:b] for k, v in tables.items()}, 2)
     assert_each_draw_equals_pgmpy(m, tables, cases, got)
 
 

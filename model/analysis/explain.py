@@ -15,8 +15,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..engine.batch import _model, infer_batch
+from ..engine import infer_batch
 from ..errors import EvidenceError, close_names
+from ..inference import as_model
 
 __all__ = ["explain"]
 
@@ -119,7 +120,7 @@ def explain(evidence, cause, *, priors=None, method=None):
     >>> result.attrs["method"], result.attrs["top_cause"]
     ('shapley', 'lumbar_disc_herniation')
     """
-    model = _model(priors)
+    model = as_model(priors)
     _check_cause(model, cause)
     hard, soft = model.check_evidence(evidence)
     if cause in hard or cause in soft:

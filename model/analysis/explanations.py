@@ -10,9 +10,13 @@ combination is P(none of the modelled causes | evidence), also reported by
 :func:`model.infer` as ``.attrs["p_no_modelled_cause"]``.
 
 The numbers come from the batch engine's joint table of the reported nodes
-(:func:`model.engine.chunk._evaluate` with ``joint=True``, as in
+(:func:`model.engine.chunk.evaluate` with ``joint=True``, as in
 :mod:`model.analysis.questions`), with the complications summed out. Pure: no
 ``Model`` is changed.
+
+These take a loaded model (:func:`explanations_for`, :func:`explanations_batch_for`;
+:class:`~model.inference.Model` calls them); the public doors that read a ``priors`` argument are in
+:mod:`model.analysis.differential`.
 """
 
 from __future__ import annotations
@@ -22,14 +26,16 @@ import copy
 import numpy as np
 import pandas as pd
 
-from ..engine.batch import MAX_FINAL, _impossible_problems, _model, _plan
-from ..engine.cases import _check_columns, _parse
-from ..engine.chunk import _evaluate
-from ..engine.ops import _Pool
+from ..engine.cases import check_columns, parse_cases
+from ..engine.chunk import evaluate
+from ..engine.compiled import MAX_FINAL, compiled_plan
+from ..engine.ops import Pool
+from ..engine.run import impossible_problems
 from ..evidence import as_evidence
 from ..red_flags import batch_flags
 
-__all__ = ["explanations", "explanations_batch"]
+__all__ = ["case_posteriors", "explanations_batch_for", "explanations_for", "p_no_modelled_cause"]
+
 
 def _needs_joint(plan, what):
     if plan.joint_scope is None:
@@ -47,7 +53,7 @@ def _single_case(model, hard, soft):
 def _cause_joint(model, plan, n, codes, likelihoods, pool=None):
     """P(causes | evidence) of ``n`` engine rows, shape (n, *cards of ``model.causes``), causes in ``nodes.csv``
     order (first slowest), complications summed out; and log P(evidence) per row (-inf when impossible)."""
-    (table, log_evidence), _ = _evaluate(plan, n, codes, likelihoods, joint=True, pool=pool)
+    (table, log_evidence), _ = evaluate(plan, n, codes, likelihoods, joint=True, pool=pool)
     scope = list(plan.joint_scope)
     causes = list(model.causes)
     cube = table.reshape([n] + [len(model._states[v]) for v in scope])
@@ -60,7 +66,7 @@ def _cause_joint(model, plan, n, codes, likelihoods, pool=None):
 def _p_none_by_chain(model, hard, soft):
     """P(every cause in its reference state | evidence) without a joint table: the chain rule
     prod_i P(c_i = reference | evidence, c_1..c_{i-1} = reference), one engine row per cause."""
-    plan, causes = _plan(model), list(model.causes)
+    plan, causes = compiled_plan(model), list(model.causes)
     n = len(causes)
     codes = {node: np.full(n, model._states[node].index(state)) for node, state in hard.items()}
     likelihoods = {node: (np.arange(n), np.tile(np.asarray(lam, dtype=float), (n, 1))) for node, lam in soft.items()}
@@ -69,7 +75,7 @@ def _p_none_by_chain(model, hard, soft):
             likelihoods[cause][1][i + 1:, 1:] = 0.0
         elif cause not in hard:
             codes[cause] = np.where(np.arange(n) > i, 0, -1)
-    posterior, _ = _evaluate(plan, n, codes, likelihoods)
+    posterior, _ = evaluate(plan, n, codes, likelihoods)
     column = {node: j for j, node in enumerate(model._reported)}
     p = 1.0
     for i, cause in enumerate(causes):
@@ -85,12 +91,12 @@ def case_posteriors(model, hard, soft):
     (both from the same table), else the engine's marginals and the chain rule. NaN (both) when the
     evidence has probability zero; a node fixed by hard evidence is exactly 0 or 1.
     """
-    plan = _plan(model)
+    plan = compiled_plan(model)
     if plan.joint_scope is None:
         posterior = model._posteriors(hard, soft)
         none = _p_none_by_chain(model, hard, soft) if np.isfinite(posterior).all() else float("nan")
         return posterior, none
-    (table, log_evidence), _ = _evaluate(plan, 1, *_single_case(model, hard, soft), joint=True)
+    (table, log_evidence), _ = evaluate(plan, 1, *_single_case(model, hard, soft), joint=True)
     if not np.isfinite(log_evidence[0]):
         return np.full(len(model._reported), np.nan), float("nan")
     scope, states = list(plan.joint_scope), model._states
@@ -124,85 +130,16 @@ def _label(model, causes, index):
                  for cause, i in zip(causes, index) if i)
 
 
-def explanations(evidence, k=5, *, priors=None):
+def explanations_for(model, evidence, k=5):
     """The ``k`` most probable combinations of causes given the evidence, each with its probability.
 
-    A combination says, for every cause, whether it is present or absent;
-    ``probability`` is P(exactly this combination | evidence), exact. The
-    first row is the single most probable explanation (the maximum a
-    posteriori state of the causes); the combination in which no modelled
-    cause is present appears as the empty tuple ``()`` when it ranks among
-    the first ``k``, and its probability is always in
-    ``attrs["p_no_modelled_cause"]``. Complications (cauda equina syndrome)
-    are not part of a combination: they are summed over.
-
-    Parameters
-    ----------
-    evidence : dict or pandas.Series
-        node -> state, or node -> {state: likelihood} (soft evidence), as for
-        :func:`model.infer`.
-    k : int
-        How many combinations to list (at least 1). Combinations of
-        probability zero (for example against a cause observed present) are
-        never listed, so fewer rows may come back.
-    priors : str, os.PathLike or Model, optional
-        A priors folder, a bundled population name or a loaded ``Model``;
-        default: the bundled primary-care priors.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``rank`` (1 = most probable), highest probability first
-        (ties in a fixed order). Columns:
-
-        - ``present``: the causes present in the combination, a tuple in
-          ``nodes.csv`` order (``()`` = none of the modelled causes; a cause
-          with more than two states is written ``cause=state``).
-        - ``n_present``: how many causes are present.
-        - ``probability``: P(this combination | evidence).
-        - ``cumulative``: the running sum of ``probability``: how much of the
-          probability the listed combinations cover.
-
-        ``.attrs`` holds ``evidence`` (a copy of what was given),
-        ``population``, ``priors_digest``, ``red_flags`` and ``possible_red_flags`` (as in
-        :func:`model.infer`), ``p_no_modelled_cause`` and ``causes`` (the
-        causes a combination is made of).
-
-    Raises
-    ------
-    EvidenceError
-        Invalid or impossible evidence (as :func:`model.infer`).
-    ValueError
-        ``k`` is not a whole number of at least 1, or the network is too large
-        for a joint table of its causes.
-
-    Examples
-    --------
-    Regression snapshot: the numbers below are those of the bundled priors; tests/test_differential.py checks
-    them against pgmpy and a brute-force enumeration.
-
-    >>> best = explanations({"pain_burning": "yes", "avid_cyclist": "yes", "sitting_effect": "dominant"}, k=3)
-    >>> best.round(3)
-                            present  n_present  probability  cumulative
-    rank
-    1     (lumbar_disc_herniation,)          1        0.241       0.241
-    2            (pfcn_neuropathy,)          1        0.187       0.428
-    3      (deep_gluteal_syndrome,)          1        0.102       0.530
-    >>> round(best.attrs["p_no_modelled_cause"], 3)
-    0.027
-
-    With a cancer history, weight loss and night pain, a tumour is the second explanation:
-
-    >>> red_flags = explanations({"cancer_history": "yes", "unexplained_weight_loss": "yes", "night_pain": "yes"})
-    >>> red_flags["present"].tolist()[:2]
-    [('lumbar_disc_herniation',), ('tumour',)]
+    On a loaded ``model``; :func:`model.analysis.differential.explanations` is the public door that reads ``priors``.
     """
-    model = _model(priors)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be a whole number of at least 1 (how many combinations to list). Got {k!r} instead.")
     given = as_evidence(evidence)
     hard, soft = model.check_evidence(given)
-    plan = _plan(model)
+    plan = compiled_plan(model)
     _needs_joint(plan, "explanations")
     cube, log_evidence = _cause_joint(model, plan, 1, *_single_case(model, hard, soft))
     if not np.isfinite(log_evidence[0]):
@@ -227,66 +164,29 @@ def explanations(evidence, k=5, *, priors=None):
     return frame
 
 
-def explanations_batch(cases, *, priors=None):
+def explanations_batch_for(model, cases):
     """The most probable combination of causes for every case of a table, with its probability.
 
-    Parameters
-    ----------
-    cases : pandas.DataFrame
-        One row per case, one column per observed node, as for
-        :func:`model.infer_batch` (state names, soft evidence, NaN = not
-        observed). ``cases`` is never modified.
-    priors : str, os.PathLike or Model, optional
-        A priors folder, a bundled population name or a loaded ``Model``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Same index as ``cases``; columns ``present`` (the causes present in
-        the row's most probable combination, a tuple; ``()`` = none of the
-        modelled causes), ``probability`` (P(that combination | row)) and
-        ``p_no_modelled_cause``: the first row of :func:`explanations` and
-        its ``attrs["p_no_modelled_cause"]``, row by row. A bad or
-        impossible row has ``present`` None and NaN numbers, and is listed in
-        ``attrs["problems"]`` as in :func:`model.infer_batch`; ``attrs`` also
-        holds ``red_flags`` and ``possible_red_flags`` (``{row: [emergency
-        findings]}``, as in :func:`model.infer_batch`), ``population`` and
-        ``priors_digest``.
-
-    Examples
-    --------
-    Regression snapshot: the numbers below are those of the bundled priors; tests/test_differential.py checks
-    them against pgmpy and a brute-force enumeration.
-
-    >>> cases = pd.DataFrame({"avid_cyclist": ["yes", None], "saddle_anaesthesia": [None, "yes"],
-    ...                       "sitting_effect": ["dominant", None]})
-    >>> best = explanations_batch(cases)
-    >>> best[["present", "probability"]].round(3)
-                         present  probability
-    0  (lumbar_disc_herniation,)        0.235
-    1  (lumbar_disc_herniation,)        0.349
-    >>> best.attrs["red_flags"]
-    {1: ['saddle_anaesthesia']}
+    On a loaded ``model``; :func:`model.analysis.differential.explanations_batch` is the public door that reads ``priors``.
     """
-    model = _model(priors)
-    columns = _check_columns(model, cases)
-    plan = _plan(model)
+    columns = check_columns(model, cases)
+    plan = compiled_plan(model)
     _needs_joint(plan, "explanations_batch")
     n, causes = len(cases), list(model.causes)
     present, probability, p_none = [None] * n, np.full(n, np.nan), np.full(n, np.nan)
     series = {c: cases[c] for c in columns}
     given = [*model._population, *(c for c in columns if c not in model._population)]
-    problems, impossible, flags, possible_flags, pool = [], [], {}, {}, _Pool()
+    problems, impossible, flags, possible_flags, pool = [], [], {}, {}, Pool()
     step = max(1, plan.rows_per_chunk)
     for start in range(0, n, step):
         stop = min(n, start + step)
         chunk = {c: s.iloc[start:stop] for c, s in series.items()}
-        hard, soft, bad, found = _parse(model, plan, chunk, start, stop - start)
+        hard, soft, bad, found = parse_cases(model, plan, chunk, start, stop - start)
         problems += found
         firm, possible = batch_flags(model._emergency, model._states, hard, soft, cases.index[start:stop])
         flags.update(firm)
         possible_flags.update(possible)
-        cube, log_evidence = _cause_joint(model, plan, stop - start, hard, soft, pool=_Pool() if stop - start < step
+        cube, log_evidence = _cause_joint(model, plan, stop - start, hard, soft, pool=Pool() if stop - start < step
                                           else pool)
         flat = cube.reshape(stop - start, -1)
         best = np.argmax(flat, axis=1)  # the first of equals: a fixed order
@@ -305,7 +205,7 @@ def explanations_batch(cases, *, priors=None):
             index = np.unravel_index(best[i], cube.shape[1:]) if causes else ()
             present[row] = _label(model, causes, tuple(int(x) for x in index))
             probability[row], p_none[row] = flat[i, best[i]], flat[i, 0]
-    problems += _impossible_problems(plan, model, given, series, cases.index, impossible)
+    problems += impossible_problems(plan, model, given, series, cases.index, impossible)
     problems.sort(key=lambda p: (p[0], p[1]))
     frame = pd.DataFrame({"present": present, "probability": probability, "p_no_modelled_cause": p_none},
                          index=cases.index)

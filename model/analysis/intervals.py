@@ -36,9 +36,11 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
+from ..engine.draws import draw_posteriors
 from .parameters import model_parameters, node_values
 
-__all__ = ["EDGE", "MAX_DRAWS", "draw_parameters", "evidence_frame", "parameter_distributions", "posterior_intervals"]
+__all__ = ["EDGE", "MAX_DRAWS", "draw_parameters", "evidence_frame", "parameter_distributions", "posterior_intervals",
+           "with_intervals"]
 
 #: Where a range bound of exactly 0 or 1 is moved to before fitting a Beta distribution.
 EDGE = 1e-3
@@ -186,8 +188,6 @@ def posterior_intervals(model, cases, *, interval=0.9, draws=1000, seed=None, pr
     >>> bool((out["low"] <= out["median"]).all() and (out["median"] <= out["high"]).all())
     True
     """
-    from ..engine.draws import _draw_posteriors
-
     _check_options(interval, draws)
     parameters = model_parameters(model)
     values = draw_parameters(model, int(draws), seed)
@@ -198,10 +198,27 @@ def posterior_intervals(model, cases, *, interval=0.9, draws=1000, seed=None, pr
     def tables(a, b):
         return node_values(parameters, model, values[a:b])
 
-    for start, stop, posteriors in _draw_posteriors(model, cases, tables, int(draws), progress=progress):
+    for start, stop, posteriors in draw_posteriors(model, cases, tables, int(draws), progress=progress):
         low, median, high = np.quantile(posteriors, [tail, 0.5, 1.0 - tail], axis=0)
         out["low"][start:stop], out["median"][start:stop], out["high"][start:stop] = low, median, high
     return out
+
+
+def with_intervals(model, cases, result, *, interval, draws=1000, seed=None, progress=None):
+    """``result`` (:func:`model.engine.run_batch` of ``cases``) with each posterior's median and central
+    credible interval (:func:`posterior_intervals`): what :func:`model.infer_batch` returns for ``interval``.
+
+    The columns become a two-level index (cause, statistic), statistics ``posterior``, ``median``, ``low``,
+    ``high``; the attrs of ``result`` are kept and ``interval`` (level, draws, seed) is added.
+    """
+    ranges = posterior_intervals(model, cases, interval=interval, draws=draws, seed=seed, progress=progress)
+    ranges["posterior"] = result.to_numpy()
+    names = ("posterior", "median", "low", "high")
+    columns = pd.MultiIndex.from_product([list(result.columns), names], names=["cause", "statistic"])
+    frame = pd.DataFrame(np.stack([ranges[s] for s in names], axis=2).reshape(len(result), -1), index=cases.index,
+                         columns=columns)
+    frame.attrs = {**result.attrs, "interval": {"level": float(interval), "draws": int(draws), "seed": seed}}
+    return frame
 
 
 def evidence_frame(evidence):

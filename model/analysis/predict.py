@@ -5,12 +5,15 @@ asked, an examination sign, a test not yet done (the chance that a lumbar MRI
 shows root compression), a risk factor. Exact, through the batch engine as in
 :mod:`model.analysis.questions`: one engine row holds the evidence ``e``, one
 row per node ``F`` and state ``s`` holds ``e`` plus ``F = s``, and the engine
-returns log P(evidence) of every row (:func:`model.engine.chunk._evaluate`
+returns log P(evidence) of every row (:func:`model.engine.chunk.evaluate`
 with ``joint=True``), so ``P(F = s | e) = P(e, F = s) / P(e)``. A node whose
 parents are reported or observed, and none of whose descendants is observed,
 needs no row of its own: ``P(F = s | e) = sum over c of P(c | e) P(F = s |
 parents)`` from the joint of the evidence row (as for the questions of
 :mod:`model.analysis.questions`). Pure: no ``Model`` is changed.
+
+These take a loaded model (:func:`predict_for`, :func:`predict_batch_for`; :class:`~model.inference.Model` calls them);
+the public doors that read a ``priors`` argument are in :mod:`model.analysis.differential`.
 """
 
 from __future__ import annotations
@@ -20,16 +23,16 @@ import copy
 import numpy as np
 import pandas as pd
 
-from ..engine.batch import _impossible_problems, _model, _plan
-from ..engine.cases import _check_columns, _parse
-from ..engine.chunk import _evaluate
+from ..engine.cases import check_columns, parse_cases
+from ..engine.chunk import evaluate
+from ..engine.compiled import compiled_plan
+from ..engine.run import impossible_problems
 from ..errors import EvidenceError
 from ..evidence import as_evidence
 from ..red_flags import batch_flags
 from .explanations import _needs_joint
-from .questions import _answered_from_the_joint, _leaf_answers
 
-__all__ = ["predict", "predict_batch"]
+__all__ = ["predict_batch_for", "predict_for"]
 
 #: Roles predicted by default: every unobserved finding (symptoms, signs, tests) and risk factor.
 PREDICTED_ROLES = ("finding", "risk_factor")
@@ -89,7 +92,7 @@ def _probabilities(model, plan, cases, nodes):
         for node in {node for _, _, _, soft in part for node in soft}:
             at = [i for i, (_, _, _, soft) in enumerate(part) if node in soft]
             likelihoods[node] = (np.array(at), np.array([part[i][3][node] for i in at], dtype=float))
-        (tables, log_evidence[lo:lo + n]), _ = _evaluate(plan, n, codes, likelihoods, joint=True)
+        (tables, log_evidence[lo:lo + n]), _ = evaluate(plan, n, codes, likelihoods, joint=True)
         for i, (c, column, _, _) in enumerate(part):
             if column < 0 and leaves[c]:
                 joints[c] = tables[i]
@@ -115,57 +118,15 @@ def _probabilities(model, plan, cases, nodes):
     return out
 
 
-def predict(evidence, nodes=None, *, priors=None):
+def predict_for(model, evidence, nodes=None):
     """P(state | evidence) of findings, tests and risk factors that are not observed: what they will probably show.
 
-    Parameters
-    ----------
-    evidence : dict or pandas.Series
-        node -> state, or node -> {state: likelihood} (soft evidence), as for
-        :func:`model.infer`.
-    nodes : str or list of str, optional
-        The nodes to predict: any node of the network (a cause or a
-        mechanism too). Default: every finding and risk factor that is
-        neither in the evidence nor in the population.
-    priors : str, os.PathLike or Model, optional
-        A priors folder, a bundled population name or a loaded ``Model``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per (``node``, ``state``), nodes in the order given (default:
-        ``nodes.csv`` order), states in their order. Columns
-        ``probability`` = P(node = state | evidence) (the states of a node
-        sum to 1; a node observed by hard evidence is 1 for its state),
-        ``role`` and ``label`` (from ``nodes.csv``). ``.attrs`` holds
-        ``evidence``, ``population``, ``priors_digest``, ``red_flags`` and ``possible_red_flags`` as
-        in :func:`model.infer`.
-
-    Raises
-    ------
-    EvidenceError
-        Invalid or impossible evidence, or an unknown node in ``nodes``.
-
-    Examples
-    --------
-    Regression snapshot: the numbers below are those of the bundled priors; tests/test_differential.py checks
-    them against pgmpy variable elimination.
-
-    >>> chances = predict({"pain_burning": "yes", "slr_positive": "yes", "pain_below_knee": "yes"},
-    ...                   nodes=["mri_lumbar_root_compression", "crossed_slr_positive"])
-    >>> chances["probability"].round(3)
-    node                         state
-    mri_lumbar_root_compression  no       0.165
-                                 yes      0.835
-    crossed_slr_positive         no       0.723
-                                 yes      0.277
-    Name: probability, dtype: float64
+    On a loaded ``model``; :func:`model.analysis.differential.predict` is the public door that reads ``priors``.
     """
-    model = _model(priors)
     given = as_evidence(evidence)
     hard, soft = model.check_evidence(given)
     chosen = _chosen(model, nodes, {*hard, *soft})
-    plan = _plan(model)
+    plan = compiled_plan(model)
     _needs_joint(plan, "predict")
     codes = {node: model._states[node].index(state) for node, state in hard.items()}
     values = _probabilities(model, plan, [(codes, soft)], chosen)[0]
@@ -187,47 +148,14 @@ def predict(evidence, nodes=None, *, priors=None):
     return frame
 
 
-def predict_batch(cases, nodes=None, *, priors=None):
+def predict_batch_for(model, cases, nodes=None):
     """P(state | row) of findings, tests and risk factors for every case of a table.
 
-    Parameters
-    ----------
-    cases : pandas.DataFrame
-        One row per case, one column per observed node, as for
-        :func:`model.infer_batch`. ``cases`` is never modified.
-    nodes : str or list of str, optional
-        The nodes to predict (default: every finding and risk factor outside
-        the population, as :func:`predict`). Each costs one engine row per
-        state and case: name the few you need on large tables.
-    priors : str, os.PathLike or Model, optional
-
-    Returns
-    -------
-    pandas.DataFrame
-        Same index as ``cases``; columns a two-level index (``node``,
-        ``state``), each P(node = state | row). As in
-        :func:`model.infer_batch`, every row reports every node: one that the
-        row observes is 1 for its state, 0 for the others. Bad or impossible
-        rows are NaN and listed in ``attrs["problems"]``; ``attrs`` also holds
-        ``red_flags``, ``possible_red_flags`` (``{row: [emergency findings]}``,
-        as in :func:`model.infer_batch`), ``population`` and ``priors_digest``.
-
-    Examples
-    --------
-    Regression snapshot: the numbers below are those of the bundled priors; tests/test_differential.py checks
-    them against pgmpy variable elimination.
-
-    >>> cases = pd.DataFrame({"slr_positive": ["yes", "no"], "age_group": ["under_40", "60_plus"]})
-    >>> predict_batch(cases, nodes="mri_lumbar_root_compression").round(3)
-    node  mri_lumbar_root_compression
-    state                          no    yes
-    0                           0.279  0.721
-    1                           0.445  0.555
+    On a loaded ``model``; :func:`model.analysis.differential.predict_batch` is the public door that reads ``priors``.
     """
-    model = _model(priors)
-    columns = _check_columns(model, cases)
+    columns = check_columns(model, cases)
     chosen = _chosen(model, nodes)
-    plan = _plan(model)
+    plan = compiled_plan(model)
     _needs_joint(plan, "predict_batch")
     per_case = 1 + sum(len(model._states[node]) for node in chosen)
     step = max(1, BLOCK_ROWS // per_case)
@@ -239,7 +167,7 @@ def predict_batch(cases, nodes=None, *, priors=None):
     for start in range(0, n, step):
         stop = min(n, start + step)
         chunk = {c: s.iloc[start:stop] for c, s in series.items()}
-        hard, soft, bad, found = _parse(model, plan, chunk, start, stop - start)
+        hard, soft, bad, found = parse_cases(model, plan, chunk, start, stop - start)
         problems += found
         firm, possible = batch_flags(model._emergency, model._states, hard, soft, cases.index[start:stop])
         flags.update(firm)
@@ -260,7 +188,7 @@ def predict_batch(cases, nodes=None, *, priors=None):
             if np.isnan(result[j]).all():
                 impossible.append((start + i, {c: block[i][0][c] if c in block[i][0] else tuple(block[i][1][c])
                                                for c in given if c in block[i][0] or c in block[i][1]}))
-    problems += _impossible_problems(plan, model, given, series, cases.index, impossible)
+    problems += impossible_problems(plan, model, given, series, cases.index, impossible)
     problems.sort(key=lambda p: (p[0], p[1]))
     index = pd.MultiIndex.from_tuples([(node, state) for node in chosen for state in model._states[node]],
                                       names=["node", "state"])
@@ -273,3 +201,54 @@ def predict_batch(cases, nodes=None, *, priors=None):
         "priors_digest": model.priors_digest,
     }
     return frame
+
+
+def _answered_from_the_joint(model, names, scope, hard, soft):
+    """The candidates whose every answer follows from the joint of the reported nodes alone.
+
+    A candidate ``F`` whose parents are all reported nodes or hard evidence, and
+    none of whose descendants is in the evidence, is independent of the rest of
+    the evidence given its parents, so ``P(F = s, c | e) = P(c | e) P(F = s |
+    parents)`` exactly: no engine row is needed for its answers.
+    """
+    tables = model._priors.node_tables
+    children = {node: [] for node in model._states}
+    for node, table in tables.items():
+        for parent in table.parents:
+            children[parent].append(node)
+    observed, known = set(hard) | set(soft), set(scope) | set(hard)
+
+    def quiet(node):  # no descendant of node is observed
+        stack, seen = list(children[node]), set()
+        while stack:
+            child = stack.pop()
+            if child in observed:
+                return False
+            if child not in seen:
+                seen.add(child)
+                stack.extend(children[child])
+        return True
+
+    return [node for node in names if set(tables[node].parents) <= known and quiet(node)]
+
+
+def _leaf_answers(model, node, scope, joint, hard):
+    """``(P(c | e, F = s) per answer s (rows), log P(F = s | e))`` of a candidate of
+    :func:`_answered_from_the_joint`, from ``joint`` = P(c | e) over ``scope`` (first node slowest)."""
+    table, states = model._priors.node_tables[node], model._states
+    cards = [len(states[v]) for v in scope]
+    cpt = table.values.reshape((len(states[node]),) + tuple(len(s) for s in table.parent_states))
+    kept = []
+    for parent in reversed(table.parents):  # fix the parents observed by hard evidence
+        axis = 1 + table.parents.index(parent)
+        if parent in hard:
+            cpt = np.take(cpt, states[parent].index(hard[parent]), axis=axis)
+        else:
+            kept.insert(0, parent)
+    order = sorted(kept, key=scope.index)
+    cpt = np.transpose(cpt, [0] + [1 + kept.index(v) for v in order])
+    cpt = cpt.reshape((len(cpt),) + tuple(cards[i] if v in kept else 1 for i, v in enumerate(scope)))
+    rows = (joint.reshape(cards)[None] * cpt).reshape(len(cpt), -1)
+    p_answer = rows.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(p_answer[:, None] > 0, rows / p_answer[:, None], 0.0), np.log(p_answer)

@@ -11,7 +11,7 @@ The computation is exact and takes every hypothetical answer at once through
 the batch engine: one row holds the evidence ``e``, and one row per candidate
 ``F`` and answer ``s`` holds ``e`` plus ``F = s``. For each row the engine
 returns the posterior joint table of the reported nodes and log P(row's
-evidence) (:func:`model.engine.chunk._evaluate` with ``joint=True``), so::
+evidence) (:func:`model.engine.chunk.evaluate` with ``joint=True``), so::
 
     P(F = s | e)    = P(e, F = s) / P(e)
     P(F = s, c | e) = P(F = s | e) P(c | e, F = s)
@@ -34,9 +34,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..engine.batch import MAX_FINAL, _model, _plan
-from ..engine.chunk import _evaluate
+from ..engine import MAX_FINAL, compiled_plan, evaluate
 from ..errors import EvidenceError, close_names
+from ..inference import as_model
+from .predict import _answered_from_the_joint, _leaf_answers
 from .screen import red_flag_screen
 
 __all__ = ["next_questions"]
@@ -152,7 +153,7 @@ def next_questions(evidence, *, target=None, rank_by="gain_per_cost", priors=Non
     >>> about.sort_values("gain_per_cost", ascending=False).index[0]
     'sitting_effect'
     """
-    model = _model(priors)
+    model = as_model(priors)
     hard, soft = model.check_evidence(evidence)  # the population included: never a candidate
     nodes = model._priors.nodes  # read only
     costs, roles, questions = ({n: v for n, v in zip(nodes.index.tolist(), nodes[column].tolist())}
@@ -250,7 +251,7 @@ def _hypothetical_answers(model, hard, soft, free, names):
     causes), ``P(F = s | e)`` per row, and the first row of each candidate;
     ``P(c | e)`` is None when the evidence is impossible.
     """
-    plan = _plan(model)
+    plan = compiled_plan(model)
     if plan.joint_scope is None:
         raise ValueError("next_questions needs the joint table of the causes, which this network's batch plan "
                          f"does not build (more than {MAX_FINAL} configurations of its causes and complications).")
@@ -274,7 +275,7 @@ def _hypothetical_answers(model, hard, soft, free, names):
         hi = min(n, lo + step)
         part = {node: c[lo:hi] for node, c in codes.items()}
         lik = {node: (at[lo:hi] - lo, lam[lo:hi]) for node, (at, lam) in likelihoods.items()}
-        (engine_tables[lo:hi], engine_log[lo:hi]), _ = _evaluate(plan, hi - lo, part, lik, joint=True)
+        (engine_tables[lo:hi], engine_log[lo:hi]), _ = evaluate(plan, hi - lo, part, lik, joint=True)
     if not np.isfinite(engine_log[0]):
         return None, None, None, None
     tables, log_evidence = [engine_tables[:1]], [engine_log[:1]]
@@ -300,53 +301,3 @@ def _hypothetical_answers(model, hard, soft, free, names):
     starts = np.cumsum([0] + sizes[:-1]).astype(int) if names else np.zeros(0, dtype=int)
     return cube[0], joint, p_answer, starts
 
-
-def _answered_from_the_joint(model, names, scope, hard, soft):
-    """The candidates whose every answer follows from the joint of the reported nodes alone.
-
-    A candidate ``F`` whose parents are all reported nodes or hard evidence, and
-    none of whose descendants is in the evidence, is independent of the rest of
-    the evidence given its parents, so ``P(F = s, c | e) = P(c | e) P(F = s |
-    parents)`` exactly: no engine row is needed for its answers.
-    """
-    tables = model._priors.node_tables
-    children = {node: [] for node in model._states}
-    for node, table in tables.items():
-        for parent in table.parents:
-            children[parent].append(node)
-    observed, known = set(hard) | set(soft), set(scope) | set(hard)
-
-    def quiet(node):  # no descendant of node is observed
-        stack, seen = list(children[node]), set()
-        while stack:
-            child = stack.pop()
-            if child in observed:
-                return False
-            if child not in seen:
-                seen.add(child)
-                stack.extend(children[child])
-        return True
-
-    return [node for node in names if set(tables[node].parents) <= known and quiet(node)]
-
-
-def _leaf_answers(model, node, scope, joint, hard):
-    """``(P(c | e, F = s) per answer s (rows), log P(F = s | e))`` of a candidate of
-    :func:`_answered_from_the_joint`, from ``joint`` = P(c | e) over ``scope`` (first node slowest)."""
-    table, states = model._priors.node_tables[node], model._states
-    cards = [len(states[v]) for v in scope]
-    cpt = table.values.reshape((len(states[node]),) + tuple(len(s) for s in table.parent_states))
-    kept = []
-    for parent in reversed(table.parents):  # fix the parents observed by hard evidence
-        axis = 1 + table.parents.index(parent)
-        if parent in hard:
-            cpt = np.take(cpt, states[parent].index(hard[parent]), axis=axis)
-        else:
-            kept.insert(0, parent)
-    order = sorted(kept, key=scope.index)
-    cpt = np.transpose(cpt, [0] + [1 + kept.index(v) for v in order])
-    cpt = cpt.reshape((len(cpt),) + tuple(cards[i] if v in kept else 1 for i, v in enumerate(scope)))
-    rows = (joint.reshape(cards)[None] * cpt).reshape(len(cpt), -1)
-    p_answer = rows.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(p_answer[:, None] > 0, rows / p_answer[:, None], 0.0), np.log(p_answer)

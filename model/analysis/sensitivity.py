@@ -15,8 +15,8 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from ..engine.batch import _model
-from ..engine.draws import _draw_posteriors
+from ..engine import draw_posteriors
+from ..inference import as_model
 from .explain import _check_cause
 from .intervals import evidence_frame
 from .parameters import Parameters, model_parameters, node_values
@@ -71,7 +71,7 @@ def sensitivity(evidence, cause, *, priors=None, points=5):
     >>> bool((table["swing"].diff().dropna() <= 0).all())
     True
     """
-    model = _model(priors)
+    model = as_model(priors)
     _check_cause(model, cause)
     if isinstance(points, bool) or not isinstance(points, numbers.Integral) or points < 2:
         raise ValueError(f"points must be a whole number of at least 2 (low and high). Got {points!r}.")
@@ -99,7 +99,7 @@ def sensitivity(evidence, cause, *, priors=None, points=5):
 
     column = list(model._reported).index(cause)
     at_setting = np.empty(len(settings))
-    for _, _, block in _draw_posteriors(model, evidence_frame(evidence), tables_of, len(settings), progress=False):
+    for _, _, block in draw_posteriors(model, evidence_frame(evidence), tables_of, len(settings), progress=False):
         at_setting[:] = block[:, 0, column]
     per = int(points) + 3
     for k, p in enumerate(swept):

@@ -16,8 +16,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..engine.batch import _model
 from ..errors import PriorsError
+from ..inference import as_model
 
 __all__ = ["solve_baselines"]
 
@@ -67,7 +67,7 @@ def solve_baselines(shares, *, priors=None, tolerance=1e-9, max_steps=200):
     >>> round(float(m.prior()["lumbar_disc_herniation"]), 6)
     0.35
     """
-    model = _model(priors)
+    model = as_model(priors)
     base = model.tables["base_rates"]
     rows = {}
     problems = []

@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from ..engine.batch import _model, infer_batch
+from ..engine import infer_batch
 from ..errors import EvidenceError, close_names
+from ..inference import as_model
 from ..priors.files import read_vignettes
 
 __all__ = ["ValidationReport", "validate", "vignette_scorecard"]
@@ -259,7 +260,7 @@ def validate(cases, labels, *, priors=None, bins=10):
     """
     if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
         raise ValueError(f"bins must be a positive whole number. Got {bins!r}.")
-    model = _model(priors)
+    model = as_model(priors)
     scored = _check_labels(model, cases, labels) if isinstance(cases, pd.DataFrame) else None
     posteriors = infer_batch(cases, priors=model)
     keep = posteriors.notna().all(axis=1).to_numpy()
@@ -303,7 +304,7 @@ def vignette_scorecard(*, priors=None):
     >>> bool(card["top1"].all())
     True
     """
-    model = _model(priors)
+    model = as_model(priors)
     vignettes = read_vignettes()
     cases = pd.DataFrame(list(vignettes["evidence"]), index=vignettes.index)
     batch = infer_batch(cases, priors=model)

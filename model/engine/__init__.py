@@ -1,18 +1,63 @@
 """The compiled exact engine: one case, many cases, many parameter draws.
 
-:func:`infer_batch` (in :mod:`model.engine.batch`) is the entry point for many cases.
+Its public interface, for the analyses (:mod:`model.analysis`) and the model
+(:mod:`model.inference`):
+
+- :func:`compiled_plan` (``model`` -> its plan, compiled once and cached; :mod:`model.engine.compiled`),
+  and :data:`MAX_FINAL`, the largest joint table of the reported nodes a plan builds;
+- :func:`check_columns` and :func:`parse_cases` (a DataFrame of cases -> hard codes, soft likelihoods,
+  bad rows and their problems; :mod:`model.engine.cases`);
+- :func:`evaluate` (a plan and parsed rows -> posteriors, or the joint table and log P(evidence) of every
+  row; :mod:`model.engine.chunk`), with a :class:`Pool` of reusable arrays (:mod:`model.engine.ops`);
+- :func:`impossible_problems` (a message per impossible row) and :func:`run_batch` (many cases on a loaded
+  model; :mod:`model.engine.run`);
+- :func:`draw_posteriors` (the posteriors of many cases under many parameter draws; :mod:`model.engine.draws`);
+- :func:`infer_batch` (:mod:`model.engine.batch`), the public entry point, which reads its ``priors``
+  argument into a :class:`~model.inference.Model`.
+
+How the plan is built is private to the package (:mod:`model.engine.plan`, :mod:`model.engine.numbers`).
+
+Imports flow one way: the engine's modules import neither :mod:`model.inference` nor the analyses, and
+:mod:`model.inference` imports them. Only :mod:`model.engine.batch` (reading ``priors``) sits above the
+model, so this doorway imports it on first use of ``infer_batch``; modules that
+:mod:`model.inference` imports take the engine's names from its modules
+(``from ..engine.chunk import evaluate``), not from this doorway (tests/test_import_graph.py).
 """
 
-from .batch import (
-    _PLANS,
-    MAX_FINAL,
-    _check_columns,
-    _draw_structure,
-    _impossible_problems,
-    _model,
-    _parse,
-    _plan,
-    infer_batch,
-)
+from importlib import import_module as _import_module
 
-__all__ = ["infer_batch"]
+from .cases import check_columns, parse_cases
+from .chunk import evaluate
+from .compiled import _PLANS, MAX_FINAL, _draw_structure, compiled_plan
+from .draws import draw_posteriors
+from .ops import Pool
+from .run import CHUNK_SIZE, impossible_problems, run_batch
+
+__all__ = [
+    "CHUNK_SIZE",
+    "MAX_FINAL",
+    "Pool",
+    "check_columns",
+    "compiled_plan",
+    "draw_posteriors",
+    "evaluate",
+    "impossible_problems",
+    "infer_batch",
+    "parse_cases",
+    "run_batch",
+]
+
+#: Names imported on first use: their modules import model.inference, which imports the engine's modules.
+_HOMES = {"infer_batch": "model.engine.batch", "_model": "model.inference"}
+_NAMES = {"_model": "as_model"}  # kept for callers of the former model.engine._model
+_plan = compiled_plan  # the former name
+
+
+def __getattr__(name):
+    if name in _HOMES:
+        return getattr(_import_module(_HOMES[name]), _NAMES.get(name, name))
+    raise AttributeError(f"module 'model.engine' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_HOMES))

@@ -12,29 +12,17 @@ arrays and problem records.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
-from .chunk import _evaluate
 from ..errors import EvidenceError, close_names
 from ..evidence import check_likelihood, population_conflict
-from ..inference import Model, _cached_model
-from ..priors.files import priors_folder
+from .chunk import evaluate
 
 
-def _model(priors):
-    if isinstance(priors, Model):
-        return priors
-    if priors is None or isinstance(priors, (str, os.PathLike)):
-        return _cached_model(priors_folder(priors))
-    raise TypeError(f"priors must be None, a priors folder, a bundled population name or a Model. Got "
-                    f"{type(priors).__name__}.")
-
-
-def _check_columns(model, cases):
+def check_columns(model, cases):
     if not isinstance(cases, pd.DataFrame):
         raise EvidenceError(f"cases must be a pandas DataFrame, one row per case and one column per observed "
                             f"node. Got {type(cases).__name__}.")
@@ -84,7 +72,7 @@ def _codes(plan, node, column):
     return codes
 
 
-def _parse(model, plan, chunk, start, n):
+def parse_cases(model, plan, chunk, start, n):
     """Hard codes and soft likelihoods of one chunk of ``n`` rows, its bad rows and their problems."""
     hard, soft, problems, bad = {}, {}, [], np.zeros(n, dtype=bool)
     for position, (node, column) in enumerate(chunk.items()):
@@ -171,7 +159,7 @@ def _explain(plan, model, columns, rows):
                 else:
                     hard[name][i] = value
         soft = {c: (np.array([i for i, _ in v]), np.array([lik for _, lik in v])) for c, v in soft_rows.items()}
-        _, possible = _evaluate(plan, len(part), hard, soft)
+        _, possible = evaluate(plan, len(part), hard, soft)
         for i in np.flatnonzero(~possible):
             r, names = part[i]
             culprit.setdefault(r, names)

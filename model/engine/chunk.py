@@ -17,14 +17,14 @@ from __future__ import annotations
 import numpy as np
 
 from .numbers import _rescale
-from .ops import _gemm, _matmul, _Pool, _product, _run, _sum
+from .ops import _gemm, _matmul, Pool, _product, _run, _sum
 from .plan import _DEAD, _expand
 
 
 _TINY = 1e-200  # a row whose probability of the evidence is below this is recomputed, rescaling every step
 
 
-def _evaluate(plan, n, hard, soft, draws=False, joint=False, pool=None):
+def evaluate(plan, n, hard, soft, draws=False, joint=False, pool=None):
     """Posteriors P(not reference | evidence), shape (n, reported), and whether each row is possible.
 
     With ``draws=True`` the shapes are (draws, n, reported) and (draws, n): one
@@ -38,12 +38,12 @@ def _evaluate(plan, n, hard, soft, draws=False, joint=False, pool=None):
     The steps run without rescaling; rows whose probability of the evidence
     comes out below ``_TINY`` (long chains of small numbers, or impossible
     evidence) are run again dividing every step's table by its largest entry,
-    so nothing underflows. ``pool`` (a :class:`model.engine.ops._Pool`) lends
+    so nothing underflows. ``pool`` (a :class:`model.engine.ops.Pool`) lends
     memory freed by earlier chunks.
     """
     if joint and plan.joint_scope is None:
         raise ValueError("internal: this plan has no joint table of the reported nodes")
-    pool = _Pool() if pool is None else pool
+    pool = Pool() if pool is None else pool
     result, possible, small = _compute(plan, n, hard, soft, joint, False, pool)
     again = np.flatnonzero(small)
     if len(again):

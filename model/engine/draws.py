@@ -18,8 +18,9 @@ import weakref
 
 import numpy as np
 
-from .batch import _check_columns, _draw_structure, _limits, _parse, _plan
-from .chunk import _evaluate, _rows
+from .cases import check_columns, parse_cases
+from .chunk import _rows, evaluate
+from .compiled import _draw_structure, _limits, compiled_plan
 from .numbers import _compile
 
 #: Largest number of floats in the numbers of one multi-draw plan; sets the draws compiled together.
@@ -41,7 +42,7 @@ def _numbers_per_draw(plan):
     return size // plan.draws
 
 
-def _draw_posteriors(model, cases, tables_of, draws, *, progress=None):
+def draw_posteriors(model, cases, tables_of, draws, *, progress=None):
     """Posteriors of every case under each of ``draws`` parameter sets, block of cases by block.
 
     ``tables_of(a, b)`` gives the node tables of draws ``a`` to ``b - 1``:
@@ -54,8 +55,8 @@ def _draw_posteriors(model, cases, tables_of, draws, *, progress=None):
     draw); their structure is compiled once per model, only the numbers per
     group of draws.
     """
-    columns = _check_columns(model, cases)
-    plan, structure = _plan(model), _draw_structure(model)
+    columns = check_columns(model, cases)
+    plan, structure = compiled_plan(model), _draw_structure(model)
     n, reported = len(cases), len(model._reported)
     block = max(1, MAX_DRAW_RESULTS // max(1, draws * reported))
     limits = _limits(groups=False)
@@ -73,7 +74,7 @@ def _draw_posteriors(model, cases, tables_of, draws, *, progress=None):
     try:
         for start in range(0, n, block):
             stop = min(n, start + block)
-            hard, soft, bad, _ = _parse(model, plan, {c: s.iloc[start:stop] for c, s in series.items()}, start,
+            hard, soft, bad, _ = parse_cases(model, plan, {c: s.iloc[start:stop] for c, s in series.items()}, start,
                                         stop - start)
             out = np.empty((draws, stop - start, reported))
             for a in range(0, draws, together):
@@ -81,7 +82,7 @@ def _draw_posteriors(model, cases, tables_of, draws, *, progress=None):
                 dplan = _compile(model, limits, tables_of(a, b), plan.index, structure)
                 for lo in range(0, stop - start, dplan.rows_per_chunk):
                     hi = min(stop - start, lo + dplan.rows_per_chunk)
-                    out[a:b, lo:hi], _ = _evaluate(dplan, hi - lo, *_rows(hard, soft, lo, hi), draws=True)
+                    out[a:b, lo:hi], _ = evaluate(dplan, hi - lo, *_rows(hard, soft, lo, hi), draws=True)
                 if bar is not None:
                     bar.update((b - a) * (stop - start))
             out[:, bad] = np.nan

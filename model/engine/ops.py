@@ -4,7 +4,7 @@ In plain terms: the small set of array moves that :mod:`model.engine.chunk`
 repeats for every step of a plan (:mod:`model.engine.plan`): multiply two
 tables over the union of their variables, sum variables out, multiply a table
 by a constant matrix. Large tables reuse the memory of tables no longer needed
-(:class:`_Pool`): fresh memory costs the operating system a page fault per
+(:class:`Pool`): fresh memory costs the operating system a page fault per
 page, which on the bundled network cost as much as the arithmetic. Pure apart
 from that reuse: takes arrays, returns arrays.
 """
@@ -31,7 +31,7 @@ def _root(array):
     return array
 
 
-class _Pool:
+class Pool:
     """Recycled memory for large tables: ``empty(shape)`` reuses what ``give`` returned, size for size."""
 
     def __init__(self):

@@ -1,0 +1,135 @@
+"""Many cases through one compiled plan, chunk by chunk: :func:`run_batch`, the engine of :func:`model.infer_batch`.
+
+Each chunk's evidence is read by :mod:`model.engine.cases` (bad cells,
+the population), scored by :mod:`model.engine.chunk` with the model's
+:func:`~model.engine.compiled.compiled_plan`; impossible rows are named by
+their first impossible observation and red flags are collected
+(:mod:`model.red_flags`). Chunks bound the memory whatever the number of rows.
+Takes a loaded model: :func:`model.infer_batch` (:mod:`model.engine.batch`)
+reads the priors argument and adds credible intervals.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pandas as pd
+
+from ..red_flags import batch_flags
+from .cases import _explain, check_columns, parse_cases
+from .chunk import _rows, evaluate
+from .compiled import compiled_plan
+from .ops import Pool
+
+__all__ = ["CHUNK_SIZE", "impossible_problems", "run_batch"]
+
+#: Rows evaluated together (fewer when the network's tables are large).
+CHUNK_SIZE = 4096
+#: Rows whose cells are read together (pandas lookups per column are slow on small slices).
+PARSE_ROWS = 65536
+#: Impossible rows whose first impossible observation is looked for.
+MAX_EXPLAINED = 10_000
+
+
+def run_batch(model, cases, *, chunk_size=CHUNK_SIZE, progress=None):
+    """:func:`model.infer_batch` on a loaded ``model``, without intervals: the posterior of every reported node
+    per row (NaN for bad and impossible rows), and the attrs ``problems``, ``red_flags``,
+    ``possible_red_flags``, ``population``, ``priors_digest`` and ``must_not_miss``."""
+    columns = check_columns(model, cases)
+    plan = compiled_plan(model)
+    n, reported = len(cases), list(model._reported)
+    step = max(1, min(int(chunk_size), plan.rows_per_chunk))
+    posterior = np.empty((n, len(reported)))
+    problems, impossible = [], []
+    flags, possible_flags = {}, {}  # row label -> emergency findings, firm and possible
+    series = {c: cases[c] for c in columns}
+    given = [*model._population, *(c for c in columns if c not in model._population)]  # the population first
+    show = n > step and (sys.stderr.isatty() if progress is None else bool(progress))
+    bar, pool = None, Pool()
+    if show:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n, unit="case", desc="infer_batch")
+    try:
+        block = max(step, PARSE_ROWS // step * step)  # cells are read a block at a time, scored a chunk at a time
+        for first in range(0, n, block):
+            last = min(n, first + block)
+            cells = {c: s.iloc[first:last] for c, s in series.items()}
+            hard_block, soft_block, bad_block, found = parse_cases(model, plan, cells, first, last - first)
+            problems += found
+            firm, possible = batch_flags(model._emergency, model._states, hard_block, soft_block,
+                                         cases.index[first:last])
+            flags.update(firm)
+            possible_flags.update(possible)
+            for lo in range(0, last - first, step):
+                hi = min(last - first, lo + step)
+                start, stop = first + lo, first + hi
+                hard, soft = _rows(hard_block, soft_block, lo, hi)
+                bad = bad_block[lo:hi]
+                if hi - lo < step:  # a last, shorter chunk: tables of other sizes
+                    pool = Pool()
+                values, possible = evaluate(plan, hi - lo, hard, soft, pool=pool)
+                values[bad] = np.nan
+                posterior[start:stop] = values
+                for i in np.flatnonzero(~possible & ~bad):
+                    observed = {c: int(hard[c][i]) for c in given if hard[c][i] >= 0}
+                    for c, (at, lam) in soft.items():
+                        hit = np.flatnonzero(at == i)
+                        if len(hit):
+                            observed[c] = tuple(lam[hit[0]])
+                    impossible.append((start + i, observed))
+                if bar is not None:
+                    bar.update(hi - lo)
+    finally:
+        if bar is not None:
+            bar.close()
+    problems += impossible_problems(plan, model, given, series, cases.index, impossible)
+    problems.sort(key=lambda p: (p[0], p[1]))
+    result = pd.DataFrame(posterior, index=cases.index, columns=pd.Index(reported, name="cause"))
+    attrs = {
+        "problems": [dict(zip(("row", "node", "value", "problem"), p[2:])) for p in problems],
+        "red_flags": flags,
+        "possible_red_flags": possible_flags,
+        "population": model._population_attrs(),
+        "priors_digest": model.priors_digest,
+    }
+    attrs["must_not_miss"] = _must_not_miss(model, result)
+    result.attrs = attrs
+    return result
+
+
+def _must_not_miss(model, result):
+    """``{row label: [serious nodes at or above their action_threshold]}`` (:meth:`Model._must_not_miss_rows`),
+    looked at only for the rows where some node reaches its threshold."""
+    if "action_threshold" not in model.nodes:
+        return {}
+    thresholds = model.nodes["action_threshold"].reindex(result.columns).to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        reached = (result.to_numpy() >= thresholds).any(axis=1)  # NaN (no threshold, bad row): never
+    return model._must_not_miss_rows(result.iloc[np.flatnonzero(reached)])
+
+
+def impossible_problems(plan, model, columns, series, labels, impossible):
+    """One problem line per impossible row, naming its first impossible observation (``columns`` order: the
+    population first, then the columns of the cases)."""
+    culprits = _explain(plan, model, columns, impossible[:MAX_EXPLAINED])
+    problems = []
+
+    def cell(node, i):
+        return series[node].iat[i] if node in series else model._population[node]
+
+    for r, (i, _) in enumerate(impossible):
+        names = culprits.get(r)
+        if names is None:
+            problems.append((i, len(columns), labels[i], "", None,
+                             "the evidence of this row has probability zero under the model."))
+            continue
+        node, earlier = names[-1], names[:-1]
+        value = cell(node, i)
+        given = ", ".join(f"{c}={cell(c, i)!r}" for c in earlier) or "nothing else"
+        text = (f"the evidence has probability zero under the model: {node}={value!r} is impossible given "
+                f"{given}. Check these observations or the priors that forbid them.")
+        problems.append((i, columns.index(node), labels[i], node, value, text))
+    return problems
+
