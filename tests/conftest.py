@@ -82,8 +82,10 @@ SLOW = frozenset(f"{path}::{name}" for path, names in {
         "model.inference.Model.with_parameter model.inference.Model.with_tables model.inference.load_model"),
     "model/network.py": (
         "model.network.build_network"),
-    "model/plotting.py": (
-        "model.plotting.plot_network model.plotting.plot_posteriors"),
+    "model/plotting/network.py": (
+        "model.plotting.network.plot_network"),
+    "model/plotting/results.py": (
+        "model.plotting.results.plot_posteriors"),
     "tests/test_bundled_priors_location.py": (
         "test_installed_wheel_carries_and_finds_the_priors"),
     "tests/test_cli.py": (

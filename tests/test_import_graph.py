@@ -18,8 +18,6 @@ MAX_LINES = 350
 LONG_MODULES = {
     "model/inference.py": "Model is one class (its data, evidence checks, edits and queries, each method with a "
                           "doctested example); splitting it means a base class in another module: not yet done",
-    "model/plotting.py": "six independent figures sharing helpers; would split into a model/plotting/ folder "
-                         "(results, network, explanation) with the helpers in one module: not yet done",
     "model/priors/checks.py": "every check of the priors tables and their cross-references, one checker class "
                               "collecting every problem at once; the node checks could move out: not yet done",
     "model/priors/files.py": "locating the bundled priors and reading, upgrading and caching priors folders: two "
