@@ -18,8 +18,9 @@ import sys
 
 import pandas as pd
 
-from . import engine
+from .engine.compiled import _PLANS, compiled_plan
 from .errors import EvidenceError
+from .inference import as_model
 
 __all__ = ["infer_batch_dask"]
 
@@ -34,8 +35,8 @@ class _Shipment:
     """A model and its compiled plans, sent to the workers together.
 
     On a worker, the model arrives as a new object (unpickled), which
-    :data:`model.engine._PLANS` does not know; :meth:`open` files the plans
-    that travelled with it under that object, so :func:`model.engine._plan`
+    :data:`model.engine.compiled._PLANS` does not know; :meth:`open` files the plans
+    that travelled with it under that object, so :func:`model.engine.compiled_plan`
     finds them instead of compiling again. In the calling process (threads,
     or in-process workers) the plans are filed already and nothing changes.
     """
@@ -44,7 +45,7 @@ class _Shipment:
         self.model, self.plans = model, dict(plans)
 
     def open(self):
-        cached = engine._PLANS.setdefault(self.model, {})
+        cached = _PLANS.setdefault(self.model, {})
         for name, plan in self.plans.items():
             cached.setdefault(name, plan)
         return self.model
@@ -55,7 +56,7 @@ def _score(part, shipment, options, problems, red_flags):
     model = shipment.open()
     if len(part) == 0:  # a partition emptied by a filter (infer_batch computes no interval for no rows)
         return _meta(part, model, options, problems, red_flags)
-    result = engine.infer_batch(part, priors=model, progress=False, **options)
+    result = model.infer_batch(part, progress=False, **options)
     extra = {}
     if problems:
         texts = {}
@@ -82,8 +83,8 @@ def _meta(empty, model, options, problems, red_flags):
     """The empty result Dask needs to know the columns: :func:`model.engine.infer_batch` of the empty frame (which
     checks its columns), with the (cause, statistic) columns of an interval (``infer_batch`` cannot compute an
     interval for no rows)."""
-    result = engine.infer_batch(empty, priors=model, progress=False,
-                                **{k: v for k, v in options.items() if k not in ("interval", "draws", "seed")})
+    result = model.infer_batch(empty, progress=False,
+                               **{k: v for k, v in options.items() if k not in ("interval", "draws", "seed")})
     if options.get("interval") is not None:
         columns = pd.MultiIndex.from_product([list(model._reported), ["posterior", "median", "low", "high"]],
                                              names=["cause", "statistic"])
@@ -197,20 +198,14 @@ def infer_batch_dask(cases, *, priors=None, problems=False, red_flags=False, **o
         raise EvidenceError(f"cases must be a dask DataFrame (for a pandas DataFrame use model.infer_batch). "
                             f"Got {type(cases).__name__}.")
     options.pop("progress", None)
-    model = engine._model(priors)
-    _compiled_plan(model)  # compiled once, here
+    model = as_model(priors)
+    compiled_plan(model)  # compiled once, here
     meta = _meta(cases._meta, model, options, problems, red_flags)  # checks the columns too
-    shipment = _Shipment(model, engine._PLANS[model])
+    shipment = _Shipment(model, _PLANS[model])
     client = _client()
     if client is not None:
         shipment = client.scatter(shipment, broadcast=True, hash=False)
     return cases.map_partitions(_score, shipment, options, problems, red_flags, meta=meta, enforce_metadata=False)
-
-
-def _compiled_plan(model):
-    """The compiled plan of ``model``, compiled once and cached by the engine (in ``engine._PLANS``)."""
-    compiled = getattr(engine, "compiled_plan", None) or engine._plan  # the name before and after issue 12, item 5
-    return compiled(model)
 
 
 def _client():

@@ -22,8 +22,6 @@ import pandas as pd
 from .analysis.explanations import case_posteriors, explanations_for
 from .analysis.intervals import evidence_frame, posterior_intervals, with_intervals
 from .analysis.predict import predict_for
-from .engine.chunk import evaluate
-from .engine.compiled import compiled_plan
 from .engine.run import CHUNK_SIZE, run_batch
 from .errors import EvidenceError
 from .evidence import as_evidence, check_evidence, check_node, renamed_hint
@@ -290,22 +288,6 @@ class Model:
         return case_flags(self._emergency, self._states, hard, soft)
 
     # --- inference ---------------------------------------------------------
-    def _posteriors(self, hard, soft):
-        """P(present | evidence) of every reported node, in ``self._reported`` order, by the batch engine.
-
-        "Present" is any state but the reference (first) one: for the bundled
-        causes exactly ``present``; for a multi-state cause of an imported network,
-        P(not in the reference state). One row of :func:`model.infer_batch`'s
-        compiled plan (the same numbers, one path for one case and many);
-        pgmpy's variable elimination stays the reference of the tests.
-
-        NaN when the evidence has probability zero.
-        """
-        codes = {node: np.array([self._states[node].index(state)]) for node, state in hard.items()}
-        likelihoods = {node: (np.array([0]), np.asarray(values, dtype=float)[None, :]) for node, values in soft.items()}
-        values, possible = evaluate(compiled_plan(self), 1, codes, likelihoods)
-        return values[0] if possible[0] else np.full(len(self._reported), np.nan)
-
     def _query(self, variables, hard, soft):
         """pgmpy VE marginals of ``variables``; evidence passed in node order, so results never depend
         on the order the user gave it in."""

@@ -76,6 +76,8 @@ SLOW = frozenset(f"{path}::{name}" for path, names in {
         "model.analysis.validation.validate model.analysis.validation.vignette_scorecard"),
     "model/comparison.py": (
         "model.comparison.compare"),
+    "model/distributed.py": (
+        "model.distributed.infer_batch_dask"),
     "model/inference.py": (
         "model.inference.Model model.inference.Model._must_not_miss_rows model.inference.Model.explanations "
         "model.inference.Model.infer model.inference.Model.infer_batch model.inference.Model.predict "

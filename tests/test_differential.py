@@ -343,14 +343,20 @@ def test_must_not_miss_of_a_batch_equals_infer_row_by_row(bundled_model):
 
 
 @pytest.mark.parametrize("evidence", [*CASES, {"tumour": {"absent": 0.2, "present": 1.0}, "fever": "yes"}])
-def test_p_no_modelled_cause_by_the_chain_rule(bundled_model, evidence):
-    """The fallback for networks without a joint table of the causes gives the same number."""
-    from model.analysis.explanations import _p_none_by_chain, p_no_modelled_cause
+def test_p_no_modelled_cause_without_a_clique_of_every_cause(bundled_model, evidence, monkeypatch):
+    """The route for networks where no clique of the junction tree holds every cause (a second calibration,
+    every cause at its reference state) gives the same number and the same posteriors."""
+    from model.engine import single
+    from model.analysis.explanations import p_no_modelled_cause
 
     hard, soft = bundled_model.check_evidence(evidence)
     expected = cause_joint(bundled_model, evidence).reshape(-1)[0]
-    assert abs(_p_none_by_chain(bundled_model, hard, soft) - expected) < TOLERANCE
     assert abs(p_no_modelled_cause(bundled_model, hard, soft) - expected) < TOLERANCE
+    posterior = single.case_posteriors(bundled_model, hard, soft)[0]
+    cache = single._cache(bundled_model)
+    monkeypatch.setitem(cache, "report", None)
+    assert abs(p_no_modelled_cause(bundled_model, hard, soft) - expected) < TOLERANCE
+    assert np.abs(single.case_posteriors(bundled_model, hard, soft)[0] - posterior).max() < TOLERANCE
 
 
 def test_cli_batch_writes_the_must_not_miss_column(capsys, tmp_path):

@@ -183,6 +183,9 @@ def test_two_worker_cluster_equals_infer_batch(client, bundled_model):
     got = assert_same(lazy, infer_batch(cases, priors=bundled_model))
     assert 10 < got.isna().all(axis=1).sum() < 250  # bad rows are NaN, in the same places
     assert len({w["id"] for w in client.scheduler_info()["workers"].values()}) == 2
+    via_doorway = infer_batch(as_dask(cases, 5), priors=bundled_model)  # infer_batch itself takes a Dask frame
+    assert isinstance(via_doorway, dd.DataFrame)
+    assert_same(via_doorway, got)
 
 
 @pytest.mark.slow

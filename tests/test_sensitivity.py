@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from model import EvidenceError, load_model, sensitivity
-from model.analysis.sensitivity import SLOPE_STEP
+from model.analysis.sensitivity import SLOPE_STEP, sensitivity_curve
 from model.errors import PriorsError
 from model.interop import network_to_tables, read_network
 from model.plotting import plot_tornado
@@ -32,6 +32,13 @@ VALUE_COLUMNS = ("probability", "relative_risk", "low", "high", "source", "grade
 @pytest.fixture(scope="module")
 def cyclist_table(bundled_model):
     return sensitivity(CYCLIST, "pfcn_neuropathy", priors=bundled_model)
+
+
+def ve_posterior(model, evidence, cause):
+    """P(cause not in its reference state | evidence) by pgmpy's variable elimination (the independent reference)."""
+    hard, soft = model.check_evidence(evidence)
+    factor = model._query([cause], hard, soft)[cause]
+    return 1.0 - float(factor.values[factor.state_names[cause].index(model.states(cause)[0])])
 
 
 def edited(model, row, **values):
@@ -64,7 +71,7 @@ def test_sweep_ends_equal_pgmpy_on_the_edited_model(bundled_model, cyclist_table
                 variant = edited(bundled_model, row, value=row[end])
             except PriorsError:  # the loader refuses this end (e.g. relative risks reaching 1): capped in sweeps
                 continue
-            expected = variant.infer(CYCLIST).at["pfcn_neuropathy", "posterior"]
+            expected = ve_posterior(variant, CYCLIST, "pfcn_neuropathy")
             assert abs(row[f"at_{end}"] - expected) <= 1e-9, (row["parameter"], end)
             checked += 1
     assert checked >= 16
@@ -74,8 +81,8 @@ def test_sweep_ends_equal_pgmpy_on_the_edited_model(bundled_model, cyclist_table
 def test_slope_equals_a_finite_difference_of_edited_models(bundled_model, cyclist_table):
     for _, row in cyclist_table.head(4).iterrows():
         h = 1e-4 * (row["high"] - row["low"])
-        up = edited(bundled_model, row, value=row["value"] + h).infer(CYCLIST).at["pfcn_neuropathy", "posterior"]
-        down = edited(bundled_model, row, value=row["value"] - h).infer(CYCLIST).at["pfcn_neuropathy", "posterior"]
+        up = ve_posterior(edited(bundled_model, row, value=row["value"] + h), CYCLIST, "pfcn_neuropathy")
+        down = ve_posterior(edited(bundled_model, row, value=row["value"] - h), CYCLIST, "pfcn_neuropathy")
         assert row["slope"] == pytest.approx((up - down) / (2 * h), rel=1e-5), row["parameter"]
 
 
@@ -111,6 +118,21 @@ def test_soft_evidence_and_a_complication(bundled_model):
     expected = bundled_model.infer(evidence).at["cauda_equina_syndrome", "posterior"]
     assert table.attrs["posterior"] == pytest.approx(expected, abs=1e-12)
     assert table.iloc[0]["swing"] > 0
+
+
+def test_a_curve_equals_pgmpy_on_models_with_the_parameter_replaced(bundled_model, cyclist_table):
+    row = cyclist_table.iloc[1]
+    values = np.linspace(row["low"], row["high"], 3)
+    curve = sensitivity_curve(CYCLIST, "pfcn_neuropathy", row["table"], row["row"], values=values,
+                              priors=bundled_model)
+    assert curve["value"].tolist() == values.tolist()
+    for value, got in zip(values, curve["posterior"]):
+        assert got == pytest.approx(ve_posterior(edited(bundled_model, row, value=value), CYCLIST,
+                                                 "pfcn_neuropathy"), abs=1e-9)
+    assert curve.attrs["posterior"] == pytest.approx(cyclist_table.attrs["posterior"], abs=1e-12)
+    assert curve["posterior"].iloc[0] == pytest.approx(row["at_low"], abs=1e-12)
+    with pytest.raises(ValueError, match="no parameter in table 'nodes', row 0"):
+        sensitivity_curve(CYCLIST, "pfcn_neuropathy", "nodes", 0, priors=bundled_model)
 
 
 @pytest.mark.slow

@@ -30,6 +30,7 @@ from ..engine.cases import check_columns, parse_cases
 from ..engine.chunk import evaluate
 from ..engine.compiled import MAX_FINAL, compiled_plan
 from ..engine.ops import Pool
+from ..engine import single
 from ..engine.run import impossible_problems
 from ..evidence import as_evidence
 from ..red_flags import batch_flags
@@ -63,49 +64,13 @@ def _cause_joint(model, plan, n, codes, likelihoods, pool=None):
     return cube, log_evidence
 
 
-def _p_none_by_chain(model, hard, soft):
-    """P(every cause in its reference state | evidence) without a joint table: the chain rule
-    prod_i P(c_i = reference | evidence, c_1..c_{i-1} = reference), one engine row per cause."""
-    plan, causes = compiled_plan(model), list(model.causes)
-    n = len(causes)
-    codes = {node: np.full(n, model._states[node].index(state)) for node, state in hard.items()}
-    likelihoods = {node: (np.arange(n), np.tile(np.asarray(lam, dtype=float), (n, 1))) for node, lam in soft.items()}
-    for i, cause in enumerate(causes):
-        if cause in soft:  # fixed to its reference state in the later rows: its likelihood times an indicator
-            likelihoods[cause][1][i + 1:, 1:] = 0.0
-        elif cause not in hard:
-            codes[cause] = np.where(np.arange(n) > i, 0, -1)
-    posterior, _ = evaluate(plan, n, codes, likelihoods)
-    column = {node: j for j, node in enumerate(model._reported)}
-    p = 1.0
-    for i, cause in enumerate(causes):
-        p *= 1.0 - posterior[i, column[cause]]
-        if not p > 0.0:  # an earlier factor was 0: the later rows are impossible (NaN)
-            return 0.0
-    return float(p)
-
-
 def case_posteriors(model, hard, soft):
     """``(P(present | evidence) of every reported node in ``Model._reported`` order, P(no modelled cause |
-    evidence))`` of one case from one engine row: the joint of the reported nodes when the plan has one
-    (both from the same table), else the engine's marginals and the chain rule. NaN (both) when the
-    evidence has probability zero; a node fixed by hard evidence is exactly 0 or 1.
+    evidence))`` of one case, from one calibration of the model's junction tree
+    (:func:`model.engine.single.case_posteriors`). NaN (both) when the evidence has probability zero; a node
+    fixed by hard evidence is exactly 0 or 1.
     """
-    plan = compiled_plan(model)
-    if plan.joint_scope is None:
-        posterior = model._posteriors(hard, soft)
-        none = _p_none_by_chain(model, hard, soft) if np.isfinite(posterior).all() else float("nan")
-        return posterior, none
-    (table, log_evidence), _ = evaluate(plan, 1, *_single_case(model, hard, soft), joint=True)
-    if not np.isfinite(log_evidence[0]):
-        return np.full(len(model._reported), np.nan), float("nan")
-    scope, states = list(plan.joint_scope), model._states
-    cube = table[0].reshape([len(states[v]) for v in scope])
-    present = {v: 1.0 - float(cube.take(0, axis=i).sum()) for i, v in enumerate(scope)}
-    present.update({v: float(hard[v] != states[v][0]) for v in scope if v in hard})
-    causes = set(model.causes)
-    none = float(cube[tuple(0 if v in causes else slice(None) for v in scope)].sum())
-    return np.array([present[v] for v in model._reported]), none
+    return single.case_posteriors(model, hard, soft)
 
 
 def p_no_modelled_cause(model, hard, soft):

@@ -16,6 +16,7 @@ from :mod:`model.analysis.intervals`.
 
 from __future__ import annotations
 
+from ..distributed import _is_dask, infer_batch_dask
 from ..inference import as_model
 from .run import CHUNK_SIZE
 
@@ -35,12 +36,14 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
 
     Parameters
     ----------
-    cases : pandas.DataFrame
+    cases : pandas.DataFrame or dask.dataframe.DataFrame
         One row per case, one column per observed node (names as in
         ``nodes.csv``). A cell holds a state name (hard evidence); a dict
         ``{state: likelihood}`` or a list/tuple of likelihoods aligned to the
         node's states (soft evidence); or NaN/None (not observed). An absent
-        column is not observed. ``cases`` is never modified.
+        column is not observed. ``cases`` is never modified. A Dask DataFrame
+        gives a Dask DataFrame of the same numbers, partition by partition,
+        without ``.attrs`` (:func:`model.distributed.infer_batch_dask`).
     priors : str, os.PathLike or Model, optional
         A priors folder, the name of a bundled population (``"specialist"``)
         or a loaded ``Model``; default: the bundled primary-care priors.
@@ -126,5 +129,8 @@ def infer_batch(cases, *, priors=None, chunk_size=CHUNK_SIZE, progress=None, int
     >>> result.attrs["red_flags"]
     {1: ['saddle_anaesthesia']}
     """
+    if _is_dask(cases):  # beyond one machine: a Dask DataFrame in, one out (model.distributed)
+        return infer_batch_dask(cases, priors=priors, chunk_size=chunk_size, interval=interval, draws=draws,
+                                seed=seed)
     return as_model(priors).infer_batch(cases, chunk_size=chunk_size, progress=progress, interval=interval,
                                         draws=draws, seed=seed)

@@ -1,0 +1,122 @@
+"""One case at a time on the junction tree: the posteriors of :meth:`Model.infer` and the exact gradients
+of sensitivity analysis.
+
+In plain terms: the model's network is compiled once into a junction tree
+(:mod:`model.engine.junction`); one case's observations become likelihood
+vectors (hard evidence a 0/1 vector, soft evidence its likelihoods), one
+calibration gives P(evidence) and the joint of every clique with it. The
+posterior of every cause and complication, and P(no modelled cause), are then
+read from the smallest clique holding them all with one matrix product (the
+bundled network has one: the presenting complaint ties every cause
+together), else node by node and by a second calibration.
+
+The model is duck-typed (``_priors.node_tables``, ``_states``,
+``_reported``, ``causes``): this module does not import
+:mod:`model.inference`.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+
+import numpy as np
+
+from .junction import compile_junction_tree
+
+__all__ = ["calibrate", "case_posteriors", "junction_tree", "likelihoods"]
+
+_TREES = weakref.WeakKeyDictionary()  # model -> {"tree": JunctionTree, "report": (clique, matrix) or None}
+
+
+def _cache(model):
+    cache = _TREES.setdefault(model, {})
+    if "tree" not in cache:
+        states = model._states
+        tables = {node: ((node,) + tuple(t.parents),
+                         t.values.reshape((len(states[node]),) + tuple(len(s) for s in t.parent_states)))
+                  for node, t in model._priors.node_tables.items()}
+        cache["tree"] = compile_junction_tree(tables, {n: len(s) for n, s in states.items()})
+        cache["report"] = _report(model, cache["tree"])
+    return cache
+
+
+def junction_tree(model):
+    """The junction tree of ``model``'s network, compiled once and cached with the model."""
+    return _cache(model)["tree"]
+
+
+def _report(model, tree):
+    """``(clique, shapes, none)``: the smallest clique holding every cause; for each reported node it holds,
+    the 3-D shape (configurations before it, its states, after it) that its flat belief takes so the node's
+    marginal is one sum; and the flat positions where every cause is in its reference state. None when no
+    clique holds every cause."""
+    within = tree.within(tuple(model.causes))
+    if not within:
+        return None
+    k = within[0]
+    scope, card = tree.cliques[k], tree.card
+    shapes = {}
+    for node in model._reported:
+        if node in scope:
+            at = scope.index(node)
+            shapes[node] = (math.prod(card[v] for v in scope[:at]), card[node],
+                            math.prod(card[v] for v in scope[at + 1:]))
+    none = np.ones(len(tree.potentials[k]), dtype=bool)
+    for cause in model.causes:
+        none &= tree.index(k, (cause,)) == 0
+    return k, shapes, np.flatnonzero(none)
+
+
+def likelihoods(model, hard, soft):
+    """``{node: likelihood vector}`` of one case (``Model.check_evidence`` output: hard states, soft
+    likelihoods)."""
+    out = {}
+    for node, state in hard.items():
+        vector = np.zeros(len(model._states[node]))
+        vector[model._states[node].index(state)] = 1.0
+        out[node] = vector
+    for node, lam in soft.items():
+        out[node] = out.get(node, 1.0) * np.asarray(lam, dtype=float)
+    return out
+
+
+def calibrate(model, hard, soft, extra=None):
+    """The junction tree of ``model`` calibrated on one case; ``extra`` adds likelihood vectors (multiplied
+    with the case's own on the same node)."""
+    given = likelihoods(model, hard, soft)
+    for node, lam in (extra or {}).items():
+        given[node] = given.get(node, 1.0) * np.asarray(lam, dtype=float)
+    return junction_tree(model).calibrate(given)
+
+
+def case_posteriors(model, hard, soft):
+    """``(P(not reference | evidence) of every reported node in ``model._reported`` order, P(every cause in
+    its reference state | evidence))`` of one case, exact; NaN (both) when the evidence has probability
+    zero. A node fixed by hard evidence is exactly 0 or 1."""
+    cache = _cache(model)
+    tree = cache["tree"]
+    case = calibrate(model, hard, soft)
+    reported = model._reported
+    if math.isinf(case.log_evidence):
+        return np.full(len(reported), np.nan), float("nan")
+    present = {}
+    if cache["report"] is not None:
+        k, shapes, none_at = cache["report"]
+        belief = case.belief(k)
+        for node, shape in shapes.items():
+            present[node] = 1.0 - float(belief.reshape(shape)[:, 0, :].sum())
+        none = float(belief[none_at].sum())
+    else:
+        absent = {c: np.eye(len(model._states[c]))[0] for c in model.causes}
+        with_none = calibrate(model, hard, soft, absent)
+        none = math.exp(with_none.log_evidence - case.log_evidence) if not math.isinf(with_none.log_evidence) \
+            else 0.0
+    for node in reported:
+        if node not in present:
+            present[node] = 1.0 - float(case.marginal((node,))[0])
+    posterior = np.array([present[node] for node in reported])
+    for i, node in enumerate(reported):
+        if node in hard:
+            posterior[i] = float(hard[node] != model._states[node][0])
+    return np.clip(posterior, 0.0, 1.0), min(max(none, 0.0), 1.0)
