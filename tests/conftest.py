@@ -134,7 +134,7 @@ SLOW = frozenset(f"{path}::{name}" for path, names in {
         "test_lift_and_p_no_modelled_cause_against_pgmpy test_must_not_miss_at_the_threshold_itself "
         "test_must_not_miss_by_hand test_must_not_miss_of_a_batch_equals_infer_row_by_row "
         "test_old_folder_without_the_column_loads test_p_no_modelled_cause_by_hand_when_a_cause_is_present "
-        "test_p_no_modelled_cause_by_the_chain_rule test_predict_batch_equals_predict "
+        "test_p_no_modelled_cause_without_a_clique_of_every_cause test_predict_batch_equals_predict "
         "test_predict_default_nodes_and_brute_force test_predict_equals_pgmpy"),
     "tests/test_editing.py": (
         "test_bad_table_names_and_columns test_column_problems_of_in_memory_tables_do_not_cite_a_line "

@@ -317,3 +317,24 @@ def test_leaf_answers_come_from_the_joint_only_when_that_is_exact(bundled_model)
     ranked = next_questions(evidence, priors=bundled_model)
     for node in ("low_back_pain", "mri_lumbar_root_compression", "pain_burning"):
         assert abs(ranked.at[node, "info_gain"] - brute_information(bundled_model, evidence, node)) < TOLERANCE
+
+
+def test_next_questions_on_alarm_whose_batch_plan_has_no_joint(tmp_path):
+    """alarm's batch plan computes one program per cause (cheaper than their joint of 9,216 configurations),
+    so next_questions compiles a plan for the joint (model.engine.joint_plan); brute force checks it."""
+    from pathlib import Path
+
+    from model import load_model
+    from model.engine import compiled_plan, joint_plan
+    from model.interop import network_to_tables, read_network
+    from model.priors import save_tables
+
+    source = Path(__file__).parent / "data" / "bnlearn" / "alarm.bif.gz"
+    save_tables(network_to_tables(read_network(source), source="alarm.bif.gz"), tmp_path / "alarm")
+    alarm = load_model(tmp_path / "alarm")
+    assert compiled_plan(alarm).joint_scope is None and joint_plan(alarm).joint_scope is not None
+    evidence = {"HRBP": "HIGH", "BP": "LOW", "CVP": {"LOW": 0.2, "NORMAL": 1.0, "HIGH": 0.5}}
+    ranked = next_questions(evidence, priors=alarm)
+    assert len(ranked) == len([n for n in alarm.findings if n not in evidence])
+    for node in ["HR", "SAO2", "PCWP"]:
+        assert abs(ranked.at[node, "info_gain"] - brute_information(alarm, evidence, node)) < TOLERANCE, node

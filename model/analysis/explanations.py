@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..engine.cases import check_columns, parse_cases
 from ..engine.chunk import evaluate
-from ..engine.compiled import MAX_FINAL, compiled_plan
+from ..engine.compiled import joint_plan
 from ..engine.ops import Pool
 from ..engine import single
 from ..engine.run import impossible_problems
@@ -36,12 +36,6 @@ from ..evidence import as_evidence
 from ..red_flags import batch_flags
 
 __all__ = ["case_posteriors", "explanations_batch_for", "explanations_for", "p_no_modelled_cause"]
-
-
-def _needs_joint(plan, what):
-    if plan.joint_scope is None:
-        raise ValueError(f"{what} needs the joint table of the causes, which this network's batch plan does not "
-                         f"build (more than {MAX_FINAL} configurations of its causes and complications).")
 
 
 def _single_case(model, hard, soft):
@@ -104,8 +98,7 @@ def explanations_for(model, evidence, k=5):
         raise ValueError(f"k must be a whole number of at least 1 (how many combinations to list). Got {k!r} instead.")
     given = as_evidence(evidence)
     hard, soft = model.check_evidence(given)
-    plan = compiled_plan(model)
-    _needs_joint(plan, "explanations")
+    plan = joint_plan(model)
     cube, log_evidence = _cause_joint(model, plan, 1, *_single_case(model, hard, soft))
     if not np.isfinite(log_evidence[0]):
         model.infer(given)  # raises the EvidenceError naming the impossible observation
@@ -135,8 +128,7 @@ def explanations_batch_for(model, cases):
     On a loaded ``model``; :func:`model.analysis.differential.explanations_batch` is the public door that reads ``priors``.
     """
     columns = check_columns(model, cases)
-    plan = compiled_plan(model)
-    _needs_joint(plan, "explanations_batch")
+    plan = joint_plan(model)
     n, causes = len(cases), list(model.causes)
     present, probability, p_none = [None] * n, np.full(n, np.nan), np.full(n, np.nan)
     series = {c: cases[c] for c in columns}

@@ -25,12 +25,11 @@ import pandas as pd
 
 from ..engine.cases import check_columns, parse_cases
 from ..engine.chunk import evaluate
-from ..engine.compiled import compiled_plan
+from ..engine.compiled import joint_plan
 from ..engine.run import impossible_problems
 from ..errors import EvidenceError
 from ..evidence import as_evidence
 from ..red_flags import batch_flags
-from .explanations import _needs_joint
 
 __all__ = ["predict_batch_for", "predict_for"]
 
@@ -126,8 +125,7 @@ def predict_for(model, evidence, nodes=None):
     given = as_evidence(evidence)
     hard, soft = model.check_evidence(given)
     chosen = _chosen(model, nodes, {*hard, *soft})
-    plan = compiled_plan(model)
-    _needs_joint(plan, "predict")
+    plan = joint_plan(model)
     codes = {node: model._states[node].index(state) for node, state in hard.items()}
     values = _probabilities(model, plan, [(codes, soft)], chosen)[0]
     if np.isnan(values).any():
@@ -155,8 +153,7 @@ def predict_batch_for(model, cases, nodes=None):
     """
     columns = check_columns(model, cases)
     chosen = _chosen(model, nodes)
-    plan = compiled_plan(model)
-    _needs_joint(plan, "predict_batch")
+    plan = joint_plan(model)
     per_case = 1 + sum(len(model._states[node]) for node in chosen)
     step = max(1, BLOCK_ROWS // per_case)
     n = len(cases)

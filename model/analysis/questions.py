@@ -34,7 +34,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..engine import MAX_FINAL, compiled_plan, evaluate
+from ..engine import evaluate, joint_plan
 from ..errors import EvidenceError, close_names
 from ..inference import as_model
 from .predict import _answered_from_the_joint, _leaf_answers
@@ -251,10 +251,7 @@ def _hypothetical_answers(model, hard, soft, free, names):
     causes), ``P(F = s | e)`` per row, and the first row of each candidate;
     ``P(c | e)`` is None when the evidence is impossible.
     """
-    plan = compiled_plan(model)
-    if plan.joint_scope is None:
-        raise ValueError("next_questions needs the joint table of the causes, which this network's batch plan "
-                         f"does not build (more than {MAX_FINAL} configurations of its causes and complications).")
+    plan = joint_plan(model)  # ValueError when the joint of the causes and complications does not fit
     states = model._states
     scope = list(plan.joint_scope)
     sizes = [len(states[n]) for n in names]

@@ -39,6 +39,8 @@ __all__ = ["sensitivity", "sensitivity_curve"]
 
 #: The slope is a central difference over this fraction of the parameter's range.
 SLOPE_STEP = 1e-5
+#: Floats of the node tables built at once (settings are grouped to stay under it).
+TABLE_FLOATS = 2**18
 
 
 def _gradients(model, evidence, cause):
@@ -51,12 +53,15 @@ def _gradients(model, evidence, cause):
 
 def _posteriors(model, parameters, node, values, gradients):
     """The cause's posterior with ``node``'s table built from each row of ``values`` (settings, parameters)."""
-    recipe = next(r for r in parameters.recipes if r[0] == node)
-    tables = node_values(Parameters(parameters.table, (recipe,)), model, values)[node]
-    flat = tables.reshape(len(tables), -1)
+    own = Parameters(parameters.table, (next(r for r in parameters.recipes if r[0] == node),))
     whole, absent = (g(node).reshape(-1) for g in gradients)
+    rows = max(1, TABLE_FLOATS // len(whole))  # settings per group: the tables of one group stay in the cache
+    evidence, with_reference = np.empty(len(values)), np.empty(len(values))
+    for start in range(0, len(values), rows):
+        flat = node_values(own, model, values[start:start + rows])[node].reshape(-1, len(whole))
+        evidence[start:start + rows], with_reference[start:start + rows] = flat @ whole, flat @ absent
     with np.errstate(invalid="ignore", divide="ignore"):
-        return 1.0 - (flat @ absent) / (flat @ whole)
+        return 1.0 - with_reference / evidence
 
 
 def sensitivity(evidence, cause, *, priors=None, points=5):

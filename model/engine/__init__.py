@@ -4,7 +4,9 @@ Its public interface, for the analyses (:mod:`model.analysis`) and the model
 (:mod:`model.inference`):
 
 - :func:`compiled_plan` (``model`` -> its plan, compiled once and cached; :mod:`model.engine.compiled`),
-  and :data:`MAX_FINAL`, the largest joint table of the reported nodes a plan builds;
+  and :data:`MAX_FINAL`, the largest joint table of the reported nodes a plan builds; :func:`joint_plan`, a
+  plan that always builds that joint (up to :data:`MAX_JOINT` configurations), for the next question,
+  explanations and predictions;
 - :func:`check_columns` and :func:`parse_cases` (a DataFrame of cases -> hard codes, soft likelihoods,
   bad rows and their problems; :mod:`model.engine.cases`);
 - :func:`evaluate` (a plan and parsed rows -> posteriors, or the joint table and log P(evidence) of every
@@ -28,7 +30,7 @@ from importlib import import_module as _import_module
 
 from .cases import check_columns, parse_cases
 from .chunk import evaluate
-from .compiled import _PLANS, MAX_FINAL, _draw_structure, compiled_plan
+from .compiled import _PLANS, MAX_FINAL, MAX_JOINT, _draw_structure, compiled_plan, joint_plan
 from .draws import draw_posteriors
 from .ops import Pool
 from .run import CHUNK_SIZE, impossible_problems, run_batch
@@ -36,12 +38,14 @@ from .run import CHUNK_SIZE, impossible_problems, run_batch
 __all__ = [
     "CHUNK_SIZE",
     "MAX_FINAL",
+    "MAX_JOINT",
     "Pool",
     "check_columns",
     "compiled_plan",
     "draw_posteriors",
     "evaluate",
     "impossible_problems",
+    "joint_plan",
     "infer_batch",
     "parse_cases",
     "run_batch",

@@ -91,8 +91,11 @@ class JunctionTree:
     separator: tuple  # per clique: the variables it shares with its parent
     up: tuple  # per clique: index from its parent's configurations to their separator's (None at a root)
     holds: tuple  # per clique: the nodes whose table it multiplies in
+    free: tuple  # per clique: its variables outside the separator with its parent (in its order)
     holder: dict  # node -> the clique multiplying in its table
     closed: tuple  # per clique: its subtree holds exactly the tables of the nodes it sums out (sums to 1)
+    static: tuple  # per clique: its message to its parent without evidence, largest entry 1 (None: ones)
+    static_log: tuple  # per clique: log of what that message was divided by, over its whole subtree
     home: dict  # node -> (clique multiplying in its evidence, index from that clique to the node's state)
     order: tuple  # cliques children first (a post-order of every tree of the forest)
     potentials: tuple  # per clique: the product of the tables it holds, flat over its configurations
@@ -132,21 +135,48 @@ class JunctionTree:
         skip = [False] * count
         for k in reversed(self.order):
             p = self.parent[k]
-            skip[k] = (p is not None and skip[p]) or (self.closed[k] and not seen[k])
-        beliefs = [None if skip[k] else p.copy() for k, p in enumerate(self.potentials)]
+            skip[k] = (p is not None and skip[p]) or not seen[k]
         evidence = [[] for _ in range(count)]  # per clique: the (index, likelihood) of the evidence it holds
+        observed = [[] for _ in range(count)]  # per clique: (node, likelihood)
         for node, lam in likelihoods.items():
             k, index = self.home[node]
             lam = np.asarray(lam, dtype=float)
             evidence[k].append((index, lam))
-            beliefs[k] *= lam[index]
+            observed[k].append((node, lam))
+        live_child = [False] * count  # whether a clique has a child's message to multiply in
+        for k in range(count):
+            p = self.parent[k]
+            if p is not None and not skip[p] and (not skip[k] or self.static[k] is not None):
+                live_child[p] = True
+        # a clique with no child to wait for and evidence only on what it sums out sends its message by one
+        # matrix product (its table times the evidence), without a copy; its belief is made when asked for
+        deferred = [not skip[k] and not live_child[k] and self.parent[k] is not None
+                    and all(node in self.free[k] for node, _ in observed[k]) for k in range(count)]
+        beliefs = [None if skip[k] or deferred[k] else p.copy() for k, p in enumerate(self.potentials)]
+        for k in range(count):
+            if beliefs[k] is not None:
+                for index, lam in evidence[k]:
+                    beliefs[k] *= lam[index]
         log_scale = 0.0
         messages = [None] * count
         for k in self.order:  # collect: children before parents
             p = self.parent[k]
-            if p is None or skip[k]:
+            if p is None or (skip[k] and skip[p]):
                 continue
-            message = beliefs[k].reshape(_size(self.separator[k], self.card), -1).sum(axis=1)
+            if skip[k]:  # no evidence below: the message of the prior, computed once at compile time
+                if self.static[k] is not None:
+                    beliefs[p] *= self.static[k][self.up[k]]
+                    log_scale += self.static_log[k]
+                continue
+            size = _size(self.separator[k], self.card)
+            if deferred[k]:
+                free = self.free[k]
+                weights = np.ones([self.card[v] for v in free])
+                for node, lam in observed[k]:
+                    weights = weights * lam.reshape([len(lam) if v == node else 1 for v in free])
+                message = self.potentials[k].reshape(size, -1) @ weights.reshape(-1)
+            else:
+                message = beliefs[k].reshape(size, -1).sum(axis=1)
             top = message.max()
             if top > 0:
                 message /= top
@@ -188,8 +218,10 @@ class Calibration:
         """P(clique k's variables | evidence), flat over its configurations (calibrated when first asked)."""
         if not self.done[k]:
             tree = self.tree
-            if self.beliefs[k] is None:  # a subtree left out of the collect pass: collect it now
+            if self.beliefs[k] is None:  # left out of the collect pass, or its message sent by a product
                 local = tree.potentials[k].copy()
+                for index, lam in self.evidence[k]:
+                    local *= lam[index]
                 for c in tree.children[k]:
                     message = self._message(c)
                     if message is not None:
@@ -209,16 +241,9 @@ class Calibration:
         return self.beliefs[k]
 
     def _message(self, c):
-        """Clique c's message to its parent (None: ones), computed for a left-out subtree when first asked."""
-        if self.messages[c] is None and not self.tree.closed[c]:
-            tree = self.tree
-            local = tree.potentials[c].copy()
-            for g in tree.children[c]:
-                message = self._message(g)
-                if message is not None:
-                    local *= message[tree.up[g]]
-            self.messages[c] = local.reshape(_size(tree.separator[c], tree.card), -1).sum(axis=1)
-        return self.messages[c]
+        """Clique c's message to its parent, up to a constant (None: ones): from the inward pass, or for a
+        subtree without evidence the one computed at compile time."""
+        return self.messages[c] if self.messages[c] is not None else self.tree.static[c]
 
     def marginal(self, nodes):
         """P(nodes | evidence) over ``nodes`` (one axis each, in the order given); the nodes must share a
@@ -306,9 +331,11 @@ class Calibration:
         return np.where(table > 0, gradient, summed)
 
 
-def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE):
+def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=()):
     """Compile ``tables`` (node -> (family scope (node, *parents), array over it)) into a
-    :class:`JunctionTree`. ``card`` maps each node to its number of states."""
+    :class:`JunctionTree`. ``card`` maps each node to its number of states; ``root``: nodes whose clique
+    should be the root (the smallest clique holding them all, when there is one), so that their joint
+    is ready after the inward pass alone."""
     nodes = list(card)
     position = {v: i for i, v in enumerate(nodes)}
     neighbours = {v: set() for v in nodes}
@@ -373,6 +400,15 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE):
     cliques = [cliques[k] for k in alive]
     parent = [renumber[parent[k]] if parent[k] is not None else None for k in alive]
     home = {v: renumber[index[v]] for v in eliminated}
+    if root:  # the tree re-hung from the smallest clique holding ``root``: its belief needs no outward pass
+        holding = [k for k in range(len(cliques)) if set(root) <= set(cliques[k])]
+        if holding:
+            path = [min(holding, key=lambda k: (_size(cliques[k], card), k))]
+            while parent[path[-1]] is not None:
+                path.append(parent[path[-1]])
+            for child, above in zip(path, path[1:]):
+                parent[above] = child
+            parent[path[0]] = None
     holds = [[] for _ in cliques]
     for node, (scope, _) in tables.items():
         first = min(scope, key=rank.get)
@@ -402,21 +438,32 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE):
             s, t = tables[node]
             potential = potential * _aligned(t, s, scope)
         potentials.append(np.broadcast_to(potential, [card[v] for v in scope]).reshape(-1).copy())
-    held, summed, closed = [set(h) for h in holds], [set() for _ in cliques], [False] * len(cliques)
-    for v, k in home.items():
-        summed[k].add(v)
-    for k in order:  # children first
-        closed[k] = held[k] == summed[k]
+    held, inside, closed = [set(h) for h in holds], [set(c) for c in cliques], [False] * len(cliques)
+    for k in order:  # children first: a subtree sums to 1 when it holds the tables of exactly what it sums out
+        closed[k] = held[k] == inside[k] - set(separator[k])
         p = parent[k]
         if p is not None:
             held[p] |= held[k]
-            summed[p] |= summed[k]
+            inside[p] |= inside[k]
     holder = {node: k for k, h in enumerate(holds) for node in h}
+    static, static_log = [None] * len(cliques), [0.0] * len(cliques)
+    for k in order:  # the inward pass without evidence: each subtree's message of the prior
+        if parent[k] is None or closed[k]:
+            continue
+        local = potentials[k]
+        for c in children[k]:
+            if static[c] is not None:
+                local = local * static[c][up[c]]
+                static_log[k] += static_log[c]
+        message = local.reshape(_size(separator[k], card), -1).sum(axis=1)
+        top = message.max()
+        static[k], static_log[k] = message / top, static_log[k] + math.log(top)
     subtree = [len(p) for p in potentials]
     for k in order:
         if parent[k] is not None:
             subtree[parent[k]] += subtree[k]
     home = {v: (k, _index(cliques[k], (v,), card)) for v, k in home.items()}
     return JunctionTree(dict(card), tuple(cliques), tuple(parent), tuple(tuple(c) for c in children), separator, up, tuple(tuple(h) for h in holds),
-                        holder, tuple(closed), home, tuple(order), tuple(potentials), dict(tables),
+                        tuple(scope[len(sep):] for scope, sep in zip(cliques, separator)),
+                        holder, tuple(closed), tuple(static), tuple(static_log), home, tuple(order), tuple(potentials), dict(tables),
                         tuple(sorted(range(len(cliques)), key=lambda k: (len(potentials[k]), k))), tuple(subtree), {})

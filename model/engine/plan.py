@@ -293,8 +293,9 @@ def _relayout(steps, g):
                  for st in steps)
 
 
-def _structure(model, limits):
-    """The structure of ``model``'s plan under ``limits`` (graph only: no numbers).
+def _structure(model, limits, joint=False):
+    """The structure of ``model``'s plan under ``limits`` (graph only: no numbers); ``joint=True``: always
+    the joint table of the reported nodes (the caller checks its size), never one program per node.
 
     Every table lays its variables out in the order they are summed out (then
     the reported nodes, those in fewest factors first), so each step sums over
@@ -306,8 +307,8 @@ def _structure(model, limits):
     sources.update({("l", f): tuple(g.tables[f].parents) for f in linear})
     sources.update({("e", n): (n,) for n in g.core})
     keep = tuple(g.reported)
-    options = [[keep]] if g.size(keep) <= limits.max_final else []  # one program for the joint of the reported
-    options += [[(r,) for r in keep]] if keep else []  # nodes, or one per node: whichever computes less
+    options = [[keep]] if joint or g.size(keep) <= limits.max_final else []  # one program for the joint of the
+    options += [[(r,) for r in keep]] if keep and not joint else []  # reported, or one per node: whichever costs less
     best = None
     for targets in options:  # the joint (first) unless one program per node computes less than half as much
         programs, k0, biggest, work = [], 0, 1, sum(g.size(s) for s, _ in groups)

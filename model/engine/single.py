@@ -36,7 +36,7 @@ def _cache(model):
         tables = {node: ((node,) + tuple(t.parents),
                          t.values.reshape((len(states[node]),) + tuple(len(s) for s in t.parent_states)))
                   for node, t in model._priors.node_tables.items()}
-        cache["tree"] = compile_junction_tree(tables, {n: len(s) for n, s in states.items()})
+        cache["tree"] = compile_junction_tree(tables, {n: len(s) for n, s in states.items()}, root=model.causes)
         cache["report"] = _report(model, cache["tree"])
     return cache
 

@@ -67,19 +67,22 @@ def _outer(start, factors, combine):
     first parent slowest (as :func:`configurations`). One pass per parent over a growing table, instead of
     one pass per parent over the whole table."""
     result = start
-    for factor in factors:
-        result = combine(result[..., :, :, None], np.asarray(factor)[..., None, :]
-                         if np.ndim(factor) == 1 else factor[..., :, None, :])
-        result = result.reshape(result.shape[:-2] + (-1,))
-    return np.broadcast_to(result, np.broadcast_shapes(result.shape, start.shape[:-1] + (result.shape[-1],))) \
-        .copy()
+    for factor in reversed(factors):  # the last parent first, each next one slower: long inner loops
+        factor = np.asarray(factor)
+        result = combine(factor[:, None] if factor.ndim == 1 else factor[..., :, :, None], result[..., :, None, :])
+        result = result.reshape(result.shape[:-3] + (result.shape[-3], -1))
+    shape = np.broadcast_shapes(result.shape, start.shape[:-1] + (result.shape[-1],))
+    return result if result.shape == shape and result is not start else np.broadcast_to(result, shape).copy()
 
 
 def _cumulative_to_table(at_least):
     """Turn P(child >= state t), t = 1..k-1, per configuration (last axis) into P(child = state)."""
-    edge = at_least.shape[:-2] + (1, at_least.shape[-1])
-    bounded = np.concatenate([np.ones(edge), at_least, np.zeros(edge)], axis=-2)
-    return bounded[..., :-1, :] - bounded[..., 1:, :]
+    k = at_least.shape[-2]
+    table = np.empty(at_least.shape[:-2] + (k + 1, at_least.shape[-1]))
+    np.subtract(1.0, at_least[..., 0, :], out=table[..., 0, :])
+    np.subtract(at_least[..., :-1, :], at_least[..., 1:, :], out=table[..., 1:k, :])
+    table[..., k, :] = at_least[..., k - 1, :]
+    return table
 
 
 def noisy_max_table(leak, links, parent_states):
