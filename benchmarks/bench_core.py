@@ -168,19 +168,23 @@ def make_cases(m, n_cases, seed, none_share=0.15):
 
 
 def _pyagrum_engine(m):
-    """pyAgrum's LazyPropagation on the model's network (written as BIF, read back), or None without pyAgrum."""
+    """pyAgrum's LazyPropagation on the model's network, its tables filled cell by cell from the model's (so the
+    numbers are identical), or None without pyAgrum."""
     try:
         import pyagrum as gum
     except ImportError:
         return None
-    import tempfile
+    from itertools import product
 
-    from model.interop import write_network
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "network.bif")
-        write_network(m.network, path)
-        bn = gum.loadBN(path)
+    bn = gum.BayesNet()
+    for node, states in m._states.items():
+        bn.add(gum.LabelizedVariable(node, node, list(states)))
+    for node, table in m._priors.node_tables.items():
+        for parent in table.parents:
+            bn.addArc(parent, node)
+    for node, table in m._priors.node_tables.items():
+        for column, config in enumerate(product(*table.parent_states)):
+            bn.cpt(node)[dict(zip(table.parents, config))] = list(table.values[:, column])
     return gum.LazyPropagation(bn)
 
 
