@@ -220,7 +220,7 @@ def test_bundled_network_marginals_equal_the_model(bundled_model):
 
 @pytest.mark.slow
 def test_model_infer_on_large_imported_networks_equals_pyagrum(tmp_path):
-    """bnlearn's andes (223 nodes), as shipped with pgmpy (pigs, munin and link were checked by hand): the batch
+    """bnlearn's andes (223 nodes), as shipped with pgmpy (pigs and munin were checked by hand): the batch
     plan of issue 12 was
     47-1,500x slower than pyAgrum on such networks or did not compile; Model.infer runs on the junction
     tree. pyAgrum gets the model's own tables cell by cell; the evidence is a path of most probable states
