@@ -304,9 +304,9 @@ def test_screen_threshold_column_round_trips_and_is_checked(tmp_path, bundled_mo
 def test_leaf_answers_come_from_the_joint_only_when_that_is_exact(bundled_model):
     """A candidate whose parents are reported or observed, and no descendant of which is observed, is scored
     from the joint of row 0 (no engine row); the brute-force tests above check the numbers."""
-    from model.analysis.questions import _answered_from_the_joint, compiled_plan
+    from model.analysis.questions import _answered_from_the_joint, joint_plan
 
-    scope = list(compiled_plan(bundled_model).joint_scope)
+    scope = list(joint_plan(bundled_model).joint_scope)
     names = ["low_back_pain", "pain_burning", "avid_cyclist", "motor_weakness", "mri_lumbar_root_compression"]
     hard, soft = bundled_model.check_evidence({})
     assert _answered_from_the_joint(bundled_model, names, scope, hard, soft) == ["low_back_pain", "pain_burning"]
