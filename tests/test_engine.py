@@ -436,3 +436,24 @@ def test_duplicate_row_labels_are_refused_not_merged(bundled_model):
 def test_unknown_columns_get_hints_that_ignore_case(bundled_model):
     with pytest.raises(EvidenceError, match="Did you mean 'pain_burning'"):
         infer_batch(pd.DataFrame({"PAIN_BURNING": ["yes"]}), priors=bundled_model)
+
+
+def test_a_plan_too_large_is_refused_with_its_size_and_infer_still_answers(imported, monkeypatch, tmp_path, capsys):
+    """A network whose batch plan would not fit is refused before anything large is allocated (bnlearn's munin
+    and link were: their compile ran out of memory); one case still runs on the junction tree; the command
+    line says why, in one line, exit 2."""
+    from model.cli import main
+    from model.engine import compiled
+
+    alarm = copy.copy(imported("alarm"))  # a new object: no plan cached for it
+    monkeypatch.setattr(compiled, "MAX_PLAN", 100)
+    with pytest.raises(compiled.PlanTooLarge, match=r"batch plan would hold [\d,]+ floats .* above the limit of 100"):
+        infer_batch(pd.DataFrame({"HR": ["HIGH"]}), priors=alarm)
+    assert alarm.infer({"HR": "HIGH"})["posterior"].notna().all()
+    folder = tmp_path / "alarm"
+    save_tables(network_to_tables(read_network(DATA / "alarm.bif.gz"), source="alarm.bif.gz"), folder)
+    (tmp_path / "cases.csv").write_text("id,HR\na,HIGH\n")
+    code = main(["batch", str(tmp_path / "cases.csv"), "-o", str(tmp_path / "out.csv"), "--priors", str(folder)])
+    err = capsys.readouterr().err
+    assert code == 2 and "batch plan would hold" in err and "Traceback" not in err
+    assert not (tmp_path / "out.csv").exists()

@@ -331,8 +331,8 @@ def main(argv=None):
         where = f"{err.filename}: " if err.filename else ""
         print(f"{parser.prog}: error: {where}{err.strerror or err}", file=sys.stderr)
         return 2
-    except MemoryError:
-        print(f"{parser.prog}: error: out of memory; try fewer cases or draws at a time", file=sys.stderr)
+    except MemoryError as err:  # a plan refused before it is built says why; a real one gets the general advice
+        print(f"{parser.prog}: error: {err or 'out of memory; try fewer cases or draws at a time'}", file=sys.stderr)
         return 2
 
 

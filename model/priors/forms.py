@@ -67,9 +67,9 @@ def _outer(start, factors, combine):
     first parent slowest (as :func:`configurations`). One pass per parent over a growing table, instead of
     one pass per parent over the whole table."""
     result = start
-    for factor in reversed(factors):  # the last parent first, each next one slower: long inner loops
+    for factor in factors:  # the first parent first, as the former loop over configurations: the same products
         factor = np.asarray(factor)
-        result = combine(factor[:, None] if factor.ndim == 1 else factor[..., :, :, None], result[..., :, None, :])
+        result = combine(result[..., :, :, None], factor[None, :] if factor.ndim == 1 else factor[..., :, None, :])
         result = result.reshape(result.shape[:-3] + (result.shape[-3], -1))
     shape = np.broadcast_shapes(result.shape, start.shape[:-1] + (result.shape[-1],))
     return result if result.shape == shape and result is not start else np.broadcast_to(result, shape).copy()
