@@ -438,22 +438,30 @@ def test_unknown_columns_get_hints_that_ignore_case(bundled_model):
         infer_batch(pd.DataFrame({"PAIN_BURNING": ["yes"]}), priors=bundled_model)
 
 
-def test_a_plan_too_large_is_refused_with_its_size_and_infer_still_answers(imported, monkeypatch, tmp_path, capsys):
+def test_a_plan_too_large_is_refused_and_infer_batch_runs_on_the_junction_tree(imported, monkeypatch, tmp_path,
+                                                                               capsys):
     """A network whose batch plan would not fit is refused before anything large is allocated (bnlearn's munin
-    and link were: their compile ran out of memory); one case still runs on the junction tree; the command
-    line says why, in one line, exit 2."""
+    and link ran out of memory compiling one): infer_batch then scores its rows one at a time on the junction
+    tree (pgmpy VE checks every row; impossible rows are NaN and named), and what needs the plan (the next
+    question) says why, in one line on the command line."""
+    from model.analysis.questions import next_questions
     from model.cli import main
     from model.engine import compiled
 
-    alarm = copy.copy(imported("alarm"))  # a new object: no plan cached for it
-    monkeypatch.setattr(compiled, "MAX_PLAN", 100)
-    with pytest.raises(compiled.PlanTooLarge, match=r"batch plan would hold [\d,]+ floats .* above the limit of 100"):
-        infer_batch(pd.DataFrame({"HR": ["HIGH"]}), priors=alarm)
-    assert alarm.infer({"HR": "HIGH"})["posterior"].notna().all()
-    folder = tmp_path / "alarm"
-    save_tables(network_to_tables(read_network(DATA / "alarm.bif.gz"), source="alarm.bif.gz"), folder)
-    (tmp_path / "cases.csv").write_text("id,HR\na,HIGH\n")
-    code = main(["batch", str(tmp_path / "cases.csv"), "-o", str(tmp_path / "out.csv"), "--priors", str(folder)])
+    asia = copy.copy(imported("asia"))  # a new object: no plan cached for it
+    monkeypatch.setattr(compiled, "MAX_PLAN", 4)
+    with pytest.raises(compiled.PlanTooLarge, match=r"batch plan would hold [\d,]+ floats .* above the limit of 4"):
+        compiled_plan(asia)
+    rows = random_rows(asia, 60, seed=8)
+    rows[0] = {"tub": "yes", "either": "no"}  # either = tub or lung: impossible
+    result = infer_batch(frame(asia, rows), priors=asia)
+    possible, impossible = assert_rows_match_infer(asia, rows, result)
+    assert possible > 30 and impossible >= 1
+    assert any(p["row"] == 0 and p["node"] == "either" for p in result.attrs["problems"])
+    with pytest.raises(compiled.PlanTooLarge):
+        next_questions({"xray": "yes"}, priors=asia)
+    folder = tmp_path / "asia"
+    save_tables(network_to_tables(read_network(DATA / "asia.bif.gz"), source="asia.bif.gz"), folder)
+    code = main(["next", "xray=yes", "--priors", str(folder)])
     err = capsys.readouterr().err
     assert code == 2 and "batch plan would hold" in err and "Traceback" not in err
-    assert not (tmp_path / "out.csv").exists()

@@ -41,6 +41,10 @@ def evaluate(plan, n, hard, soft, draws=False, joint=False, pool=None):
     so nothing underflows. ``pool`` (a :class:`model.engine.ops.Pool`) lends
     memory freed by earlier chunks.
     """
+    if hasattr(plan, "evaluate_rows"):  # model.engine.single.TreeRows: one case at a time on the junction tree
+        if draws or joint:
+            raise ValueError("internal: the junction-tree rows give posteriors only (no draws, no joint)")
+        return plan.evaluate_rows(n, hard, soft)
     if joint and plan.joint_scope is None:
         raise ValueError("internal: this plan has no joint table of the reported nodes")
     pool = Pool() if pool is None else pool

@@ -19,8 +19,9 @@ import pandas as pd
 from ..red_flags import batch_flags
 from .cases import _explain, check_columns, parse_cases
 from .chunk import _rows, evaluate
-from .compiled import compiled_plan
+from .compiled import PlanTooLarge, compiled_plan
 from .ops import Pool
+from .single import TreeRows
 
 __all__ = ["CHUNK_SIZE", "impossible_problems", "run_batch"]
 
@@ -37,7 +38,10 @@ def run_batch(model, cases, *, chunk_size=CHUNK_SIZE, progress=None):
     per row (NaN for bad and impossible rows), and the attrs ``problems``, ``red_flags``,
     ``possible_red_flags``, ``population``, ``priors_digest`` and ``must_not_miss``."""
     columns = check_columns(model, cases)
-    plan = compiled_plan(model)
+    try:
+        plan = compiled_plan(model)
+    except PlanTooLarge:  # a network too large for the batch plan: one case at a time on the junction tree
+        plan = TreeRows(model)
     n, reported = len(cases), list(model._reported)
     step = max(1, min(int(chunk_size), plan.rows_per_chunk))
     posterior = np.empty((n, len(reported)))

@@ -24,7 +24,7 @@ import numpy as np
 
 from .junction import compile_junction_tree
 
-__all__ = ["calibrate", "case_posteriors", "junction_tree", "likelihoods"]
+__all__ = ["TreeRows", "calibrate", "case_posteriors", "junction_tree", "likelihoods"]
 
 _TREES = weakref.WeakKeyDictionary()  # model -> {"tree": JunctionTree, "report": (clique, matrix) or None}
 
@@ -88,6 +88,32 @@ def calibrate(model, hard, soft, extra=None):
     for node, lam in (extra or {}).items():
         given[node] = given.get(node, 1.0) * np.asarray(lam, dtype=float)
     return junction_tree(model).calibrate(given)
+
+
+class TreeRows:
+    """Many cases one at a time on the junction tree, for a network whose batch plan is refused
+    (:class:`model.engine.compiled.PlanTooLarge`): :func:`model.engine.chunk.evaluate` takes it in place of a
+    plan (posteriors of the reported nodes and whether each row is possible; no joint, no draws)."""
+
+    rows_per_chunk = 64
+
+    def __init__(self, model):
+        import pandas as pd
+
+        self.model = model
+        self.index = {node: pd.Index(states) for node, states in model._states.items()}
+
+    def evaluate_rows(self, n, hard, soft):
+        model, reported = self.model, self.model._reported
+        values, possible = np.full((n, len(reported)), np.nan), np.zeros(n, dtype=bool)
+        for i in range(n):
+            given = {node: model._states[node][int(codes[i])] for node, codes in hard.items() if codes[i] >= 0}
+            likelihoods = {node: lam[np.flatnonzero(at == i)[0]] for node, (at, lam) in soft.items() if (at == i).any()}
+            posterior, _ = case_posteriors(model, given, likelihoods)
+            possible[i] = bool(np.isfinite(posterior).all())
+            if possible[i]:
+                values[i] = posterior
+        return values, possible
 
 
 def case_posteriors(model, hard, soft):
