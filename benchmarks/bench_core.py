@@ -174,18 +174,9 @@ def _pyagrum_engine(m):
         import pyagrum as gum
     except ImportError:
         return None
-    from itertools import product
+    from bench_networks import pyagrum_network
 
-    bn = gum.BayesNet()
-    for node, states in m._states.items():
-        bn.add(gum.LabelizedVariable(node, node, list(states)))
-    for node, table in m._priors.node_tables.items():
-        for parent in table.parents:
-            bn.addArc(parent, node)
-    for node, table in m._priors.node_tables.items():
-        for column, config in enumerate(product(*table.parent_states)):
-            bn.cpt(node)[dict(zip(table.parents, config))] = list(table.values[:, column])
-    return gum.LazyPropagation(bn)
+    return gum.LazyPropagation(pyagrum_network(gum, m))
 
 
 def bench_infer(m, cases, passes):

@@ -19,10 +19,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .analysis.explanations import case_posteriors, explanations_for
+from .analysis.explanations import explanations_for
 from .analysis.intervals import evidence_frame, posterior_intervals, with_intervals
 from .analysis.predict import predict_for
 from .engine.run import CHUNK_SIZE, run_batch
+from .engine.single import case_posteriors
 from .errors import EvidenceError
 from .evidence import as_evidence, check_evidence, check_node, renamed_hint
 from .priors.checks import NODE_EXTRA_COLUMNS

@@ -35,7 +35,7 @@ from ..engine.run import impossible_problems
 from ..evidence import as_evidence
 from ..red_flags import batch_flags
 
-__all__ = ["case_posteriors", "explanations_batch_for", "explanations_for", "p_no_modelled_cause"]
+__all__ = ["explanations_batch_for", "explanations_for", "p_no_modelled_cause"]
 
 
 def _single_case(model, hard, soft):
@@ -58,15 +58,6 @@ def _cause_joint(model, plan, n, codes, likelihoods, pool=None):
     return cube, log_evidence
 
 
-def case_posteriors(model, hard, soft):
-    """``(P(present | evidence) of every reported node in ``Model._reported`` order, P(no modelled cause |
-    evidence))`` of one case, from one calibration of the model's junction tree
-    (:func:`model.engine.single.case_posteriors`). NaN (both) when the evidence has probability zero; a node
-    fixed by hard evidence is exactly 0 or 1.
-    """
-    return single.case_posteriors(model, hard, soft)
-
-
 def p_no_modelled_cause(model, hard, soft):
     """P(every cause in its reference state | evidence), exact; ``hard``, ``soft`` as from ``Model.check_evidence``.
 
@@ -80,7 +71,7 @@ def p_no_modelled_cause(model, hard, soft):
     >>> round(p_no_modelled_cause(m, *m.check_evidence({})), 4)
     0.1938
     """
-    return case_posteriors(model, hard, soft)[1]
+    return single.case_posteriors(model, hard, soft)[1]
 
 
 def _label(model, causes, index):

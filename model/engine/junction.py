@@ -93,7 +93,6 @@ class JunctionTree:
     holds: tuple  # per clique: the nodes whose table it multiplies in
     free: tuple  # per clique: its variables outside the separator with its parent (in its order)
     holder: dict  # node -> the clique multiplying in its table
-    closed: tuple  # per clique: its subtree holds exactly the tables of the nodes it sums out (sums to 1)
     static: tuple  # per clique: its message to its parent without evidence, largest entry 1 (None: ones)
     static_log: tuple  # per clique: log of what that message was divided by, over its whole subtree
     home: dict  # node -> (clique multiplying in its evidence, index from that clique to the node's state)
@@ -120,9 +119,9 @@ class JunctionTree:
         """Calibrate on one case: ``likelihoods`` maps nodes to a likelihood vector over their states (hard
         evidence is a 0/1 vector). Returns a :class:`Calibration`.
 
-        A subtree without evidence whose tables are exactly those of the nodes it sums out sends a message
-        of ones (its tables sum to 1): it is left out of both passes, and its beliefs are computed only if a
-        marginal asks for them.
+        A subtree without evidence is left out of both passes: it sends the prior's message computed at
+        compile time (ones when its tables are exactly those of the nodes it sums out), and its beliefs are
+        computed only if a marginal asks for them.
         """
         likelihoods = likelihoods or {}
         count = len(self.cliques)
@@ -465,5 +464,5 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=()):
     home = {v: (k, _index(cliques[k], (v,), card)) for v, k in home.items()}
     return JunctionTree(dict(card), tuple(cliques), tuple(parent), tuple(tuple(c) for c in children), separator, up, tuple(tuple(h) for h in holds),
                         tuple(scope[len(sep):] for scope, sep in zip(cliques, separator)),
-                        holder, tuple(closed), tuple(static), tuple(static_log), home, tuple(order), tuple(potentials), dict(tables),
+                        holder, tuple(static), tuple(static_log), home, tuple(order), tuple(potentials), dict(tables),
                         tuple(sorted(range(len(cliques)), key=lambda k: (len(potentials[k]), k))), tuple(subtree), {})

@@ -21,6 +21,7 @@ import math
 import weakref
 
 import numpy as np
+import pandas as pd
 
 from .junction import compile_junction_tree
 
@@ -98,8 +99,6 @@ class TreeRows:
     rows_per_chunk = 64
 
     def __init__(self, model):
-        import pandas as pd
-
         self.model = model
         self.index = {node: pd.Index(states) for node, states in model._states.items()}
 

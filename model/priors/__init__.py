@@ -8,8 +8,9 @@ In an installed wheel the bundled population folders (``primary_care/``, ``speci
 ``priors/`` folder (:func:`bundled_priors_folder` finds either).
 """
 
-from .files import (
+from .files import (  # __all__: the doorway exports what model.priors.files does
     DEFAULT_POPULATION,
+    __all__,
     bundled_populations,
     bundled_priors_folder,
     check_save_target,
@@ -23,19 +24,3 @@ from .files import (
     save_tables,
     upgrade_priors_folder,
 )
-
-__all__ = [
-    "DEFAULT_POPULATION",
-    "bundled_populations",
-    "bundled_priors_folder",
-    "check_save_target",
-    "load_priors",
-    "priors_fingerprint",
-    "priors_folder",
-    "read_priors_folder",
-    "read_renamed",
-    "read_vignettes",
-    "recover_interrupted_save",
-    "save_tables",
-    "upgrade_priors_folder",
-]
