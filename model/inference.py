@@ -77,6 +77,9 @@ class Model:
         self._prior = None
         self._order = {node: i for i, node in enumerate(nodes.index)}
         self._population = priors.population
+        self._population_text = priors.population_description
+        thresholds = nodes["action_threshold"] if "action_threshold" in nodes else pd.Series(dtype=float)
+        self._thresholds = np.array([thresholds.get(n, np.nan) for n in self._reported], dtype=float)
 
     @property
     def _network(self):
@@ -156,7 +159,7 @@ class Model:
 
     def _population_attrs(self):
         """``{"evidence": ..., "description": ...}`` of the population, for the attrs of results."""
-        return {"evidence": dict(self._population), "description": self._priors.population_description}
+        return {"evidence": dict(self._population), "description": self._population_text}
 
     def states(self, node):
         """The states of ``node``, reference state first."""
@@ -430,11 +433,14 @@ class Model:
                 problem = self._first_impossible(hard, soft, [n for n in given if n in hard or n in soft])
                 if problem:
                     raise EvidenceError(problem)
-        prior = self.prior().to_numpy()
+        if self._prior is None:
+            self.prior()
+        prior = self._prior
         with np.errstate(invalid="ignore", divide="ignore"):
             lift = posterior / prior
-        frame = pd.DataFrame({"posterior": posterior, "prior": prior, "lift": lift},
-                             index=pd.Index(self._reported, name="cause"))
+        rank = np.argsort(-posterior, kind="stable")  # highest posterior first; ties in the priors' order
+        frame = pd.DataFrame(np.column_stack([posterior, prior, lift])[rank], columns=["posterior", "prior", "lift"],
+                             index=pd.Index(np.asarray(self._reported, dtype=object)[rank], name="cause"))
         attrs = {
             "evidence": copy.deepcopy(dict(evidence)),
             "population": self._population_attrs(),
@@ -445,10 +451,10 @@ class Model:
         if interval is not None:
             ranges = posterior_intervals(self, evidence_frame(evidence), interval=interval, draws=draws, seed=seed)
             for name in ("median", "low", "high"):
-                frame[name] = ranges[name][0]
+                frame[name] = ranges[name][0][rank]
             attrs["interval"] = {"level": float(interval), "draws": int(draws), "seed": seed}
-        frame = frame.sort_values("posterior", ascending=False, kind="mergesort")
-        attrs["must_not_miss"] = self._must_not_miss(frame["posterior"])
+        alarms = self._thresholds[rank] <= posterior[rank]
+        attrs["must_not_miss"] = [node for node, alarm in zip(frame.index, alarms) if alarm]
         frame.attrs = attrs
         return frame
 

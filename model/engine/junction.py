@@ -15,9 +15,12 @@ adding the fewest new edges first (ties: the smallest clique), as pgmpy and
 pyAgrum triangulate. A calibration leaves out every subtree without evidence
 whose tables sum to one (the barren part of the network for this case), and
 passes summaries outwards only to the cliques a question needs (*lazy*, as
-pyAgrum's LazyPropagation). Every table is flat; a clique lists first the
-nodes it shares with its parent, so its summary to the parent is one
-reshape and sum. Pure apart from caches: takes tables, returns arrays.
+pyAgrum's LazyPropagation). Every table is flat; a clique lists last the
+nodes it shares with its parent, in the parent's order, so its summary to
+the parent is one matrix product and multiplies into the parent by
+broadcasting; messages over one separator are multiplied together before
+they go into the clique. Pure apart from caches: takes tables, returns
+arrays.
 
 Examples
 --------
@@ -48,6 +51,9 @@ __all__ = ["Calibration", "JunctionTree", "compile_junction_tree"]
 
 #: Largest clique, in configurations, that a compile accepts (2^27 floats is 1 GiB).
 MAX_CLIQUE = 2**27
+#: In a table of ``LARGE`` configurations or more, last axes shorter than ``LONG``, with at most ``MAX_LOOP``
+#: configurations together, are multiplied one configuration at a time (numpy broadcasts slowly over them).
+LARGE, LONG, MAX_LOOP = 4096, 64, 64
 
 
 def _aligned(array, scope, target):
@@ -80,22 +86,25 @@ def _flat(array, scope, target, card):
 
 @dataclass(frozen=True, eq=False)
 class JunctionTree:
-    """A compiled junction tree. Each clique lists its parent separator's variables first, so its flat
-    table sums to that separator by one reshape; ``up[k]`` maps every configuration of clique k's parent to
-    the configuration of their separator."""
+    """A compiled junction tree. Each clique lists its parent separator's variables last, so its flat
+    table sums to that separator by one matrix product, and lists that separator in its parent's order, so a message
+    multiplies into the parent, and the parent's belief sums to the separator, by broadcasting: ``up[k]`` is
+    the parent's shape in runs of consecutive variables in or out of the separator, the message's shape over
+    the same runs (1 where out) and the axes of the runs out."""
 
     card: dict
-    cliques: tuple  # per clique: its variables, the separator with its parent first
+    cliques: tuple  # per clique: its variables, the separator with its parent last
     parent: tuple  # per clique: its parent clique, None at a root
     children: tuple  # per clique: its child cliques
     separator: tuple  # per clique: the variables it shares with its parent
-    up: tuple  # per clique: index from its parent's configurations to their separator's (None at a root)
+    up: tuple  # per clique: (parent's run shape, message's run shape, runs out) (None at a root); see _into
+    nested: tuple  # per clique: its separator's runs within its parent's own separator, when it lies within
     holds: tuple  # per clique: the nodes whose table it multiplies in
     free: tuple  # per clique: its variables outside the separator with its parent (in its order)
     holder: dict  # node -> the clique multiplying in its table
     static: tuple  # per clique: its message to its parent without evidence, largest entry 1 (None: ones)
     static_log: tuple  # per clique: log of what that message was divided by, over its whole subtree
-    home: dict  # node -> (clique multiplying in its evidence, index from that clique to the node's state)
+    home: dict  # node -> (clique multiplying in its evidence, its shape around the node: see _times)
     order: tuple  # cliques children first (a post-order of every tree of the forest)
     potentials: tuple  # per clique: the product of the tables it holds, flat over its configurations
     tables: dict  # node -> (family scope (node, *parents), array over it)
@@ -115,9 +124,11 @@ class JunctionTree:
             self.indexes[key] = _index(self.cliques[k], tuple(nodes), self.card)
         return self.indexes[key]
 
-    def calibrate(self, likelihoods=None):
+    def calibrate(self, likelihoods=None, scratch=None):
         """Calibrate on one case: ``likelihoods`` maps nodes to a likelihood vector over their states (hard
-        evidence is a 0/1 vector). Returns a :class:`Calibration`.
+        evidence is a 0/1 vector). Returns a :class:`Calibration`. ``scratch``, a dict, lends the calibration
+        arrays it keeps for the next call (fresh large arrays cost page faults): the result is then valid only
+        until the next calibration with the same ``scratch``.
 
         A subtree without evidence is left out of both passes: it sends the prior's message computed at
         compile time (ones when its tables are exactly those of the nodes it sums out), and its beliefs are
@@ -135,12 +146,12 @@ class JunctionTree:
         for k in reversed(self.order):
             p = self.parent[k]
             skip[k] = (p is not None and skip[p]) or not seen[k]
-        evidence = [[] for _ in range(count)]  # per clique: the (index, likelihood) of the evidence it holds
+        evidence = [[] for _ in range(count)]  # per clique: the (shape, likelihood) of the evidence it holds
         observed = [[] for _ in range(count)]  # per clique: (node, likelihood)
         for node, lam in likelihoods.items():
-            k, index = self.home[node]
+            k, shape = self.home[node]
             lam = np.asarray(lam, dtype=float)
-            evidence[k].append((index, lam))
+            evidence[k].append((shape, lam))
             observed[k].append((node, lam))
         live_child = [False] * count  # whether a clique has a child's message to multiply in
         for k in range(count):
@@ -151,37 +162,45 @@ class JunctionTree:
         # matrix product (its table times the evidence), without a copy; its belief is made when asked for
         deferred = [not skip[k] and not live_child[k] and self.parent[k] is not None
                     and all(node in self.free[k] for node, _ in observed[k]) for k in range(count)]
-        beliefs = [None if skip[k] or deferred[k] else p.copy() for k, p in enumerate(self.potentials)]
-        for k in range(count):
-            if beliefs[k] is not None:
-                for index, lam in evidence[k]:
-                    beliefs[k] *= lam[index]
+        beliefs, messages = [None] * count, [None] * count
+        pending = [{} for _ in range(count)]  # per clique: separator -> [product of children's messages, runs]
         log_scale = 0.0
-        messages = [None] * count
         for k in self.order:  # collect: children before parents
             p = self.parent[k]
-            if p is None or (skip[k] and skip[p]):
-                continue
             if skip[k]:  # no evidence below: the message of the prior, computed once at compile time
-                if self.static[k] is not None:
-                    beliefs[p] *= self.static[k][self.up[k]]
-                    log_scale += self.static_log[k]
-                continue
-            size = _size(self.separator[k], self.card)
-            if deferred[k]:
-                free = self.free[k]
-                weights = np.ones([self.card[v] for v in free])
-                for node, lam in observed[k]:
-                    weights = weights * lam.reshape([len(lam) if v == node else 1 for v in free])
-                message = self.potentials[k].reshape(size, -1) @ weights.reshape(-1)
+                if p is None or skip[p] or self.static[k] is None:
+                    continue
+                message = self.static[k]
+                log_scale += self.static_log[k]
             else:
-                message = beliefs[k].reshape(size, -1).sum(axis=1)
-            top = message.max()
-            if top > 0:
-                message /= top
-                log_scale += math.log(top)
-            messages[k] = message
-            beliefs[p] *= message[self.up[k]]
+                if deferred[k]:
+                    free = self.free[k]
+                    weights = np.ones([self.card[v] for v in free])
+                    for node, lam in observed[k]:
+                        weights = weights * lam.reshape([len(lam) if v == node else 1 for v in free])
+                    message = weights.reshape(-1) @ self.potentials[k].reshape(weights.size, -1)
+                else:
+                    beliefs[k] = self._local(k, evidence[k], pending[k].values(), scratch)
+                    if p is None:
+                        continue
+                    message = _to_separator(beliefs[k], _size(self.separator[k], self.card))
+                top = message.max()
+                if top > 0:
+                    message /= top
+                    log_scale += math.log(top)
+                messages[k] = message
+            if self.nested[k] is not None:  # over part of the parent's own separator: gathered over that first
+                group = pending[p].get(None)
+                if group is None:
+                    size = _size(self.separator[p], self.card)
+                    group = pending[p][None] = [np.ones(size), ((len(self.potentials[p]) // size, size), (1, size), (0,))]
+                _into(group[0], message, self.nested[k])
+                continue
+            group = pending[p].get(self.separator[k])
+            if group is None:  # messages over one separator are multiplied together first, then into the parent
+                pending[p][self.separator[k]] = [message, self.up[k]]
+            else:
+                group[0] = group[0] * message
         roots = [k for k in self.order if self.parent[k] is None and not skip[k]]
         totals = [beliefs[k].sum() for k in roots]
         if totals and min(totals) <= 0:
@@ -194,9 +213,100 @@ class JunctionTree:
         log_evidence = log_scale + sum(math.log(t) for t in totals)
         return Calibration(self, beliefs, log_evidence, evidence, messages, done, {})
 
+    def _local(self, k, evidence, groups, scratch=None):
+        """Clique k's table times its ``evidence`` ((shape, likelihood) pairs) and ``groups`` of messages
+        ((product over a separator, runs) pairs): a new flat array, or ``scratch[k]`` overwritten."""
+        if scratch is None:
+            local = self.potentials[k].copy()
+        else:
+            local = scratch.get(k)
+            if local is None:
+                local = scratch[k] = self.potentials[k].copy()
+            else:
+                np.copyto(local, self.potentials[k])
+        for product, up in groups:
+            _into(local, product, up)
+        for shape, lam in evidence:
+            _times(local, shape, lam)
+        return local
+
 
 def _size(scope, card):
     return math.prod(card[v] for v in scope)
+
+
+def _to_separator(belief, size):
+    """A clique's flat ``belief`` summed to its separator with its parent (its last ``size`` configurations)."""
+    flat = belief.reshape(-1, size)
+    return np.ones(flat.shape[0]) @ flat
+
+
+def _into(belief, message, up):
+    """Multiply a child's ``message`` (flat over its separator) into its parent's flat ``belief``, in place.
+    numpy broadcasts slowly when the last axes are short: those go configuration by configuration."""
+    parent_shape, message_shape, _ = up
+    view, message = belief.reshape(parent_shape), message.reshape(message_shape)
+    tail = _short_tail(parent_shape)
+    if not tail:
+        view *= message
+        return
+    for at in np.ndindex(*parent_shape[-tail:]):
+        view[(..., *at)] *= message[(..., *(i if m > 1 else 0 for i, m in zip(at, message_shape[-tail:])))]
+
+
+def _short_tail(shape):
+    """How many last axes of ``shape`` to loop over in Python (numpy broadcasts slowly over short last axes):
+    those that together have at most ``MAX_LOOP`` configurations, when the axis before them is long; none for a
+    small table or when no long axis comes soon enough."""
+    if math.prod(shape) < LARGE:
+        return 0
+    tail, size = 0, 1
+    while tail < len(shape) - 1 and shape[-1 - tail] < LONG and size * shape[-1 - tail] <= MAX_LOOP:
+        size *= shape[-1 - tail]
+        tail += 1
+    return tail if shape[-1 - tail] >= LONG else 0
+
+
+def _times(belief, shape, lam):
+    """Multiply a node's likelihood ``lam`` into a clique's flat ``belief`` in place; ``shape`` is the clique's
+    (configurations before the node, its states, configurations after)."""
+    view = belief.reshape(shape)
+    if shape[2] == 1 and shape[1] <= MAX_LOOP and shape[0] >= LONG:
+        for j, value in enumerate(lam):
+            if value != 1.0:
+                view[:, j] *= value
+    else:
+        view *= lam.reshape(1, -1, 1)
+
+
+def _onto(belief, up):
+    """A parent's flat ``belief`` summed to its separator with a child, flat in the separator's order."""
+    shape, _, out = up
+    if not out:
+        return belief.copy()
+    if out[-1] == len(shape) - 1:  # a last axis summed by a matrix product (numpy sums it slowly)
+        belief = belief.reshape(-1, shape[-1]) @ np.ones(shape[-1])
+        shape, out = shape[:-1], out[:-1]
+    return belief.reshape(shape).sum(axis=out).reshape(-1) if out else belief
+
+
+def _runs(scope, separator, card):
+    """``(shape, message shape, axes out)`` of ``scope`` cut into runs of consecutive variables in or out of
+    ``separator`` (listed in ``scope``'s order): see :func:`_into` and :func:`_onto`."""
+    inside = set(separator)
+    shape, message, out, last = [], [], [], None
+    for v in scope:
+        is_in = v in inside
+        if is_in == last:  # the same run goes on
+            shape[-1] *= card[v]
+            message[-1] *= card[v] if is_in else 1
+            continue
+        shape.append(card[v])
+        message.append(card[v] if is_in else 1)
+        if not is_in:
+            out.append(len(shape) - 1)
+        last = is_in
+    return tuple(shape), tuple(message), tuple(out)
 
 
 @dataclass(frozen=True, eq=False)
@@ -208,7 +318,7 @@ class Calibration:
     tree: JunctionTree
     beliefs: list  # None: not computed yet
     log_evidence: float
-    evidence: list  # per clique: the (index, likelihood) of the evidence it multiplies in
+    evidence: list  # per clique: the (shape, likelihood) of the evidence it multiplies in (see _times)
     messages: list  # per clique: its collect message to its parent, up to a constant; None: ones
     done: list  # per clique: whether ``beliefs`` holds its calibrated belief yet
     downs: dict  # clique -> the message from its parent, when asked for (see _down)
@@ -219,25 +329,37 @@ class Calibration:
             tree = self.tree
             if self.beliefs[k] is None:  # left out of the collect pass, or its message sent by a product
                 local = tree.potentials[k].copy()
-                for index, lam in self.evidence[k]:
-                    local *= lam[index]
+                for shape, lam in self.evidence[k]:
+                    _times(local, shape, lam)
                 for c in tree.children[k]:
                     message = self._message(c)
                     if message is not None:
-                        local *= message[tree.up[c]]
-                mine = local.reshape(_size(tree.separator[k], tree.card), -1).sum(axis=1) \
+                        _into(local, message, tree.up[c])
+                mine = _to_separator(local, _size(tree.separator[k], tree.card)) \
                     if tree.parent[k] is not None else None
             else:
                 local, mine = self.beliefs[k], self.messages[k]
             p = tree.parent[k]
             if p is not None:
-                new = np.bincount(tree.up[k], weights=self.belief(p), minlength=len(mine))
+                new = self._separator_belief(k)
                 ratio = np.divide(new, mine, out=np.zeros_like(new), where=mine > 0)
-                local.reshape(len(ratio), -1)[...] *= ratio[:, None]
+                local.reshape(-1, len(ratio))[...] *= ratio
             total = local.sum()
             self.beliefs[k] = local / total if total > 0 else local
             self.done[k] = True
         return self.beliefs[k]
+
+    def _separator_belief(self, k):
+        """P(separator of clique k with its parent | evidence), flat in the separator's order: from the parent's
+        belief, or, when the parent is not calibrated yet, from the smallest calibrated clique holding the
+        separator (every clique with the root, say), which spares calibrating the path in between."""
+        tree = self.tree
+        p = tree.parent[k]
+        if not self.done[p]:
+            for j in tree.within(tree.separator[k]):
+                if self.done[j]:
+                    return self._marginal_in(j, tree.separator[k]).reshape(-1)
+        return _onto(self.belief(p), tree.up[k])
 
     def _message(self, c):
         """Clique c's message to its parent, up to a constant (None: ones): from the inward pass, or for a
@@ -278,15 +400,15 @@ class Calibration:
         for other in tree.holds[k]:
             if other != node:
                 rest *= _flat(tree.tables[other][1], tree.tables[other][0], clique, tree.card)
-        for index, lam in self.evidence[k]:
-            rest *= lam[index]
+        for shape, lam in self.evidence[k]:
+            _times(rest, shape, lam)
         for c in tree.children[k]:
             message = self._message(c)
             if message is not None:
-                rest *= message[tree.up[c]]
+                _into(rest, message, tree.up[c])
         if tree.parent[k] is not None:
             down = self._down(k)
-            rest.reshape(len(down), -1)[...] *= down[:, None]
+            rest.reshape(-1, len(down))[...] *= down
         return rest
 
     def _down(self, k):
@@ -296,16 +418,16 @@ class Calibration:
             tree = self.tree
             p = tree.parent[k]
             local = tree.potentials[p].copy()
-            for index, lam in self.evidence[p]:
-                local *= lam[index]
+            for shape, lam in self.evidence[p]:
+                _times(local, shape, lam)
             for c in tree.children[p]:
                 message = self._message(c) if c != k else None
                 if message is not None:
-                    local *= message[tree.up[c]]
+                    _into(local, message, tree.up[c])
             if tree.parent[p] is not None:
                 down = self._down(p)
-                local.reshape(len(down), -1)[...] *= down[:, None]
-            message = np.bincount(tree.up[k], weights=local, minlength=_size(tree.separator[k], tree.card))
+                local.reshape(-1, len(down))[...] *= down
+            message = _onto(local, tree.up[k])
             top = message.max()
             self.downs[k] = message / top if top > 0 else message
         return self.downs[k]
@@ -412,10 +534,6 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=()):
     for node, (scope, _) in tables.items():
         first = min(scope, key=rank.get)
         holds[home[first]].append(node)
-    separator = tuple(tuple(v for v in cliques[k] if parent[k] is not None and v in cliques[parent[k]])
-                      for k in range(len(cliques)))
-    cliques = [sep + tuple(v for v in scope if v not in sep) for scope, sep in zip(cliques, separator)]
-    up = tuple(_index(cliques[p], separator[k], card) if p is not None else None for k, p in enumerate(parent))
     children = [[] for _ in cliques]
     for k, p in enumerate(parent):
         if p is not None:
@@ -430,6 +548,19 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=()):
                 continue
             stack.append((k, True))
             stack.extend((c, False) for c in children[k])
+    # every clique lists last its separator with its parent, in the parent's order (parents laid out first)
+    separator = [()] * len(cliques)
+    for k in reversed(order):
+        p = parent[k]
+        if p is not None:
+            shared = set(cliques[p]) & set(cliques[k])
+            separator[k] = tuple(v for v in cliques[p] if v in shared)
+            cliques[k] = tuple(v for v in cliques[k] if v not in shared) + separator[k]
+    separator = tuple(separator)
+    up = tuple(_runs(cliques[p], separator[k], card) if p is not None else None for k, p in enumerate(parent))
+    nested = tuple(_runs(separator[p], separator[k], card)
+                   if p is not None and parent[p] is not None and set(separator[k]) <= set(separator[p]) else None
+                   for k, p in enumerate(parent))
     potentials = []
     for k, scope in enumerate(cliques):
         potential = np.ones([card[v] for v in scope])
@@ -452,17 +583,19 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=()):
         local = potentials[k]
         for c in children[k]:
             if static[c] is not None:
-                local = local * static[c][up[c]]
+                local = local.copy() if local is potentials[k] else local
+                _into(local, static[c], up[c])
                 static_log[k] += static_log[c]
-        message = local.reshape(_size(separator[k], card), -1).sum(axis=1)
+        message = _to_separator(local, _size(separator[k], card))
         top = message.max()
         static[k], static_log[k] = message / top, static_log[k] + math.log(top)
     subtree = [len(p) for p in potentials]
     for k in order:
         if parent[k] is not None:
             subtree[parent[k]] += subtree[k]
-    home = {v: (k, _index(cliques[k], (v,), card)) for v, k in home.items()}
-    return JunctionTree(dict(card), tuple(cliques), tuple(parent), tuple(tuple(c) for c in children), separator, up, tuple(tuple(h) for h in holds),
-                        tuple(scope[len(sep):] for scope, sep in zip(cliques, separator)),
+    home = {v: (k, (_size(cliques[k][:cliques[k].index(v)], card), card[v],
+                    _size(cliques[k][cliques[k].index(v) + 1:], card))) for v, k in home.items()}
+    return JunctionTree(dict(card), tuple(cliques), tuple(parent), tuple(tuple(c) for c in children), separator, up, nested, tuple(tuple(h) for h in holds),
+                        tuple(scope[:len(scope) - len(sep)] for scope, sep in zip(cliques, separator)),
                         holder, tuple(static), tuple(static_log), home, tuple(order), tuple(potentials), dict(tables),
                         tuple(sorted(range(len(cliques)), key=lambda k: (len(potentials[k]), k))), tuple(subtree), {})

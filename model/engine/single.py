@@ -18,6 +18,7 @@ The model is duck-typed (``_priors.node_tables``, ``_states``,
 from __future__ import annotations
 
 import math
+import threading
 import weakref
 
 import numpy as np
@@ -39,6 +40,7 @@ def _cache(model):
                   for node, t in model._priors.node_tables.items()}
         cache["tree"] = compile_junction_tree(tables, {n: len(s) for n, s in states.items()}, root=model.causes)
         cache["report"] = _report(model, cache["tree"])
+        cache["scratch"] = threading.local()  # per thread: arrays one calibration lends the next (case_posteriors)
     return cache
 
 
@@ -48,25 +50,31 @@ def junction_tree(model):
 
 
 def _report(model, tree):
-    """``(clique, shapes, none)``: the smallest clique holding every cause; for each reported node it holds,
-    the 3-D shape (configurations before it, its states, after it) that its flat belief takes so the node's
-    marginal is one sum; and the flat positions where every cause is in its reference state. None when no
-    clique holds every cause."""
+    """``(clique, axes, none)``: the smallest clique holding every cause; the axis of each reported node it holds
+    (see :func:`_axis_marginals`); and the flat positions where every cause is in its reference state. None
+    when no clique holds every cause."""
     within = tree.within(tuple(model.causes))
     if not within:
         return None
     k = within[0]
-    scope, card = tree.cliques[k], tree.card
-    shapes = {}
-    for node in model._reported:
-        if node in scope:
-            at = scope.index(node)
-            shapes[node] = (math.prod(card[v] for v in scope[:at]), card[node],
-                            math.prod(card[v] for v in scope[at + 1:]))
+    scope = tree.cliques[k]
+    axes = {node: scope.index(node) for node in model._reported if node in scope}
     none = np.ones(len(tree.potentials[k]), dtype=bool)
     for cause in model.causes:
         none &= tree.index(k, (cause,)) == 0
-    return k, shapes, np.flatnonzero(none)
+    return k, axes, np.flatnonzero(none)
+
+
+def _axis_marginals(belief, cards):
+    """The marginal of every axis of a flat table over axes of ``cards`` states (first slowest), by two matrix
+    products per axis on a table that shrinks as it goes (about four passes over it in all, whatever the
+    number of axes)."""
+    out, rest = [], belief
+    for card in cards:
+        table = rest.reshape(card, -1)
+        out.append(table @ np.ones(table.shape[1]))
+        rest = np.ones(card) @ table
+    return out
 
 
 def likelihoods(model, hard, soft):
@@ -82,13 +90,13 @@ def likelihoods(model, hard, soft):
     return out
 
 
-def calibrate(model, hard, soft, extra=None):
+def calibrate(model, hard, soft, extra=None, scratch=None):
     """The junction tree of ``model`` calibrated on one case; ``extra`` adds likelihood vectors (multiplied
-    with the case's own on the same node)."""
+    with the case's own on the same node); ``scratch`` as for :meth:`JunctionTree.calibrate`."""
     given = likelihoods(model, hard, soft)
     for node, lam in (extra or {}).items():
         given[node] = given.get(node, 1.0) * np.asarray(lam, dtype=float)
-    return junction_tree(model).calibrate(given)
+    return junction_tree(model).calibrate(given, scratch)
 
 
 class TreeRows:
@@ -121,16 +129,20 @@ def case_posteriors(model, hard, soft):
     zero. A node fixed by hard evidence is exactly 0 or 1."""
     cache = _cache(model)
     tree = cache["tree"]
-    case = calibrate(model, hard, soft)
+    local = cache["scratch"]
+    if not hasattr(local, "arrays"):
+        local.arrays = {}
+    case = calibrate(model, hard, soft, scratch=local.arrays)  # read below, before the next calibration
     reported = model._reported
     if math.isinf(case.log_evidence):
         return np.full(len(reported), np.nan), float("nan")
     present = {}
     if cache["report"] is not None:
-        k, shapes, none_at = cache["report"]
+        k, axes, none_at = cache["report"]
         belief = case.belief(k)
-        for node, shape in shapes.items():
-            present[node] = 1.0 - float(belief.reshape(shape)[:, 0, :].sum())
+        marginals = _axis_marginals(belief, [tree.card[v] for v in tree.cliques[k]])
+        for node, axis in axes.items():
+            present[node] = 1.0 - float(marginals[axis][0])
         none = float(belief[none_at].sum())
     else:
         absent = {c: np.eye(len(model._states[c]))[0] for c in model.causes}
