@@ -17,7 +17,9 @@ import pytest
 from scipy import stats
 
 from model import Model, infer, infer_batch, load_model
+from model.analysis import intervals as intervals_module
 from model.engine import draws as engine_draws
+from model.engine.pruning import observed_columns, pruned_model, relevant_nodes
 from model.analysis.intervals import (
     EDGE,
     draw_parameters,
@@ -297,3 +299,72 @@ def test_a_range_reaching_0_or_1_is_read_from_edge(bundled_model):
     assert np.allclose(stats.beta(row["a"], row["b"]).ppf([0.05, 0.95]), [EDGE, 1 - EDGE], rtol=1e-9)
     result = variant.infer(SCENARIOS[2], interval=0.9, draws=50, seed=0)
     assert result[["median", "low", "high"]].notna().all().all()
+
+
+# --- barren nodes are pruned, exactly ---------------------------------------------------------------
+def unpruned(model, cases, **options):
+    """The intervals scored on the whole network (no pruning): the reference for the pruned path."""
+    return intervals_module._intervals(model, cases, options.get("interval", 0.9), options["draws"],
+                                       options["seed"], False, prune=False)
+
+
+def test_pruned_intervals_equal_the_whole_networks_for_the_same_seed(bundled_model):
+    m = bundled_model
+    batch = random_cases(m, 4, seed=21, observe=0.15)
+    batch.loc[1, "sitting_effect"] = None  # a column missing in some rows
+    batch["night_pain"] = None  # and one missing in every row
+    frames = [intervals_module.evidence_frame(e) for e in SCENARIOS] + [batch]
+    for cases in frames:
+        got = posterior_intervals(m, cases, interval=0.8, draws=40, seed=13)
+        expected = unpruned(m, cases, interval=0.8, draws=40, seed=13)
+        for statistic in ("low", "median", "high"):
+            assert np.max(np.abs(got[statistic] - expected[statistic])) <= 1e-12, statistic
+
+
+def test_bad_and_impossible_rows_are_the_same_with_pruning(bundled_model):
+    cases = pd.DataFrame({"pain_burning": ["yes", "maybe", None], "posterior_thigh_pain": [None, None, "no"]},
+                         dtype=object)  # the population observes posterior_thigh_pain = yes: row 2 is bad
+    got = posterior_intervals(bundled_model, cases, draws=10, seed=2)
+    expected = unpruned(bundled_model, cases, draws=10, seed=2)
+    for statistic in ("low", "median", "high"):
+        np.testing.assert_array_equal(np.isnan(got[statistic]), np.isnan(expected[statistic]))
+        assert np.nanmax(np.abs(got[statistic] - expected[statistic])) <= 1e-12
+
+
+def test_each_draw_of_the_pruned_model_equals_pgmpy_on_the_whole_model(bundled_model):
+    m = bundled_model
+    cases = pd.DataFrame([SCENARIOS[0], SCENARIOS[3]], dtype=object)
+    small = pruned_model(m, relevant_nodes(m, observed_columns(cases)))
+    assert len(small._states) < len(m._states) and small._reported == m._reported
+    values = draw_parameters(m, 2, seed=17)
+    p = model_parameters(m)
+    (_, _, got), = engine_draws.draw_posteriors(small, cases, lambda a, b: node_values(p, m, values[a:b]), 2)
+    rows = cases.map(lambda v: [v[s] for s in m._states["sitting_effect"]] if isinstance(v, dict) else v)
+    assert_each_draw_equals_pgmpy(m, node_values(p, m, values), rows, got)
+
+
+def test_the_relevant_nodes_are_the_ancestors_of_the_observed_reported_and_population_nodes(bundled_model):
+    import networkx as nx
+
+    m = bundled_model
+    graph = nx.DiGraph(m.network.edges())
+    graph.add_nodes_from(m._states)
+    observed = ["pain_burning", "sitting_effect"]
+    expected = set()
+    for node in [*observed, *m._reported, *m.population]:
+        expected |= nx.ancestors(graph, node) | {node}
+    kept = relevant_nodes(m, observed)
+    assert set(kept) == expected and list(kept) == [n for n in m._states if n in expected]
+    small = pruned_model(m, kept)
+    assert pruned_model(m, list(reversed(kept))) is small  # built once per node set
+    assert pruned_model(m, tuple(m._states)) is m
+    assert small.population == m.population and small.causes == m.causes
+
+
+def test_drawing_some_nodes_draws_the_same_numbers_for_them(bundled_model):
+    table = model_parameters(bundled_model).table
+    everything = draw_parameters(bundled_model, 30, seed=5)
+    some = draw_parameters(bundled_model, 30, seed=5, nodes={"pain_burning", "age_group"})
+    mine = table["node"].isin(["pain_burning", "age_group"]).to_numpy()
+    assert np.array_equal(some[:, mine], everything[:, mine])
+    assert (some[:, ~mine] == table["value"].to_numpy()[~mine]).all()

@@ -36,7 +36,9 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
+from ..engine.cases import check_columns
 from ..engine.draws import draw_posteriors
+from ..engine.pruning import observed_columns, pruned_model, relevant_nodes
 from .parameters import model_parameters, node_values
 
 __all__ = ["EDGE", "MAX_DRAWS", "draw_parameters", "evidence_frame", "parameter_distributions", "posterior_intervals",
@@ -115,10 +117,13 @@ def parameter_distributions(model):
     return found.copy()
 
 
-def draw_parameters(model, draws, seed=None):
+def draw_parameters(model, draws, seed=None, nodes=None):
     """``draws`` joint settings of every parameter: an array (draws, parameters).
 
-    Columns follow :func:`model.analysis.parameters.parameter_table`.
+    Columns follow :func:`model.analysis.parameters.parameter_table`. With
+    ``nodes``, only the parameters of those nodes' tables are drawn (the others
+    keep the expert's value); each drawn column is the same as without ``nodes``
+    (the same uniform numbers are used).
 
     Examples
     --------
@@ -128,14 +133,18 @@ def draw_parameters(model, draws, seed=None):
     (5, 674)
     >>> bool((values == draw_parameters(load_model(), 5, seed=1)).all())
     True
+    >>> some = draw_parameters(load_model(), 5, seed=1, nodes={"age_group"})
+    >>> bool((some[:, 0] == values[:, 0]).all())
+    True
     """
     from scipy import special
 
     table = parameter_distributions(model)
     uniform = np.random.default_rng(seed).random((draws, len(table)))
     values = np.tile(table["value"].to_numpy(dtype=float), (draws, 1))
+    wanted = np.ones(len(table), dtype=bool) if nodes is None else table["node"].isin(list(nodes)).to_numpy()
     for kind in ("beta", "lognormal"):
-        at = np.flatnonzero((table["distribution"] == kind).to_numpy())
+        at = np.flatnonzero((table["distribution"] == kind).to_numpy() & wanted)
         a, b = table["a"].to_numpy()[at], table["b"].to_numpy()[at]
         if kind == "beta":
             values[:, at] = special.betaincinv(a, b, uniform[:, at])
@@ -188,17 +197,33 @@ def posterior_intervals(model, cases, *, interval=0.9, draws=1000, seed=None, pr
     >>> bool((out["low"] <= out["median"]).all() and (out["median"] <= out["high"]).all())
     True
     """
+    return _intervals(model, cases, interval, draws, seed, progress, prune=True)
+
+
+def _intervals(model, cases, interval, draws, seed, progress, prune):
+    """:func:`posterior_intervals`; ``prune=False`` scores the whole network (the reference for the pruning).
+
+    The uniform numbers of every parameter of the whole model are drawn (so a seed gives the same draws
+    either way); with ``prune`` the cases are scored on the model without its barren nodes
+    (:mod:`model.engine.pruning`: exact), whose parameters and tables alone are computed.
+    """
     _check_options(interval, draws)
     parameters = model_parameters(model)
-    values = draw_parameters(model, int(draws), seed)
+    scored, nodes = model, None
+    if prune:
+        check_columns(model, cases)  # names every unknown column, on the whole model
+        observed = observed_columns(cases)
+        scored = pruned_model(model, relevant_nodes(model, observed))
+        cases, nodes = cases[observed], set(scored._states)
+    values = draw_parameters(model, int(draws), seed, nodes)
     tail = (1.0 - float(interval)) / 2.0
     n, reported = len(cases), len(model._reported)
     out = {name: np.empty((n, reported)) for name in ("low", "median", "high")}
 
     def tables(a, b):
-        return node_values(parameters, model, values[a:b])
+        return node_values(parameters, model, values[a:b], nodes)
 
-    for start, stop, posteriors in draw_posteriors(model, cases, tables, int(draws), progress=progress):
+    for start, stop, posteriors in draw_posteriors(scored, cases, tables, int(draws), progress=progress):
         low, median, high = np.quantile(posteriors, [tail, 0.5, 1.0 - tail], axis=0)
         out["low"][start:stop], out["median"][start:stop], out["high"][start:stop] = low, median, high
     return out

@@ -152,12 +152,13 @@ def _recipe(node, form, t, tables, index):
     return node, "cpt", np.array(columns).T  # (states, configurations)
 
 
-def node_values(parameters, model, values):
+def node_values(parameters, model, values, nodes=None):
     """Every node's table for every draw: ``{node: array (draws, states, configurations)}``.
 
     ``values`` has shape (draws, parameters), columns in the order of
     ``parameters.table``. The rules that keep drawn tables valid are in this
-    module's docstring.
+    module's docstring. With ``nodes``, only those nodes' tables (each the
+    same as without it).
 
     Examples
     --------
@@ -167,10 +168,14 @@ def node_values(parameters, model, values):
     >>> tables = node_values(p, m, p.table["value"].to_numpy()[None, :])
     >>> bool(np.allclose(tables["sitting_effect"][0], m._priors.node_tables["sitting_effect"].values, atol=1e-12))
     True
+    >>> list(node_values(p, m, p.table["value"].to_numpy()[None, :], nodes={"sitting_effect"}))
+    ['sitting_effect']
     """
     values = np.asarray(values, dtype=float)
     out = {}
     for node, form, parts in parameters.recipes:
+        if nodes is not None and node not in nodes:
+            continue
         t = model._priors.node_tables[node]
         if form == "base_rate":
             given = values[:, parts]
