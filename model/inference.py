@@ -78,6 +78,8 @@ class Model:
         self._order = {node: i for i, node in enumerate(nodes.index)}
         self._population = priors.population
         self._population_text = priors.population_description
+        self._frame_axes = (pd.Index(self._reported, name="cause", dtype=object),  # object: taken in microseconds
+                            pd.Index(["posterior", "prior", "lift"]))
         thresholds = nodes["action_threshold"] if "action_threshold" in nodes else pd.Series(dtype=float)
         self._thresholds = np.array([thresholds.get(n, np.nan) for n in self._reported], dtype=float)
 
@@ -439,8 +441,9 @@ class Model:
         with np.errstate(invalid="ignore", divide="ignore"):
             lift = posterior / prior
         rank = np.argsort(-posterior, kind="stable")  # highest posterior first; ties in the priors' order
-        frame = pd.DataFrame(np.column_stack([posterior, prior, lift])[rank], columns=["posterior", "prior", "lift"],
-                             index=pd.Index(np.asarray(self._reported, dtype=object)[rank], name="cause"))
+        index, columns = self._frame_axes
+        frame = pd.DataFrame(np.column_stack([posterior, prior, lift])[rank], index=index.take(rank), columns=columns,
+                             copy=False)
         attrs = {
             "evidence": copy.deepcopy(dict(evidence)),
             "population": self._population_attrs(),

@@ -54,6 +54,9 @@ MAX_CLIQUE = 2**27
 #: In a table of ``LARGE`` configurations or more, last axes shorter than ``LONG``, with at most ``MAX_LOOP``
 #: configurations together, are multiplied one configuration at a time (numpy broadcasts slowly over them).
 LARGE, LONG, MAX_LOOP = 4096, 64, 64
+#: Messages over small separators are multiplied together while their product has at most this many
+#: configurations, before they go into a large table.
+MERGED = 4096
 
 
 def _aligned(array, scope, target):
@@ -98,7 +101,7 @@ class JunctionTree:
     children: tuple  # per clique: its child cliques
     separator: tuple  # per clique: the variables it shares with its parent
     up: tuple  # per clique: (parent's run shape, message's run shape, runs out) (None at a root); see _into
-    nested: tuple  # per clique: its separator's runs within its parent's own separator, when it lies within
+    nested: tuple  # per clique: whether its separator lies within its parent's own separator (see _merge)
     holds: tuple  # per clique: the nodes whose table it multiplies in
     free: tuple  # per clique: its variables outside the separator with its parent (in its order)
     holder: dict  # node -> the clique multiplying in its table
@@ -123,6 +126,20 @@ class JunctionTree:
         if key not in self.indexes:
             self.indexes[key] = _index(self.cliques[k], tuple(nodes), self.card)
         return self.indexes[key]
+
+    def sum_to(self, k, nodes, belief):
+        """Clique k's flat ``belief`` summed to ``nodes``, flat in their order: by reshaping and summing when
+        they come in the clique's order, else through :meth:`index`."""
+        nodes = tuple(nodes)
+        key = ("runs", k, nodes)
+        if key not in self.indexes:
+            scope = self.cliques[k]
+            ordered = [scope.index(v) for v in nodes] == sorted(scope.index(v) for v in nodes)
+            self.indexes[key] = _runs(scope, nodes, self.card) if ordered else None
+        runs = self.indexes[key]
+        if runs is not None:
+            return _onto(belief, runs)
+        return np.bincount(self.index(k, nodes), weights=belief, minlength=_size(nodes, self.card))
 
     def calibrate(self, likelihoods=None, scratch=None):
         """Calibrate on one case: ``likelihoods`` maps nodes to a likelihood vector over their states (hard
@@ -180,7 +197,7 @@ class JunctionTree:
                         weights = weights * lam.reshape([len(lam) if v == node else 1 for v in free])
                     message = weights.reshape(-1) @ self.potentials[k].reshape(weights.size, -1)
                 else:
-                    beliefs[k] = self._local(k, evidence[k], pending[k].values(), scratch)
+                    beliefs[k] = self._local(k, evidence[k], self._groups(k, pending[k]), scratch)
                     if p is None:
                         continue
                     message = _to_separator(beliefs[k], _size(self.separator[k], self.card))
@@ -189,12 +206,8 @@ class JunctionTree:
                     message /= top
                     log_scale += math.log(top)
                 messages[k] = message
-            if self.nested[k] is not None:  # over part of the parent's own separator: gathered over that first
-                group = pending[p].get(None)
-                if group is None:
-                    size = _size(self.separator[p], self.card)
-                    group = pending[p][None] = [np.ones(size), ((len(self.potentials[p]) // size, size), (1, size), (0,))]
-                _into(group[0], message, self.nested[k])
+            if self.nested[k]:  # over part of the parent's own separator: gathered over that first
+                _merge(pending[p].setdefault(None, []), self.separator[k], message, self.separator[p], self.card)
                 continue
             group = pending[p].get(self.separator[k])
             if group is None:  # messages over one separator are multiplied together first, then into the parent
@@ -212,6 +225,22 @@ class JunctionTree:
             done[k] = True
         log_evidence = log_scale + sum(math.log(t) for t in totals)
         return Calibration(self, beliefs, log_evidence, evidence, messages, done, {})
+
+    def _groups(self, k, pending):
+        """Clique k's groups of messages, ``(product over a separator, runs)`` pairs: the small factors
+        gathered over k's own separator (see :func:`_merge`) become one array over it."""
+        groups = [group for key, group in pending.items() if key is not None]
+        if None in pending:
+            separator = self.separator[k]
+            size = _size(separator, self.card)
+            product = np.ones(size)
+            for scope, factor in pending[None]:
+                key = ("nested", k, scope)
+                if key not in self.indexes:
+                    self.indexes[key] = _runs(separator, scope, self.card)
+                _into(product, factor, self.indexes[key])
+            groups.append((product, ((len(self.potentials[k]) // size, size), (1, size), (0,))))
+        return groups
 
     def _local(self, k, evidence, groups, scratch=None):
         """Clique k's table times its ``evidence`` ((shape, likelihood) pairs) and ``groups`` of messages
@@ -233,6 +262,22 @@ class JunctionTree:
 
 def _size(scope, card):
     return math.prod(card[v] for v in scope)
+
+
+def _merge(factors, scope, message, order, card):
+    """Add ``message`` (flat over ``scope``) to ``factors``, a list of (scope, flat array) over variables
+    of ``order`` (each scope in its order): multiplied into the first factor whose union with it has at most
+    ``MERGED`` configurations, else appended. Small products are cheap; each factor left costs one pass over
+    the large array it goes into."""
+    for i, (other, factor) in enumerate(factors):
+        union = set(other) | set(scope)
+        if _size(union, card) <= MERGED:
+            target = tuple(v for v in order if v in union)
+            product = _aligned(factor.reshape([card[v] for v in other]), other, target) * \
+                _aligned(message.reshape([card[v] for v in scope]), scope, target)
+            factors[i] = (target, product.reshape(-1))
+            return
+    factors.append((tuple(scope), message))
 
 
 def _to_separator(belief, size):
@@ -358,7 +403,7 @@ class Calibration:
         if not self.done[p]:
             for j in tree.within(tree.separator[k]):
                 if self.done[j]:
-                    return self._marginal_in(j, tree.separator[k]).reshape(-1)
+                    return tree.sum_to(j, tree.separator[k], self.beliefs[j])
         return _onto(self.belief(p), tree.up[k])
 
     def _message(self, c):
@@ -452,6 +497,28 @@ class Calibration:
         return np.where(table > 0, gradient, summed)
 
 
+def _lift(cliques, parent, card):
+    """Hang every clique, in place, under its smallest ancestor holding all it shares with its parent (its
+    separator stays the same, by the running intersection property): its messages then go into a smaller
+    table, and a large clique in between may be left out of a calibration. Parents are lifted first."""
+    children = [[] for _ in cliques]
+    for k, p in enumerate(parent):
+        if p is not None:
+            children[p].append(k)
+    queue = [k for k, p in enumerate(parent) if p is None]
+    for k in queue:  # breadth first: a clique's ancestors are settled before it is
+        queue.extend(children[k])
+        p = parent[k]
+        if p is None:
+            continue
+        shared, best, above = set(cliques[k]) & set(cliques[p]), p, parent[p]
+        while above is not None:
+            if shared <= set(cliques[above]) and _size(cliques[above], card) < _size(cliques[best], card):
+                best = above
+            above = parent[above]
+        parent[k] = best
+
+
 def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=()):
     """Compile ``tables`` (node -> (family scope (node, *parents), array over it)) into a
     :class:`JunctionTree`. ``card`` maps each node to its number of states; ``root``: nodes whose clique
@@ -530,6 +597,7 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=()):
             for child, above in zip(path, path[1:]):
                 parent[above] = child
             parent[path[0]] = None
+    _lift(cliques, parent, card)
     holds = [[] for _ in cliques]
     for node, (scope, _) in tables.items():
         first = min(scope, key=rank.get)
@@ -558,8 +626,7 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=()):
             cliques[k] = tuple(v for v in cliques[k] if v not in shared) + separator[k]
     separator = tuple(separator)
     up = tuple(_runs(cliques[p], separator[k], card) if p is not None else None for k, p in enumerate(parent))
-    nested = tuple(_runs(separator[p], separator[k], card)
-                   if p is not None and parent[p] is not None and set(separator[k]) <= set(separator[p]) else None
+    nested = tuple(p is not None and parent[p] is not None and set(separator[k]) <= set(separator[p])
                    for k, p in enumerate(parent))
     potentials = []
     for k, scope in enumerate(cliques):
