@@ -368,3 +368,27 @@ def test_drawing_some_nodes_draws_the_same_numbers_for_them(bundled_model):
     mine = table["node"].isin(["pain_burning", "age_group"]).to_numpy()
     assert np.array_equal(some[:, mine], everything[:, mine])
     assert (some[:, ~mine] == table["value"].to_numpy()[~mine]).all()
+
+
+def test_drawn_link_tables_are_the_forms_tables_bit_for_bit(bundled_model):
+    """node_values computes noisy-OR and logistic tables with the configurations first (faster); the numbers
+    are those of model.priors.forms, clipped to [0, 1] and divided by their column sums."""
+    from model.priors.forms import logistic_table, noisy_max_table
+
+    m = bundled_model
+    p = model_parameters(m)
+    values = draw_parameters(m, 7, seed=3)
+    got = node_values(p, m, values)
+    checked = set()
+    for node, form, (leak_columns, links) in (r for r in p.recipes if r[1] in ("noisy_or", "logistic")):
+        states = m._priors.node_tables[node].parent_states
+        leak = np.minimum.accumulate(values[:, leak_columns], axis=1)
+        totals = {k: np.minimum.accumulate(values[:, c], axis=1) for k, c in links.items()}
+        if form == "noisy_or":
+            table = noisy_max_table(leak, {k: np.maximum(v, leak) for k, v in totals.items()}, states)
+        else:
+            table = logistic_table(leak, totals, states)
+        table = np.clip(table, 0.0, 1.0)
+        assert np.array_equal(got[node], table / table.sum(axis=1, keepdims=True)), node
+        checked.add(form)
+    assert checked == {"noisy_or", "logistic"}

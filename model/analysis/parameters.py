@@ -32,7 +32,7 @@ from itertools import product
 import numpy as np
 import pandas as pd
 
-from ..priors.forms import logistic_table, noisy_max_table, relative_risk_table
+from ..priors.forms import relative_risk_table
 from ..priors.tables import CPT_FOLDER, canonical_tables
 
 __all__ = ["Parameters", "model_parameters", "node_values", "parameter_table"]
@@ -194,11 +194,48 @@ def node_values(parameters, model, values, nodes=None):
             totals = {k: np.minimum.accumulate(values[:, cols], axis=1) for k, cols in links.items()}
             if form == "noisy_or":
                 totals = {k: np.maximum(v, leak) for k, v in totals.items()}
-                table = noisy_max_table(leak, totals, t.parent_states)
-            else:
-                with np.errstate(over="ignore"):
-                    table = logistic_table(leak, totals, t.parent_states)
-            table = np.clip(table, 0.0, 1.0)
-            table = table / table.sum(axis=1, keepdims=True)
+            table = _links_table(form, leak, totals, t.parent_states)  # (states, configurations, draws)
+            np.clip(table, 0.0, 1.0, out=table)
+            total = table[0] + table[1]  # the states added in order, as table.sum(axis=1) does
+            for state in table[2:]:
+                total += state
+            table = (table / total).transpose(2, 0, 1)
         out[node] = table
     return out
+
+
+def _links_table(form, leak, totals, parent_states):
+    """:func:`~model.priors.forms.noisy_max_table` (``noisy_or``) or :func:`~model.priors.forms.logistic_table`
+    of many draws, laid out (states, configurations, draws): the same numbers (the same operations in the same
+    order), computed with the configurations first so that every pass runs over long rows of draws.
+
+    ``leak`` (draws, states - 1), ``totals`` {(parent, state): (draws, states - 1)}.
+    """
+    draws, above = leak.shape
+    if form == "noisy_or":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cut = {k: np.where(leak < 1.0, 1.0 - (1.0 - v) / (1.0 - leak), 0.0) for k, v in totals.items()}
+        start, effects, combine, neutral = 1.0 - leak, {k: 1.0 - q for k, q in cut.items()}, np.multiply, 1.0
+    else:
+        with np.errstate(over="ignore", divide="ignore"):
+            base = np.log(leak) - np.log1p(-leak)
+            effects = {k: (np.log(v) - np.log1p(-v)) - base for k, v in totals.items()}
+        start, combine, neutral = base, np.add, 0.0
+    result = start.reshape(1, -1)  # (configurations so far, draws x states above the reference)
+    for parent, states in enumerate(parent_states):
+        factor = np.full((len(states), draws * above), neutral)
+        for (p, state), effect in effects.items():
+            if p == parent:
+                factor[state] = effect.reshape(-1)
+        result = combine(result[:, None, :], factor[None, :, :]).reshape(-1, draws * above)
+    if form == "noisy_or":
+        at_least = 1.0 - result
+    else:
+        with np.errstate(over="ignore"):
+            at_least = 1.0 / (1.0 + np.exp(-result))
+    at_least = np.moveaxis(at_least.reshape(-1, draws, above), 2, 0)  # P(state or above), (above, configs, draws)
+    table = np.empty((above + 1,) + at_least.shape[1:])
+    np.subtract(1.0, at_least[0], out=table[0])
+    np.subtract(at_least[:-1], at_least[1:], out=table[1:above])
+    table[above] = at_least[above - 1]
+    return table
