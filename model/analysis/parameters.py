@@ -199,7 +199,7 @@ def node_values(parameters, model, values, nodes=None):
             total = table[0] + table[1]  # the states added in order, as table.sum(axis=1) does
             for state in table[2:]:
                 total += state
-            table = (table / total).transpose(2, 0, 1)
+            table = np.divide(table, total, out=table).transpose(2, 0, 1)
         out[node] = table
     return out
 
@@ -215,19 +215,22 @@ def _links_table(form, leak, totals, parent_states):
     if form == "noisy_or":
         with np.errstate(divide="ignore", invalid="ignore"):
             cut = {k: np.where(leak < 1.0, 1.0 - (1.0 - v) / (1.0 - leak), 0.0) for k, v in totals.items()}
-        start, effects, combine, neutral = 1.0 - leak, {k: 1.0 - q for k, q in cut.items()}, np.multiply, 1.0
+        start, effects, combine = 1.0 - leak, {k: 1.0 - q for k, q in cut.items()}, np.multiply
     else:
         with np.errstate(over="ignore", divide="ignore"):
             base = np.log(leak) - np.log1p(-leak)
             effects = {k: (np.log(v) - np.log1p(-v)) - base for k, v in totals.items()}
-        start, combine, neutral = base, np.add, 0.0
+        start, combine = base, np.add
     result = start.reshape(1, -1)  # (configurations so far, draws x states above the reference)
     for parent, states in enumerate(parent_states):
-        factor = np.full((len(states), draws * above), neutral)
-        for (p, state), effect in effects.items():
-            if p == parent:
-                factor[state] = effect.reshape(-1)
-        result = combine(result[:, None, :], factor[None, :, :]).reshape(-1, draws * above)
+        grown = np.empty((len(result), len(states), draws * above))
+        for state in range(len(states)):  # a state without a link combines with 1 (or 0): a copy
+            effect = effects.get((parent, state))
+            if effect is None:
+                grown[:, state] = result
+            else:
+                combine(result, effect.reshape(-1), out=grown[:, state])
+        result = grown.reshape(-1, draws * above)
     if form == "noisy_or":
         at_least = 1.0 - result
     else:
