@@ -221,7 +221,7 @@ def _intervals(model, cases, interval, draws, seed, progress, prune):
     out = {name: np.empty((n, reported)) for name in ("low", "median", "high")}
 
     def tables(a, b):
-        return node_values(parameters, model, values[a:b], nodes)
+        return node_values(parameters, model, values[a:b], nodes, contiguous=False)
 
     for start, stop, posteriors in draw_posteriors(scored, cases, tables, int(draws), progress=progress):
         low, median, high = np.quantile(posteriors, [tail, 0.5, 1.0 - tail], axis=0)
