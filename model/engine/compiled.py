@@ -15,7 +15,7 @@ import weakref
 from .numbers import _compile
 from .plan import _Limits, _structure
 
-__all__ = ["MAX_FINAL", "MAX_JOINT", "MAX_PLAN", "PlanTooLarge", "compiled_plan", "joint_plan"]
+__all__ = ["MAX_FINAL", "MAX_JOINT", "MAX_PLAN", "PlanTooLarge", "compiled_plan", "joint_plan", "plan_structure"]
 
 #: Largest number of floats in one per-chunk table; sets the rows per chunk.
 MAX_TABLE = 2**23
@@ -74,12 +74,20 @@ def _limits(groups=True):
     return _Limits(MAX_TABLE, MAX_FINAL, MAX_GROUP if groups else 0, _SAFE)
 
 
+def plan_structure(model):
+    """The structure of ``model``'s batch plan (its elimination, and ``work``: the table entries it computes per
+    case), before any table is compiled; cached. Raises :class:`PlanTooLarge` for a plan too large to compile."""
+    plans = _PLANS.setdefault(model, {})
+    if "structure" not in plans:
+        plans["structure"] = _checked(model, _structure(model, _limits()))
+    return plans["structure"]
+
+
 def compiled_plan(model):
     """The compiled plan of ``model``: compiled once under this module's limits, then cached."""
     plans = _PLANS.setdefault(model, {})
     if "plan" not in plans:
-        limits = _limits()
-        plans["plan"] = _compile(model, limits, structure=_checked(model, _structure(model, limits)))
+        plans["plan"] = _compile(model, _limits(), structure=plan_structure(model))
     return plans["plan"]
 
 
