@@ -237,14 +237,14 @@ def _links_table(form, leak, totals, parent_states):
             else:
                 combine(result, effect.reshape(-1), out=grown[:, state])
         result = grown.reshape(-1, draws * above)
+    table = np.empty((above + 1, len(result), draws))
+    at_least = table[1:]  # P(state or above), (above, configurations, draws), in place
     if form == "noisy_or":
-        at_least = 1.0 - result
+        np.subtract(1.0, np.moveaxis(result.reshape(-1, draws, above), 2, 0), out=at_least)
     else:
         with np.errstate(over="ignore"):
-            at_least = 1.0 / (1.0 + np.exp(-result))
-    at_least = np.moveaxis(at_least.reshape(-1, draws, above), 2, 0)  # P(state or above), (above, configs, draws)
-    table = np.empty((above + 1,) + at_least.shape[1:])
-    np.subtract(1.0, at_least[0], out=table[0])
-    np.subtract(at_least[:-1], at_least[1:], out=table[1:above])
-    table[above] = at_least[above - 1]
+            at_least[...] = np.moveaxis((1.0 / (1.0 + np.exp(-result))).reshape(-1, draws, above), 2, 0)
+    np.subtract(1.0, table[1], out=table[0])
+    for state in range(1, above):  # P(state) = P(state or above) - P(next state or above), upwards
+        np.subtract(table[state], table[state + 1], out=table[state])
     return table
