@@ -25,6 +25,13 @@ the same seed gives the same draws, and narrower ranges map the same uniform
 numbers to values nearer the centre. Drawn tables are kept valid (columns sum
 to 1, ordered totals stay ordered) as described in
 :mod:`model.analysis.parameters`.
+
+**Only what the cases need is computed.** The cases are scored on the network
+without its barren nodes (:mod:`model.engine.pruning`: neither observed in any
+row, nor reported, nor in the population, nor an ancestor of one of those),
+which leaves every posterior unchanged; every parameter's uniform number is
+still drawn, so a seed gives the same interval as scoring the whole network,
+but only the kept nodes' parameters and tables are computed.
 """
 
 from __future__ import annotations
