@@ -258,6 +258,13 @@ def test_bad_rows_get_no_interval_and_good_rows_keep_theirs(bundled_model):
     assert len(result.attrs["problems"]) == 1
 
 
+def test_no_rows_give_an_empty_frame_with_the_interval_columns(bundled_model):
+    empty = pd.DataFrame({"pain_burning": pd.Series([], dtype=object)})
+    result = infer_batch(empty, priors=bundled_model, interval=0.9, draws=20, seed=1)
+    assert result.shape == (0, 4 * len(bundled_model._reported))
+    assert list(result.columns[:2]) == [(bundled_model.causes[0], "posterior"), (bundled_model.causes[0], "median")]
+
+
 def test_an_imported_network_has_fixed_parameters_and_point_intervals(tmp_path):
     save_tables(network_to_tables(read_network(DATA / "asia.bif.gz"), source="asia.bif.gz"), tmp_path / "asia")
     m = load_model(tmp_path / "asia")

@@ -247,8 +247,8 @@ def with_intervals(model, cases, result, *, interval, draws=1000, seed=None, pro
     ranges["posterior"] = result.to_numpy()
     names = ("posterior", "median", "low", "high")
     columns = pd.MultiIndex.from_product([list(result.columns), names], names=["cause", "statistic"])
-    frame = pd.DataFrame(np.stack([ranges[s] for s in names], axis=2).reshape(len(result), -1), index=cases.index,
-                         columns=columns)
+    frame = pd.DataFrame(np.stack([ranges[s] for s in names], axis=2).reshape(len(result), len(columns)),
+                         index=cases.index, columns=columns)
     frame.attrs = {**result.attrs, "interval": {"level": float(interval), "draws": int(draws), "seed": seed}}
     return frame
 

@@ -12,8 +12,12 @@ Its public interface, for the analyses (:mod:`model.analysis`) and the model
 - :func:`evaluate` (a plan and parsed rows -> posteriors, or the joint table and log P(evidence) of every
   row; :mod:`model.engine.chunk`), with a :class:`Pool` of reusable arrays (:mod:`model.engine.ops`);
 - :func:`impossible_problems` (a message per impossible row) and :func:`run_batch` (many cases on a loaded
-  model; :mod:`model.engine.run`);
-- :func:`draw_posteriors` (the posteriors of many cases under many parameter draws; :mod:`model.engine.draws`);
+  model, on the plan or one case at a time on the junction tree, whichever :func:`model.engine.run.scorer`
+  estimates cheaper; :mod:`model.engine.run`);
+- :func:`draw_posteriors` (the posteriors of many cases under many parameter draws; :mod:`model.engine.draws`),
+  on a model without the cases' barren nodes (:mod:`model.engine.pruning`);
+- one case on the junction tree (:mod:`model.engine.junction`, :mod:`model.engine.single`): ``Model.infer``,
+  ``Model.prior`` and the exact gradients of sensitivity;
 - :func:`infer_batch` (:mod:`model.engine.batch`), the public entry point, which reads its ``priors``
   argument into a :class:`~model.inference.Model`.
 
