@@ -293,6 +293,26 @@ def _relayout(steps, g):
                  for st in steps)
 
 
+def _sources(model, limits):
+    """``(graph, log groups, linear leaves, per-case sources)`` of ``model``'s plan under ``limits``."""
+    g = _Graph(model)
+    groups, linear = _partition(g, limits.max_group)
+    sources = {("g", k): scope for k, (scope, _) in enumerate(groups)}
+    sources.update({("l", f): tuple(g.tables[f].parents) for f in linear})
+    sources.update({("e", n): (n,) for n in g.core})
+    return g, groups, linear, sources
+
+
+def _rough_work(model, limits):
+    """An estimate of :func:`_structure`'s ``work`` from at most two eliminations (the joint's program; the
+    first node's, times the nodes), where the structure may run one per reported node (minutes on pigs)."""
+    g, groups, _, sources = _sources(model, limits)
+    keep, base = tuple(g.reported), sum(g.size(s) for s, _ in groups)
+    firsts = ([(keep, 1)] if g.size(keep) <= limits.max_final else []) + ([(keep[:1], len(keep))] if keep else [])
+    return base + min((_eliminate(g, {i: g.ordered(s) for i, s in sources.items()}, target, 0)[4] * times
+                       for target, times in firsts), default=0)
+
+
 def _structure(model, limits, joint=False):
     """The structure of ``model``'s plan under ``limits`` (graph only: no numbers); ``joint=True``: always
     the joint table of the reported nodes (the caller checks its size), never one program per node.
@@ -301,11 +321,7 @@ def _structure(model, limits, joint=False):
     the reported nodes, those in fewest factors first), so each step sums over
     leading axes and broadcasts over long contiguous blocks.
     """
-    g = _Graph(model)
-    groups, linear = _partition(g, limits.max_group)
-    sources = {("g", k): scope for k, (scope, _) in enumerate(groups)}
-    sources.update({("l", f): tuple(g.tables[f].parents) for f in linear})
-    sources.update({("e", n): (n,) for n in g.core})
+    g, groups, linear, sources = _sources(model, limits)
     keep = tuple(g.reported)
     options = [[keep]] if joint or g.size(keep) <= limits.max_final else []  # one program for the joint of the
     options += [[(r,) for r in keep]] if keep and not joint else []  # reported, or one per node: whichever costs less
