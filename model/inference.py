@@ -80,8 +80,7 @@ class Model:
         self._population_text = priors.population_description
         self._frame_axes = (pd.Index(self._reported, name="cause", dtype=object),  # object: taken in microseconds
                             pd.Index(["posterior", "prior", "lift"]))
-        thresholds = nodes["action_threshold"] if "action_threshold" in nodes else pd.Series(dtype=float)
-        self._thresholds = np.array([thresholds.get(n, np.nan) for n in self._reported], dtype=float)
+        self._action_thresholds = dict(nodes["action_threshold"].dropna()) if "action_threshold" in nodes else {}
 
     @property
     def _network(self):
@@ -456,18 +455,14 @@ class Model:
             for name in ("median", "low", "high"):
                 frame[name] = ranges[name][0][rank]
             attrs["interval"] = {"level": float(interval), "draws": int(draws), "seed": seed}
-        alarms = self._thresholds[rank] <= posterior[rank]
-        attrs["must_not_miss"] = [node for node, alarm in zip(frame.index, alarms) if alarm]
+        attrs["must_not_miss"] = self._must_not_miss(zip(frame.index, posterior[rank]))
         frame.attrs = attrs
         return frame
 
-    def _must_not_miss(self, posterior):
-        """The nodes of ``posterior`` (a Series by node) at or above their ``action_threshold``, in its order."""
-        nodes = self._priors.nodes
-        if "action_threshold" not in nodes:
-            return []
-        threshold = nodes["action_threshold"]
-        return [n for n, p in posterior.items() if threshold.get(n, np.nan) <= p]
+    def _must_not_miss(self, posteriors):
+        """The nodes of ``posteriors`` ((node, posterior) pairs) at or above their ``action_threshold``, in order."""
+        threshold = self._action_thresholds
+        return [n for n, p in posteriors if threshold.get(n, np.nan) <= p]
 
     def _must_not_miss_rows(self, posteriors):
         """``{row label: [nodes at or above their action_threshold]}`` of an :func:`model.infer_batch` result
@@ -484,7 +479,7 @@ class Model:
             posteriors = posteriors.xs("posterior", axis=1, level="statistic")
         rows = {}
         for label, row in posteriors.iterrows():
-            listed = self._must_not_miss(row.dropna().sort_values(ascending=False, kind="mergesort"))
+            listed = self._must_not_miss(row.dropna().sort_values(ascending=False, kind="mergesort").items())
             if listed:
                 rows[label] = listed
         return rows

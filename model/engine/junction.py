@@ -130,16 +130,17 @@ class JunctionTree:
     def sum_to(self, k, nodes, belief):
         """Clique k's flat ``belief`` summed to ``nodes``, flat in their order: by reshaping and summing when
         they come in the clique's order, else through :meth:`index`."""
-        nodes = tuple(nodes)
-        key = ("runs", k, nodes)
-        if key not in self.indexes:
-            scope = self.cliques[k]
-            ordered = [scope.index(v) for v in nodes] == sorted(scope.index(v) for v in nodes)
-            self.indexes[key] = _runs(scope, nodes, self.card) if ordered else None
-        runs = self.indexes[key]
-        if runs is not None:
-            return _onto(belief, runs)
+        nodes, scope = tuple(nodes), self.cliques[k]
+        if [scope.index(v) for v in nodes] == sorted(scope.index(v) for v in nodes):
+            return _onto(belief, self._runs_of(k, scope, nodes))
         return np.bincount(self.index(k, nodes), weights=belief, minlength=_size(nodes, self.card))
+
+    def _runs_of(self, where, scope, nodes):
+        """:func:`_runs` of ``nodes`` (in ``scope``'s order) within ``scope``, cached under ``where``."""
+        key = ("runs", where, tuple(nodes))
+        if key not in self.indexes:
+            self.indexes[key] = _runs(scope, nodes, self.card)
+        return self.indexes[key]
 
     def calibrate(self, likelihoods=None, scratch=None):
         """Calibrate on one case: ``likelihoods`` maps nodes to a likelihood vector over their states (hard
@@ -235,10 +236,7 @@ class JunctionTree:
             size = _size(separator, self.card)
             product = np.ones(size)
             for scope, factor in pending[None]:
-                key = ("nested", k, scope)
-                if key not in self.indexes:
-                    self.indexes[key] = _runs(separator, scope, self.card)
-                _into(product, factor, self.indexes[key])
+                _into(product, factor, self._runs_of(("nested", k), separator, scope))
             groups.append((product, ((len(self.potentials[k]) // size, size), (1, size), (0,))))
         return groups
 
@@ -373,13 +371,8 @@ class Calibration:
         if not self.done[k]:
             tree = self.tree
             if self.beliefs[k] is None:  # left out of the collect pass, or its message sent by a product
-                local = tree.potentials[k].copy()
-                for shape, lam in self.evidence[k]:
-                    _times(local, shape, lam)
-                for c in tree.children[k]:
-                    message = self._message(c)
-                    if message is not None:
-                        _into(local, message, tree.up[c])
+                messages = [(self._message(c), tree.up[c]) for c in tree.children[k]]
+                local = tree._local(k, self.evidence[k], [(m, up) for m, up in messages if m is not None])
                 mine = _to_separator(local, _size(tree.separator[k], tree.card)) \
                     if tree.parent[k] is not None else None
             else:
@@ -403,7 +396,7 @@ class Calibration:
         if not self.done[p]:
             for j in tree.within(tree.separator[k]):
                 if self.done[j]:
-                    return tree.sum_to(j, tree.separator[k], self.beliefs[j])
+                    return self._marginal_in(j, tree.separator[k]).reshape(-1)
         return _onto(self.belief(p), tree.up[k])
 
     def _message(self, c):
@@ -430,10 +423,8 @@ class Calibration:
         return cost
 
     def _marginal_in(self, k, nodes, vector=None):
-        card = self.tree.card
         vector = self.belief(k) if vector is None else vector
-        flat = np.bincount(self.tree.index(k, nodes), weights=vector, minlength=_size(nodes, card))
-        return flat.reshape([card[v] for v in nodes])
+        return self.tree.sum_to(k, nodes, vector).reshape([self.tree.card[v] for v in nodes])
 
     def _without(self, k, node):
         """Clique k's belief without ``node``'s table, up to a constant, by the product of its other factors
