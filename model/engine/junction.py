@@ -114,6 +114,7 @@ class JunctionTree:
     by_size: tuple  # the cliques, smallest first
     subtree: tuple  # per clique: the configurations of its subtree's cliques, all together
     indexes: dict  # (clique, nodes) -> index of the nodes' configurations (a cache, see index)
+    marked: tuple = ()  # cliques calibrated as if they held evidence (hard evidence cut out: model.engine.sliced)
 
     def within(self, nodes):
         """The cliques holding every node of ``nodes``, smallest first."""
@@ -157,6 +158,8 @@ class JunctionTree:
         seen = [False] * count
         for node in likelihoods:
             seen[self.home[node][0]] = True
+        for k in self.marked:
+            seen[k] = True
         for k in self.order:
             if seen[k] and self.parent[k] is not None:
                 seen[self.parent[k]] = True
@@ -245,12 +248,13 @@ class JunctionTree:
         ((product over a separator, runs) pairs): a new flat array, or ``scratch[k]`` overwritten."""
         if scratch is None:
             local = self.potentials[k].copy()
-        else:
+        else:  # a clique's tables differ in size with the nodes cut out of them (model.engine.sliced)
+            size = len(self.potentials[k])
             local = scratch.get(k)
-            if local is None:
-                local = scratch[k] = self.potentials[k].copy()
-            else:
-                np.copyto(local, self.potentials[k])
+            if local is None or len(local) < size:
+                local = scratch[k] = np.empty(size)
+            local = local[:size]
+            np.copyto(local, self.potentials[k])
         for product, up in groups:
             _into(local, product, up)
         for shape, lam in evidence:

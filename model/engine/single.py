@@ -25,10 +25,11 @@ import numpy as np
 import pandas as pd
 
 from .junction import compile_junction_tree
+from .sliced import given
 
 __all__ = ["TreeRows", "calibrate", "case_posteriors", "junction_tree", "likelihoods"]
 
-_TREES = weakref.WeakKeyDictionary()  # model -> {"tree": JunctionTree, "report": (clique, matrix) or None}
+_TREES = weakref.WeakKeyDictionary()  # model -> {"tree": JunctionTree, "report": clique or None, "scratch"}
 
 
 def _cache(model):
@@ -50,19 +51,10 @@ def junction_tree(model):
 
 
 def _report(model, tree):
-    """``(clique, axes, none)``: the smallest clique holding every cause; the axis of each reported node it holds
-    (see :func:`_axis_marginals`); and the flat positions where every cause is in its reference state. None
-    when no clique holds every cause."""
+    """The smallest clique holding every cause (its belief gives every cause's posterior and P(no cause)), or
+    None when no clique holds them all."""
     within = tree.within(tuple(model.causes))
-    if not within:
-        return None
-    k = within[0]
-    scope = tree.cliques[k]
-    axes = {node: scope.index(node) for node in model._reported if node in scope}
-    none = np.ones(len(tree.potentials[k]), dtype=bool)
-    for cause in model.causes:
-        none &= tree.index(k, (cause,)) == 0
-    return k, axes, np.flatnonzero(none)
+    return within[0] if within else None
 
 
 def _axis_marginals(belief, cards):
@@ -126,34 +118,63 @@ class TreeRows:
 def case_posteriors(model, hard, soft):
     """``(P(not reference | evidence) of every reported node in ``model._reported`` order, P(every cause in
     its reference state | evidence))`` of one case, exact; NaN (both) when the evidence has probability
-    zero. A node fixed by hard evidence is exactly 0 or 1."""
+    zero. A node fixed by hard evidence is exactly 0 or 1. Hard evidence is cut out of the tree's tables
+    (:func:`model.engine.sliced.given`), soft evidence multiplied in."""
     cache = _cache(model)
-    tree = cache["tree"]
     local = cache["scratch"]
     if not hasattr(local, "arrays"):
         local.arrays = {}
-    case = calibrate(model, hard, soft, scratch=local.arrays)  # read below, before the next calibration
+    states, causes = model._states, model.causes
+    seen = {node: states[node].index(state) for node, state in hard.items() if node not in soft}
+    weights = likelihoods(model, {node: state for node, state in hard.items() if node in soft}, soft)
+    tree = given(cache["tree"], seen)
+    case = tree.calibrate(weights, local.arrays)  # read below, before the next calibration
     reported = model._reported
     if math.isinf(case.log_evidence):
         return np.full(len(reported), np.nan), float("nan")
-    present = {}
+    present, none = {}, None
     if cache["report"] is not None:
-        k, axes, none_at = cache["report"]
+        k, axes, none_at = _report_cut(model, tree, cache["report"])
         belief = case.belief(k)
         marginals = _axis_marginals(belief, [tree.card[v] for v in tree.cliques[k]])
         for node, axis in axes.items():
             present[node] = 1.0 - float(marginals[axis][0])
-        none = float(belief[none_at].sum())
-    else:
-        absent = {c: np.eye(len(model._states[c]))[0] for c in model.causes}
-        with_none = calibrate(model, hard, soft, absent)
-        none = math.exp(with_none.log_evidence - case.log_evidence) if not math.isinf(with_none.log_evidence) \
-            else 0.0
+        none = float(belief[none_at].sum()) if all(seen.get(c, 0) == 0 for c in causes) else 0.0
     for node in reported:
-        if node not in present:
+        if node not in present and node not in seen:
             present[node] = 1.0 - float(case.marginal((node,))[0])
-    posterior = np.array([present[node] for node in reported])
+    posterior = np.array([present.get(node, np.nan) for node in reported])
     for i, node in enumerate(reported):
         if node in hard:
-            posterior[i] = float(hard[node] != model._states[node][0])
+            posterior[i] = float(hard[node] != states[node][0])
+    if none is None:  # P(no cause | evidence) = P(evidence, every cause absent) / P(evidence)
+        none = _none_by_second_calibration(cache["tree"], causes, seen, weights, case.log_evidence)
     return np.clip(posterior, 0.0, 1.0), min(max(none, 0.0), 1.0)
+
+
+def _none_by_second_calibration(full, causes, seen, weights, log_evidence):
+    if any(seen.get(c, 0) != 0 for c in causes):
+        return 0.0
+    seen, weights = dict(seen), dict(weights)
+    for c in causes:
+        if c in weights:
+            weights[c] = weights[c] * np.eye(len(weights[c]))[0]
+        else:
+            seen[c] = 0
+    with_none = given(full, seen).calibrate(weights)
+    return 0.0 if math.isinf(with_none.log_evidence) else math.exp(with_none.log_evidence - log_evidence)
+
+
+def _report_cut(model, tree, k):
+    """:func:`_report` of clique k on a tree with observed nodes cut out (cached with the cut tree): the axes
+    of the reported nodes it still holds, and the flat positions where every cause it holds is absent."""
+    key = ("report", k)
+    if key not in tree.indexes:
+        scope = tree.cliques[k]
+        axes = {node: scope.index(node) for node in model._reported if node in scope}
+        none = np.ones(len(tree.potentials[k]), dtype=bool)
+        for cause in model.causes:
+            if cause in scope:
+                none &= tree.index(k, (cause,)) == 0
+        tree.indexes[key] = (k, axes, np.flatnonzero(none))
+    return tree.indexes[key]
