@@ -60,7 +60,7 @@ def bench_batch(gum, m, bn, engine, name, n):
     difference."""
     import pandas as pd
 
-    from model.engine.run import scorer
+    from model.engine.run import scorer, seen_shares
     from model.engine.single import TreeRows
 
     generator = gum.BNDatabaseGenerator(bn)
@@ -76,7 +76,7 @@ def bench_batch(gum, m, bn, engine, name, n):
     start = time.perf_counter()
     result = m.infer_batch(cases)
     ours = (time.perf_counter() - start) / n
-    kind = "tree" if isinstance(scorer(m), TreeRows) else "plan"
+    kind = "tree" if isinstance(scorer(m, seen_shares(m, cases)), TreeRows) else "plan"
     start, worst = time.perf_counter(), 0.0
     expected = []
     for _, row in cases.iterrows():

@@ -2,9 +2,9 @@
 
 Inference is the package's compiled exact engine (:mod:`model.engine`: one
 row for one case, many rows for :func:`~model.engine.infer_batch`). The pgmpy
-network (:attr:`Model.network`) is built only when asked for, or to name the
-first impossible observation, so a query does not import pgmpy; pgmpy's
-``VariableElimination`` remains the independent reference of the tests.
+network (:attr:`Model.network`) is built only when asked for, so a query does
+not import pgmpy; pgmpy's ``VariableElimination`` remains the independent
+reference of the tests.
 Evidence is checked first, so mistakes come back as
 :class:`~model.errors.EvidenceError` in the user's own names.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import os
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from .analysis.explanations import explanations_for
 from .analysis.intervals import evidence_frame, posterior_intervals, with_intervals
 from .analysis.predict import predict_for
 from .engine.run import CHUNK_SIZE, run_batch
-from .engine.single import case_posteriors
+from .engine.single import case_posteriors, log_evidence
 from .errors import EvidenceError
 from .evidence import as_evidence, check_evidence, check_node, renamed_hint
 from .priors.checks import NODE_EXTRA_COLUMNS
@@ -34,8 +35,6 @@ from .red_flags import case_flags
 
 __all__ = ["Model", "as_model", "infer", "load_model"]
 
-#: Largest joint table of query variables asked of pgmpy in one query.
-MAX_JOINT_QUERY = 2**17
 #: Roles whose posterior is reported, in this order before sorting (mechanisms are hidden: never reported).
 REPORTED_ROLES = ("cause", "complication")
 
@@ -68,7 +67,7 @@ class Model:
 
     def __init__(self, priors):
         self._priors = priors
-        self._pgmpy = None  # (network, VariableElimination), built on first use
+        self._pgmpy = None  # the pgmpy network, built on first use
         nodes = priors.nodes
         self._reported = tuple(n for role in REPORTED_ROLES for n in nodes.index[nodes["role"] == role])
         self._states = {node: tuple(states) for node, states in nodes["states"].items()}
@@ -81,22 +80,16 @@ class Model:
         self._frame_axes = (pd.Index(self._reported, name="cause", dtype=object),  # object: taken in microseconds
                             pd.Index(["posterior", "prior", "lift"]))
         self._action_thresholds = dict(nodes["action_threshold"].dropna()) if "action_threshold" in nodes else {}
+        self._roles = {role: tuple(nodes.index[nodes["role"] == role]) for role in nodes["role"].unique()}
 
     @property
     def _network(self):
         """The pgmpy network of the priors, built on first use (importing pgmpy takes about a second)."""
         if self._pgmpy is None:
-            from .network import VariableElimination, build_network
+            from .network import build_network
 
-            network = build_network(self._priors)
-            self._pgmpy = (network, VariableElimination(network))
-        return self._pgmpy[0]
-
-    @property
-    def _engine(self):
-        """pgmpy's VariableElimination on :attr:`_network` (the reference path: impossible evidence)."""
-        self._network  # builds both
-        return self._pgmpy[1]
+            self._pgmpy = build_network(self._priors)
+        return self._pgmpy
 
     def __repr__(self):
         return (f"<Model {len(self._states)} nodes, {len(self.causes)} causes, priors {self.priors_digest} "
@@ -104,8 +97,7 @@ class Model:
 
     # --- discovery ---------------------------------------------------------
     def _role(self, role):
-        nodes = self._priors.nodes
-        return tuple(nodes.index[nodes["role"] == role])
+        return self._roles.get(role, ())
 
     @property
     def causes(self):
@@ -293,40 +285,21 @@ class Model:
         return case_flags(self._emergency, self._states, hard, soft)
 
     # --- inference ---------------------------------------------------------
-    def _query(self, variables, hard, soft):
-        """pgmpy VE marginals of ``variables``; evidence passed in node order, so results never depend
-        on the order the user gave it in."""
-        hard = {n: hard[n] for n in sorted(hard, key=self._order.get)}
-        if np.prod([len(self._states[v]) for v in variables], dtype=float) > MAX_JOINT_QUERY:
-            # pgmpy builds the joint of all query variables: past this size, one query per variable
-            return {v: self._query([v], hard, soft)[v] for v in variables}
-        if not soft:
-            return self._engine.query(variables, evidence=hard, joint=False, show_progress=False)
-        from .network import VariableElimination, likelihood_factor
-
-        factors = [likelihood_factor(n, self._states[n], soft[n]) for n in sorted(soft, key=self._order.get)]
-        engine = VariableElimination(self._network)  # pgmpy rewires the engine for virtual evidence
-        return engine.query(variables, evidence=hard, virtual_evidence=factors, joint=False, show_progress=False)
-
     def _first_impossible(self, hard, soft, given_order):
         """The first observation, in the order given, that has probability zero given the earlier ones.
 
-        Chain rule: P(e) = prod_i P(e_i | e_1..e_{i-1}); returns None when every factor is positive.
+        Chain rule: P(e) = prod_i P(e_i | e_1..e_{i-1}); returns None when every factor is positive. Each
+        P(e_1..e_i) comes from one calibration of the junction tree.
         """
         seen_hard, seen_soft = {}, {}
         for node in given_order:
-            marginal = self._query([node], seen_hard, seen_soft)[node]
-            values = np.array([marginal.values[marginal.state_names[node].index(s)] for s in self._states[node]])
-            if node in hard:
-                probability = values[self._states[node].index(hard[node])]
-            else:
-                probability = float(np.dot(values, soft[node]))
-            if not probability > 0.0:
-                given = ", ".join(f"{k}={v}" for k, v in {**seen_hard, **seen_soft}.items()) or "nothing else"
+            (seen_hard if node in hard else seen_soft)[node] = hard[node] if node in hard else soft[node]
+            if log_evidence(self, seen_hard, seen_soft) == -math.inf:
+                earlier = {k: v for k, v in {**seen_hard, **seen_soft}.items() if k != node}
+                given = ", ".join(f"{k}={v}" for k, v in earlier.items()) or "nothing else"
                 shown = hard[node] if node in hard else f"soft evidence {soft[node]}"
                 return (f"the evidence has probability zero under the model: {node}={shown} is impossible "
                         f"given {given}. Check these observations or the priors that forbid them.")
-            (seen_hard if node in hard else seen_soft)[node] = hard.get(node, soft.get(node))
         return None
 
     def infer_batch(self, cases, *, chunk_size=CHUNK_SIZE, progress=None, interval=None, draws=1000, seed=None):

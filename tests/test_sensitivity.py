@@ -20,6 +20,7 @@ from model.errors import PriorsError
 from model.interop import network_to_tables, read_network
 from model.plotting import plot_tornado
 from model.priors import save_tables
+from reference import ve_marginals
 
 matplotlib.use("Agg")
 
@@ -37,7 +38,7 @@ def cyclist_table(bundled_model):
 def ve_posterior(model, evidence, cause):
     """P(cause not in its reference state | evidence) by pgmpy's variable elimination (the independent reference)."""
     hard, soft = model.check_evidence(evidence)
-    factor = model._query([cause], hard, soft)[cause]
+    factor = ve_marginals(model, [cause], hard, soft)[cause]
     return 1.0 - float(factor.values[factor.state_names[cause].index(model.states(cause)[0])])
 
 

@@ -27,7 +27,7 @@ import pandas as pd
 from .junction import compile_junction_tree
 from .sliced import given
 
-__all__ = ["TreeRows", "calibrate", "case_posteriors", "junction_tree", "likelihoods"]
+__all__ = ["TreeRows", "calibrate", "case_posteriors", "junction_tree", "likelihoods", "log_evidence"]
 
 _TREES = weakref.WeakKeyDictionary()  # model -> {"tree": JunctionTree, "report": clique or None, "scratch"}
 
@@ -108,38 +108,39 @@ class TreeRows:
         for i in range(n):
             given = {node: model._states[node][int(codes[i])] for node, codes in hard.items() if codes[i] >= 0}
             likelihoods = {node: lam[np.flatnonzero(at == i)[0]] for node, (at, lam) in soft.items() if (at == i).any()}
-            posterior, _ = case_posteriors(model, given, likelihoods)
+            posterior, _ = case_posteriors(model, given, likelihoods, none=False)
             possible[i] = bool(np.isfinite(posterior).all())
             if possible[i]:
                 values[i] = posterior
         return values, possible
 
 
-def case_posteriors(model, hard, soft):
+def case_posteriors(model, hard, soft, none=True):
     """``(P(not reference | evidence) of every reported node in ``model._reported`` order, P(every cause in
     its reference state | evidence))`` of one case, exact; NaN (both) when the evidence has probability
-    zero. A node fixed by hard evidence is exactly 0 or 1. Hard evidence is cut out of the tree's tables
-    (:func:`model.engine.sliced.given`), soft evidence multiplied in."""
+    zero; with ``none=False`` the second is NaN (it may cost a second calibration). A node fixed by hard
+    evidence is exactly 0 or 1. Hard evidence is cut out of the tree's tables (:func:`model.engine.sliced.given`),
+    soft evidence multiplied in."""
     cache = _cache(model)
     local = cache["scratch"]
     if not hasattr(local, "arrays"):
         local.arrays = {}
     states, causes = model._states, model.causes
-    seen = {node: states[node].index(state) for node, state in hard.items() if node not in soft}
-    weights = likelihoods(model, {node: state for node, state in hard.items() if node in soft}, soft)
+    seen, weights = _cut_case(model, hard, soft)
     tree = given(cache["tree"], seen)
     case = tree.calibrate(weights, local.arrays)  # read below, before the next calibration
     reported = model._reported
     if math.isinf(case.log_evidence):
         return np.full(len(reported), np.nan), float("nan")
-    present, none = {}, None
+    present, none = {}, (None if none else float("nan"))
     if cache["report"] is not None:
         k, axes, none_at = _report_cut(model, tree, cache["report"])
         belief = case.belief(k)
         marginals = _axis_marginals(belief, [tree.card[v] for v in tree.cliques[k]])
         for node, axis in axes.items():
             present[node] = 1.0 - float(marginals[axis][0])
-        none = float(belief[none_at].sum()) if all(seen.get(c, 0) == 0 for c in causes) else 0.0
+        if none is None:
+            none = float(belief[none_at].sum()) if all(seen.get(c, 0) == 0 for c in causes) else 0.0
     for node in reported:
         if node not in present and node not in seen:
             present[node] = 1.0 - float(case.marginal((node,))[0])
@@ -149,7 +150,21 @@ def case_posteriors(model, hard, soft):
             posterior[i] = float(hard[node] != states[node][0])
     if none is None:  # P(no cause | evidence) = P(evidence, every cause absent) / P(evidence)
         none = _none_by_second_calibration(cache["tree"], causes, seen, weights, case.log_evidence)
-    return np.clip(posterior, 0.0, 1.0), min(max(none, 0.0), 1.0)
+    return np.clip(posterior, 0.0, 1.0), float(np.clip(none, 0.0, 1.0))
+
+
+def log_evidence(model, hard, soft):
+    """log P(evidence) of one case (``Model.check_evidence`` output); -inf when it is impossible."""
+    seen, weights = _cut_case(model, hard, soft)
+    return given(junction_tree(model), seen).calibrate(weights).log_evidence
+
+
+def _cut_case(model, hard, soft):
+    """``(observed, weights)`` of one case: the index of each hard state to cut out of the tables (see
+    :func:`model.engine.sliced.given`), and the likelihood vectors to multiply in (soft evidence, times the
+    0/1 vector of a hard state on the same node)."""
+    seen = {node: model._states[node].index(state) for node, state in hard.items() if node not in soft}
+    return seen, likelihoods(model, {node: state for node, state in hard.items() if node in soft}, soft)
 
 
 def _none_by_second_calibration(full, causes, seen, weights, log_evidence):
