@@ -43,6 +43,7 @@ array([[0. , 0. ],
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,6 +58,11 @@ LARGE, LONG, MAX_LOOP = 4096, 64, 64
 #: Messages over small separators are multiplied together while their product has at most this many
 #: configurations, before they go into a large table.
 MERGED = 4096
+#: Gather indexes kept (see _gathered), per shape of table and message.
+MAX_GATHERS = 512
+
+_GATHERS = {}
+_BUFFERS = threading.local()
 
 
 def _aligned(array, scope, target):
@@ -290,15 +296,50 @@ def _to_separator(belief, size):
 
 def _into(belief, message, up):
     """Multiply a child's ``message`` (flat over its separator) into its parent's flat ``belief``, in place.
-    numpy broadcasts slowly when the last axes are short: those go configuration by configuration."""
+    numpy broadcasts slowly when the last axes are short: those go configuration by configuration, or, when
+    that would take many small steps, the message is gathered for every configuration (:func:`_gathered`)."""
     parent_shape, message_shape, _ = up
-    view, message = belief.reshape(parent_shape), message.reshape(message_shape)
     tail = _short_tail(parent_shape)
+    index = _gathered(parent_shape, message_shape, tail)
+    if index is not None:
+        buffer = _buffer(len(belief))
+        np.take(message, index, out=buffer, mode="clip")
+        belief *= buffer
+        return
+    view, message = belief.reshape(parent_shape), message.reshape(message_shape)
     if not tail:
         view *= message
         return
     for at in np.ndindex(*parent_shape[-tail:]):
         view[(..., *at)] *= message[(..., *(i if m > 1 else 0 for i, m in zip(at, message_shape[-tail:])))]
+
+
+def _gathered(shape, message_shape, tail):
+    """The flat position in the message of every configuration of a table of runs ``shape`` (cached), when a
+    gather beats broadcasting: measured on the bundled network's cliques of 8,192-98,304 configurations, when
+    the short last axes looped over have 8 configurations or more together, or, with none looped over, the
+    last axis has 4 states or fewer and the table 5 runs or more (broadcasting then takes 1.2-4x as long).
+    None otherwise, and for tables outside 4,096 to 2^20 configurations."""
+    key = (shape, message_shape)
+    if key not in _GATHERS:
+        size = math.prod(shape)
+        short = math.prod(shape[-tail:]) >= 8 if tail else (len(shape) >= 5 and shape[-1] <= 4)
+        index = None
+        if short and LARGE <= size <= 2**20:
+            flat = np.arange(math.prod(message_shape), dtype=np.int32).reshape(message_shape)
+            index = np.broadcast_to(flat, shape).reshape(-1)
+        if len(_GATHERS) >= MAX_GATHERS:
+            _GATHERS.clear()
+        _GATHERS[key] = index
+    return _GATHERS[key]
+
+
+def _buffer(size):
+    """A scratch array of ``size`` floats, reused by the calling thread."""
+    array = getattr(_BUFFERS, "array", None)
+    if array is None or len(array) < size:
+        array = _BUFFERS.array = np.empty(size)
+    return array[:size]
 
 
 def _short_tail(shape):
