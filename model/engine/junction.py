@@ -252,17 +252,20 @@ class JunctionTree:
     def _local(self, k, evidence, groups, scratch=None):
         """Clique k's table times its ``evidence`` ((shape, likelihood) pairs) and ``groups`` of messages
         ((product over a separator, runs) pairs): a new flat array, or ``scratch[k]`` overwritten."""
+        potential = self.potentials[k]
         if scratch is None:
-            local = self.potentials[k].copy()
+            local = np.empty(len(potential))
         else:  # a clique's tables differ in size with the nodes cut out of them (model.engine.sliced)
-            size = len(self.potentials[k])
             local = scratch.get(k)
-            if local is None or len(local) < size:
-                local = scratch[k] = np.empty(size)
-            local = local[:size]
-            np.copyto(local, self.potentials[k])
+            if local is None or len(local) < len(potential):
+                local = scratch[k] = np.empty(len(potential))
+            local = local[:len(potential)]
+        source = potential  # the first message multiplies the table into ``local``, without a copy first
         for product, up in groups:
-            _into(local, product, up)
+            _into(local, product, up, source)
+            source = None
+        if source is not None:
+            np.copyto(local, source)
         for shape, lam in evidence:
             _times(local, shape, lam)
         return local
@@ -294,22 +297,26 @@ def _to_separator(belief, size):
     return np.ones(flat.shape[0]) @ flat
 
 
-def _into(belief, message, up):
-    """Multiply a child's ``message`` (flat over its separator) into its parent's flat ``belief``, in place.
-    numpy broadcasts slowly when the last axes are short: those go configuration by configuration, or, when
-    that would take many small steps, the message is gathered for every configuration (:func:`_gathered`)."""
+def _into(belief, message, up, source=None):
+    """Multiply a child's ``message`` (flat over its separator) into its parent's flat ``belief``, in place;
+    with ``source`` (flat, as ``belief``), write ``source`` times the message into ``belief`` (one pass less
+    than a copy first). numpy broadcasts slowly when the last axes are short: those go configuration by
+    configuration, or, when that would take many small steps, the message is gathered for every configuration
+    (:func:`_gathered`)."""
     parent_shape, message_shape, _ = up
     tail = _short_tail(parent_shape)
     index = _gathered(parent_shape, message_shape, tail)
     if index is not None:
         buffer = _buffer(len(belief))
         np.take(message, index, out=buffer, mode="clip")
-        belief *= buffer
+        np.multiply(belief if source is None else source, buffer, out=belief)
         return
     view, message = belief.reshape(parent_shape), message.reshape(message_shape)
     if not tail:
-        view *= message
+        np.multiply(view if source is None else source.reshape(parent_shape), message, out=view)
         return
+    if source is not None:
+        np.copyto(belief, source)
     for at in np.ndindex(*parent_shape[-tail:]):
         view[(..., *at)] *= message[(..., *(i if m > 1 else 0 for i, m in zip(at, message_shape[-tail:])))]
 
