@@ -509,3 +509,33 @@ def test_the_impossible_observation_named_equals_the_chain_rule_by_pgmpy(importe
         else:
             assert expected is None, (row, expected)
     assert refused >= (2 if name == "asia" else 0)
+
+
+def test_cases_on_trees_compiled_for_each_case_equal_pgmpy(imported, monkeypatch):
+    """With every case given a junction tree of its own (model/engine/reduced.py: barren nodes dropped, hard
+    evidence taken out before the cliques are formed; single.REDUCE = 0 forces it), infer_batch's rows on the
+    tree and Model.infer equal pgmpy VE, soft evidence and impossible rows included (bnlearn's alarm: no clique
+    holds all its roots)."""
+    from model.engine import run, single
+    from model.engine.reduced import reduced_tree
+    from model.engine.single import TreeRows
+
+    alarm = copy.copy(imported("alarm"))  # a new object: nothing cached for it
+    monkeypatch.setattr(single, "REDUCE", 0)
+    compiled_for = []
+    monkeypatch.setattr(single, "reduced_tree", lambda *a: compiled_for.append(a[1]) or reduced_tree(*a))
+    monkeypatch.setattr(run, "SURE_PLAN_NS", 0.0)
+    monkeypatch.setattr(run, "PLAN_NS", 1e6)
+    assert isinstance(run.scorer(alarm), TreeRows)
+    rows = random_rows(alarm, 30, seed=12)
+    possible, _ = assert_rows_match_infer(alarm, rows, infer_batch(frame(alarm, rows), priors=alarm))
+    assert possible > 10
+    for row in rows[:10]:
+        evidence = as_evidence(alarm, row)
+        try:
+            expected = pgmpy_posteriors(alarm, evidence)
+        except EvidenceError:
+            continue
+        got = alarm.infer(evidence)["posterior"]
+        assert np.abs(got[expected.index].to_numpy() - expected.to_numpy()).max() <= TOL
+    assert len(compiled_for) > 20  # the per-case trees were used

@@ -121,6 +121,7 @@ class JunctionTree:
     subtree: tuple  # per clique: the configurations of its subtree's cliques, all together
     indexes: dict  # (clique, nodes) -> index of the nodes' configurations (a cache, see index)
     marked: tuple = ()  # cliques calibrated as if they held evidence (hard evidence cut out: model.engine.sliced)
+    elimination: tuple = ()  # the order the nodes were eliminated in
 
     def within(self, nodes):
         """The cliques holding every node of ``nodes``, smallest first."""
@@ -562,11 +563,14 @@ def _lift(cliques, parent, card):
         parent[k] = best
 
 
-def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=()):
+def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=(), elimination=None, prior_messages=True):
     """Compile ``tables`` (node -> (family scope (node, *parents), array over it)) into a
     :class:`JunctionTree`. ``card`` maps each node to its number of states; ``root``: nodes whose clique
     should be the root (the smallest clique holding them all, when there is one), so that their joint
-    is ready after the inward pass alone."""
+    is ready after the inward pass alone. ``elimination``: an order to eliminate the nodes in (nodes not
+    in ``card`` skipped) instead of the greedy min-fill one. ``prior_messages=False`` skips the messages of
+    subtrees without evidence: every clique is then calibrated (for a tree compiled for one case, whose
+    evidence is already in its tables: :mod:`model.engine.reduced`)."""
     nodes = list(card)
     position = {v: i for i, v in enumerate(nodes)}
     neighbours = {v: set() for v in nodes}
@@ -583,10 +587,11 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=()):
     def weight(v):
         return math.prod(card[u] for u in graph[v]) * card[v]
 
-    score = {v: (fill(v), weight(v), position[v]) for v in nodes}
+    given_order = None if elimination is None else [v for v in elimination if v in graph]
+    score = {v: (fill(v), weight(v), position[v]) for v in nodes} if given_order is None else {}
     eliminated, cliques_of = [], {}
-    while score:
-        v = min(score, key=score.get)
+    for step in range(len(nodes)):
+        v = min(score, key=score.get) if given_order is None else given_order[step]
         near = graph[v]
         clique = (v,) + tuple(sorted(near, key=position.get))
         size = math.prod(card[u] for u in clique)
@@ -601,7 +606,10 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=()):
             for b in near:
                 if a != b and b not in graph[a]:
                     graph[a].add(b)
-        del graph[v], score[v]
+        del graph[v]
+        if given_order is not None:
+            continue
+        del score[v]
         for a in near:
             touched.update(graph[a])
         for a in touched:
@@ -688,7 +696,7 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=()):
     holder = {node: k for k, h in enumerate(holds) for node in h}
     static, static_log = [None] * len(cliques), [0.0] * len(cliques)
     for k in order:  # the inward pass without evidence: each subtree's message of the prior
-        if parent[k] is None or closed[k]:
+        if parent[k] is None or closed[k] or not prior_messages:
             continue
         local = potentials[k]
         for c in children[k]:
@@ -708,4 +716,5 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=()):
     return JunctionTree(dict(card), tuple(cliques), tuple(parent), tuple(tuple(c) for c in children), separator, up, nested, tuple(tuple(h) for h in holds),
                         tuple(scope[:len(scope) - len(sep)] for scope, sep in zip(cliques, separator)),
                         holder, tuple(static), tuple(static_log), home, tuple(order), tuple(potentials), dict(tables),
-                        tuple(sorted(range(len(cliques)), key=lambda k: (len(potentials[k]), k))), tuple(subtree), {})
+                        tuple(sorted(range(len(cliques)), key=lambda k: (len(potentials[k]), k))), tuple(subtree), {},
+                        () if prior_messages else tuple(range(len(cliques))), tuple(eliminated))

@@ -1,0 +1,69 @@
+"""A junction tree compiled for one case: only what the case needs, its hard evidence taken out before the
+cliques are formed.
+
+In plain terms: a node that is neither observed, nor asked about, nor an
+ancestor of one of those sums out to one (it is *barren*), so its table can be
+dropped; and an observed node can be taken out of the graph altogether, its
+state fixed in every table that mentions it, before the cliques are chosen
+(pyAgrum's LazyPropagation does both). Cutting the observed nodes out of the
+full network's cliques (:mod:`model.engine.sliced`) keeps the links the
+network needed only through them; compiling again does not. On bnlearn's
+water with a fifth of the nodes seen, the cliques hold about a quarter of the
+configurations of the cut-down full tree. The nodes are eliminated in the full
+tree's order (no new search), and no prior messages are prepared, so a compile
+costs little more than the calibration it serves.
+
+Examples
+--------
+Rain causes wet grass and a wet road; the grass is seen wet (the road is
+barren):
+
+>>> import numpy as np
+>>> from model.engine.junction import compile_junction_tree
+>>> wet = np.array([[0.9, 0.1], [0.1, 0.9]])
+>>> tables = {"rain": (("rain",), np.array([0.8, 0.2])),
+...           "grass": (("grass", "rain"), wet), "road": (("road", "rain"), wet)}
+>>> full = compile_junction_tree(tables, {"rain": 2, "grass": 2, "road": 2})
+>>> tree, log_constant = reduced_tree(full, {"grass": 1}, wanted=("rain",))
+>>> sorted(tree.card), round(float(np.exp(tree.calibrate().log_evidence + log_constant)), 4)
+(['rain'], 0.26)
+"""
+
+from __future__ import annotations
+
+import math
+
+from .junction import compile_junction_tree
+
+__all__ = ["reduced_tree"]
+
+
+def reduced_tree(full, observed, wanted=()):
+    """``(tree, log_constant)``: a :class:`~model.engine.junction.JunctionTree` over the ancestors of the
+    ``observed`` nodes (node -> index of the observed state) and of ``wanted`` (nodes whose marginals, or soft
+    evidence, the case needs), minus the observed nodes, whose states are fixed in every table; and the log
+    of the tables left with no free node. The tree's P(evidence) times ``exp(log_constant)`` is the full
+    network's P(observed) (-inf when a fixed table is zero); its marginals are the full network's given the
+    observations."""
+    tables, card = full.tables, full.card
+    keep, stack = set(), [*observed, *wanted]
+    while stack:
+        node = stack.pop()
+        if node not in keep:
+            keep.add(node)
+            stack.extend(tables[node][0][1:])
+    cut, log_constant = {}, 0.0
+    for node in keep:
+        scope, table = tables[node]
+        free = tuple(v for v in scope if v not in observed)
+        if len(free) < len(scope):
+            table = table[tuple(observed[v] if v in observed else slice(None) for v in scope)]
+        if free:
+            cut[node] = (free, table)
+        else:
+            value = float(table)
+            log_constant += math.log(value) if value > 0 else -math.inf
+    sizes = {node: card[node] for node in keep if node not in observed}
+    tree = compile_junction_tree(cut, sizes, root=tuple(v for v in wanted if v in sizes),
+                                 elimination=full.elimination, prior_messages=False)
+    return tree, log_constant
