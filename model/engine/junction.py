@@ -680,12 +680,16 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=(), eliminat
     nested = tuple(p is not None and parent[p] is not None and set(separator[k]) <= set(separator[p])
                    for k, p in enumerate(parent))
     potentials = []
-    for k, scope in enumerate(cliques):
-        potential = np.ones([card[v] for v in scope])
-        for node in holds[k]:
-            s, t = tables[node]
-            potential = potential * _aligned(t, s, scope)
-        potentials.append(np.broadcast_to(potential, [card[v] for v in scope]).reshape(-1).copy())
+    for k, scope in enumerate(cliques):  # the product of a clique's tables, written once into a new array
+        factors = [_aligned(tables[node][1], tables[node][0], scope) for node in holds[k]]
+        potential = np.empty([card[v] for v in scope])
+        if len(factors) > 1:
+            np.multiply(factors[0], factors[1], out=potential)
+            for factor in factors[2:]:
+                potential *= factor
+        else:
+            potential[...] = factors[0] if factors else 1.0
+        potentials.append(potential.reshape(-1))
     held, inside, closed = [set(h) for h in holds], [set(c) for c in cliques], [False] * len(cliques)
     for k in order:  # children first: a subtree sums to 1 when it holds the tables of exactly what it sums out
         closed[k] = held[k] == inside[k] - set(separator[k])
