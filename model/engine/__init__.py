@@ -17,7 +17,9 @@ Its public interface, for the analyses (:mod:`model.analysis`) and the model
 - :func:`draw_posteriors` (the posteriors of many cases under many parameter draws; :mod:`model.engine.draws`),
   on a model without the cases' barren nodes (:mod:`model.engine.pruning`);
 - one case on the junction tree (:mod:`model.engine.junction`, :mod:`model.engine.single`): ``Model.infer``,
-  ``Model.prior`` and the exact gradients of sensitivity;
+  ``Model.prior``, the first impossible observation of a case and the exact gradients of sensitivity; hard
+  evidence is cut out of the tables (:mod:`model.engine.sliced`), or, on a network whose causes share no
+  clique, a tree is compiled for the case alone (:mod:`model.engine.reduced`);
 - :func:`infer_batch` (:mod:`model.engine.batch`), the public entry point, which reads its ``priors``
   argument into a :class:`~model.inference.Model`.
 

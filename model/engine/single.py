@@ -135,14 +135,15 @@ def case_posteriors(model, hard, soft, none=True):
     states, causes = model._states, model.causes
     seen, weights = _cut_case(model, hard, soft)
     reported = model._reported
-    tree, log_constant = given(cache["tree"], seen), 0.0
+    tree, log_constant, present = given(cache["tree"], seen), 0.0, {}
     if cache["report"] is None and sum(tree.subtree[k] for k in tree.by_size if tree.parent[k] is None) > REDUCE:
-        wanted = (*(node for node in reported if node not in seen), *weights)
+        present = _unmoved(cache, reported, {*seen, *weights})
+        wanted = (*(node for node in reported if node not in seen and node not in present), *weights)
         tree, log_constant = reduced_tree(cache["tree"], seen, wanted)
     case = tree.calibrate(weights, local.arrays)  # read below, before the next calibration
     if math.isinf(case.log_evidence + log_constant):
         return np.full(len(reported), np.nan), float("nan")
-    present, none = {}, (None if none else float("nan"))
+    none = None if none else float("nan")
     if cache["report"] is not None:
         k, axes, none_at = _report_cut(model, tree, cache["report"])
         belief = case.belief(k)
@@ -161,6 +162,37 @@ def case_posteriors(model, hard, soft, none=True):
     if none is None:  # P(no cause | evidence) = P(evidence, every cause absent) / P(evidence)
         none = _none_by_second_calibration(cache["tree"], causes, seen, weights, case.log_evidence + log_constant)
     return np.clip(posterior, 0.0, 1.0), float(np.clip(none, 0.0, 1.0))
+
+
+def _unmoved(cache, reported, observed):
+    """``{node: P(not reference)}`` of the reported nodes that no observation can move, with their prior: those
+    sharing no ancestor (themselves included) with any observed node are d-separated from all of them (the
+    ancestral graph of both, moralised, falls into two parts)."""
+    if "ancestors" not in cache:
+        tables, ancestors = cache["tree"].tables, {}
+        for start in tables:  # depth first, without recursion (networks may be deep)
+            stack = [start]
+            while stack:
+                node = stack[-1]
+                parents = tables[node][0][1:]
+                missing = [p for p in parents if p not in ancestors]
+                if node in ancestors:
+                    stack.pop()
+                elif missing:
+                    stack.extend(missing)
+                else:
+                    ancestors[node] = frozenset({node}).union(*(ancestors[p] for p in parents))
+                    stack.pop()
+        cache["ancestors"], cache["prior"] = ancestors, {}
+    ancestors, prior = cache["ancestors"], cache["prior"]
+    moved = frozenset().union(*(ancestors[node] for node in observed))
+    out = {}
+    for node in reported:
+        if node not in observed and not ancestors[node] & moved:
+            if node not in prior:
+                prior[node] = 1.0 - float(cache["tree"].calibrate().marginal((node,))[0])
+            out[node] = prior[node]
+    return out
 
 
 def log_evidence(model, hard, soft):
