@@ -259,6 +259,14 @@ def test_a_clique_above_the_limit_is_refused_with_its_size(network):
         compile_junction_tree(tables, card, max_clique=8)
 
 
+def test_cliques_above_the_limit_in_all_are_refused_with_their_total(network):
+    """Each of alarm's cliques fits, but not all of them together (bnlearn's link once used 23 GiB)."""
+    tables, card = tables_of(network("alarm"))
+    total = sum(len(p) for p in compile_junction_tree(tables, card).potentials)
+    with pytest.raises(MemoryError, match=f"needs {total:,} configurations in its .* cliques"):
+        compile_junction_tree(tables, card, max_tree=total - 1)
+
+
 def test_bundled_network_marginals_equal_the_model(bundled_model):
     m = bundled_model
     tables = {n: ((n,) + tuple(t.parents), t.values.reshape((len(m._states[n]),) +

@@ -52,6 +52,9 @@ __all__ = ["Calibration", "JunctionTree", "compile_junction_tree"]
 
 #: Largest clique, in configurations, that a compile accepts (2^27 floats is 1 GiB).
 MAX_CLIQUE = 2**27
+#: Most configurations of all cliques together that a compile accepts (2^28 floats is 2 GiB; a calibration's
+#: arrays take as much again).
+MAX_TREE = 2**28
 #: In a table of ``LARGE`` configurations or more, last axes shorter than ``LONG``, with at most ``MAX_LOOP``
 #: configurations together, are multiplied one configuration at a time (numpy broadcasts slowly over them).
 LARGE, LONG, MAX_LOOP = 4096, 64, 64
@@ -563,11 +566,13 @@ def _lift(cliques, parent, card):
         parent[k] = best
 
 
-def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=(), elimination=None, prior_messages=True):
+def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=(), elimination=None, prior_messages=True,
+                          max_tree=MAX_TREE):
     """Compile ``tables`` (node -> (family scope (node, *parents), array over it)) into a
     :class:`JunctionTree`. ``card`` maps each node to its number of states; ``root``: nodes whose clique
     should be the root (the smallest clique holding them all, when there is one), so that their joint
-    is ready after the inward pass alone. ``elimination``: an order to eliminate the nodes in (nodes not
+    is ready after the inward pass alone. A clique over ``max_clique`` configurations, or cliques over
+    ``max_tree`` in all, raise a :class:`MemoryError` before anything large is allocated. ``elimination``: an order to eliminate the nodes in (nodes not
     in ``card`` skipped) instead of the greedy min-fill one. ``prior_messages=False`` skips the messages of
     subtrees without evidence: every clique is then calibrated (for a tree compiled for one case, whose
     evidence is already in its tables: :mod:`model.engine.reduced`)."""
@@ -679,6 +684,10 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=(), eliminat
     up = tuple(_runs(cliques[p], separator[k], card) if p is not None else None for k, p in enumerate(parent))
     nested = tuple(p is not None and parent[p] is not None and set(separator[k]) <= set(separator[p])
                    for k, p in enumerate(parent))
+    total = sum(_size(c, card) for c in cliques)
+    if total > max_tree:
+        raise MemoryError(f"the junction tree needs {total:,} configurations in its {len(cliques)} cliques "
+                          f"({total * 8 / 2**30:.1f} GiB), above the limit of {max_tree:,}.")
     potentials = []
     for k, scope in enumerate(cliques):  # the product of a clique's tables, written once into a new array
         factors = [_aligned(tables[node][1], tables[node][0], scope) for node in holds[k]]

@@ -30,7 +30,7 @@ from .sliced import given
 
 __all__ = ["TreeRows", "calibrate", "case_posteriors", "junction_tree", "likelihoods", "log_evidence"]
 
-#: Configurations of the cut-down tree above which a case gets a tree of its own, when no clique holds every
+#: Configurations of the junction tree above which a case gets a tree of its own, when no clique holds every
 #: cause (on bnlearn's networks, 20% of cells seen: water 21 -> 13 ms a case, mildew 31 -> 18, barley 144 -> 20,
 #: andes 45 -> 39, every root's marginal). The bundled network keeps the cut-down tree and its clique of causes.
 REDUCE = 100_000
@@ -126,7 +126,7 @@ def case_posteriors(model, hard, soft, none=True):
     its reference state | evidence))`` of one case, exact; NaN (both) when the evidence has probability
     zero; with ``none=False`` the second is NaN (it may cost a second calibration). A node fixed by hard
     evidence is exactly 0 or 1. Hard evidence is cut out of the tree's tables (:func:`model.engine.sliced.given`),
-    soft evidence multiplied in. When no clique holds every cause and the cut-down tree is large (over ``REDUCE``
+    soft evidence multiplied in. When no clique holds every cause and the tree is large (over ``REDUCE``
     configurations), a tree is compiled for the case alone (:func:`model.engine.reduced.reduced_tree`)."""
     cache = _cache(model)
     local = cache["scratch"]
@@ -135,11 +135,13 @@ def case_posteriors(model, hard, soft, none=True):
     states, causes = model._states, model.causes
     seen, weights = _cut_case(model, hard, soft)
     reported = model._reported
-    tree, log_constant, present = given(cache["tree"], seen), 0.0, {}
-    if cache["report"] is None and sum(tree.subtree[k] for k in tree.by_size if tree.parent[k] is None) > REDUCE:
+    full, log_constant, present = cache["tree"], 0.0, {}
+    if cache["report"] is None and sum(full.subtree[k] for k in full.by_size if full.parent[k] is None) > REDUCE:
         present = _unmoved(cache, reported, {*seen, *weights})
         wanted = (*(node for node in reported if node not in seen and node not in present), *weights)
-        tree, log_constant = reduced_tree(cache["tree"], seen, wanted)
+        tree, log_constant = reduced_tree(full, seen, wanted)
+    else:
+        tree = given(full, seen)
     case = tree.calibrate(weights, local.arrays)  # read below, before the next calibration
     if math.isinf(case.log_evidence + log_constant):
         return np.full(len(reported), np.nan), float("nan")
@@ -190,7 +192,9 @@ def _unmoved(cache, reported, observed):
     for node in reported:
         if node not in observed and not ancestors[node] & moved:
             if node not in prior:
-                prior[node] = 1.0 - float(cache["tree"].calibrate().marginal((node,))[0])
+                if "prior case" not in cache:  # no evidence: each clique calibrated when first asked for
+                    cache["prior case"] = cache["tree"].calibrate()
+                prior[node] = 1.0 - float(cache["prior case"].marginal((node,))[0])
             out[node] = prior[node]
     return out
 
