@@ -54,18 +54,18 @@ def given(tree, observed):
     if not observed:
         return tree
     pattern = _pattern(tree, frozenset(observed))
-    keep, slices = pattern["keep"], pattern["slices"]
+    cliques, separators = pattern["slices"], pattern["separator slices"]
 
-    def sliced(full, k, scope):
-        axes = slices[k] if scope == "clique" else pattern["separator slices"][k]
+    def sliced(full, axes):  # a flat table at the observed states of its axes
         if axes is None:
             return full
         shape, at = axes
         index = tuple(slice(None) if node is None else observed[node] for node in at)
         return np.ascontiguousarray(full.reshape(shape)[index]).reshape(-1)
 
-    potentials = _Lazy(lambda k: sliced(tree.potentials[k], k, "clique"), len(keep))
-    static = _Lazy(lambda k: None if tree.static[k] is None else sliced(tree.static[k], k, "separator"), len(keep))
+    count = len(tree.cliques)
+    potentials = _Lazy(lambda k: sliced(tree.potentials[k], cliques[k]), count)
+    static = _Lazy(lambda k: None if tree.static[k] is None else sliced(tree.static[k], separators[k]), count)
     return dataclasses.replace(pattern["tree"], potentials=potentials, static=static, indexes=pattern["indexes"])
 
 
@@ -136,7 +136,7 @@ def _cut(tree, observed):
     cut = dataclasses.replace(tree, cliques=cliques, separator=separator, up=up, nested=nested, free=free,
                               home=home, by_size=tuple(sorted(range(len(cliques)), key=lambda k: (sizes[k], k))),
                               subtree=tuple(subtree), marked=marked, indexes={})
-    return {"tree": cut, "keep": cliques, "indexes": cut.indexes,
+    return {"tree": cut, "indexes": cut.indexes,
             "slices": tuple(axes(c) for c in tree.cliques),
             "separator slices": tuple(axes(s) for s in tree.separator)}
 
