@@ -1,6 +1,6 @@
 """``infer_batch`` (model/engine/batch.py) gives pgmpy variable elimination's posteriors row by row, on many rows at
 once (``Model.infer`` runs on the same engine, so the reference here is pgmpy on ``Model.network``, through
-``Model._query``, with impossible rows found by pgmpy's chain rule, ``Model._first_impossible``).
+``tests/reference.py``, with impossible rows found by pgmpy's chain rule there).
 
 Exactness (1e-9) on random bundled cases with hard, soft (dict and list) and missing cells, on two
 imported bnlearn networks (asia with its deterministic ``either``, child), plus the edges: all-missing

@@ -1,8 +1,8 @@
 """``explain``: contributions add up exactly, equal a brute-force Shapley, never depend on the order of
 the evidence; leave-one-out with its interaction row; the ``flips_top`` column; errors; the waterfall plot.
 
-Independent references use pgmpy's variable elimination on ``Model.network`` (``Model._query``), not the
-batch engine that ``explain`` and ``Model.infer`` run on.
+Independent references use pgmpy's variable elimination on ``Model.network`` (``tests/reference.py``), not the
+engine that ``explain`` and ``Model.infer`` run on.
 """
 
 import itertools
@@ -21,6 +21,7 @@ from matplotlib.axes import Axes
 from model import EvidenceError
 from model.analysis.explain import INTERACTION, MAX_SHAPLEY_ITEMS, explain
 from model.plotting import plot_explanation
+from reference import ve_marginals
 
 matplotlib.use("Agg")
 
@@ -45,7 +46,7 @@ def ve_posteriors(model, evidence, nodes):
     """P(not the reference state | evidence) of ``nodes`` by pgmpy variable elimination (0 or 1 if observed)."""
     hard, soft = model.check_evidence(evidence)
     free = [n for n in nodes if n not in hard]
-    marginals = model._query(free, hard, soft) if free else {}
+    marginals = ve_marginals(model, free, hard, soft) if free else {}
     out = {n: float(hard[n] != model.states(n)[0]) for n in nodes if n in hard}
     for n in free:
         factor = marginals[n]
