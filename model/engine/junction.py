@@ -572,8 +572,8 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=(), eliminat
     :class:`JunctionTree`. ``card`` maps each node to its number of states; ``root``: nodes whose clique
     should be the root (the smallest clique holding them all, when there is one), so that their joint
     is ready after the inward pass alone. A clique over ``max_clique`` configurations, or cliques over
-    ``max_tree`` in all, raise a :class:`MemoryError` before anything large is allocated. ``elimination``: an order to eliminate the nodes in (nodes not
-    in ``card`` skipped) instead of the greedy min-fill one. ``prior_messages=False`` skips the messages of
+    ``max_tree`` in all, raise a :class:`MemoryError` before anything large is allocated. ``elimination``: an
+    order to eliminate the nodes in (nodes not in ``card`` skipped) instead of the greedy min-fill one. ``prior_messages=False`` skips the messages of
     subtrees without evidence: every clique is then calibrated (for a tree compiled for one case, whose
     evidence is already in its tables: :mod:`model.engine.reduced`)."""
     nodes = list(card)
@@ -681,9 +681,8 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=(), eliminat
             separator[k] = tuple(v for v in cliques[p] if v in shared)
             cliques[k] = tuple(v for v in cliques[k] if v not in shared) + separator[k]
     separator = tuple(separator)
-    up = tuple(_runs(cliques[p], separator[k], card) if p is not None else None for k, p in enumerate(parent))
-    nested = tuple(p is not None and parent[p] is not None and set(separator[k]) <= set(separator[p])
-                   for k, p in enumerate(parent))
+    layout = _layout(cliques, separator, parent, order, home, card)
+    up = layout["up"]
     total = sum(_size(c, card) for c in cliques)
     if total > max_tree:
         raise MemoryError(f"the junction tree needs {total:,} configurations in its {len(cliques)} cliques "
@@ -720,14 +719,33 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=(), eliminat
         message = _to_separator(local, _size(separator[k], card))
         top = message.max()
         static[k], static_log[k] = message / top, static_log[k] + math.log(top)
-    subtree = [len(p) for p in potentials]
+    return JunctionTree(card=dict(card), cliques=tuple(cliques), parent=tuple(parent),
+                        children=tuple(tuple(c) for c in children), separator=separator,
+                        holds=tuple(tuple(h) for h in holds), holder=holder, static=tuple(static),
+                        static_log=tuple(static_log), order=tuple(order), potentials=tuple(potentials),
+                        tables=dict(tables), indexes={}, marked=() if prior_messages else tuple(range(len(cliques))),
+                        elimination=tuple(eliminated), **layout)
+
+
+def _layout(cliques, separator, parent, order, home, card):
+    """What a junction tree derives from its cliques, each listing its ``separator`` with its ``parent`` last:
+    the fields ``up``, ``nested``, ``free``, ``home`` (``home`` maps each node to the clique its evidence goes
+    into; the result adds the clique's shape around it, see :func:`_times`), ``by_size`` and ``subtree``. Shared
+    by :func:`compile_junction_tree` and the cut-down trees of :mod:`model.engine.sliced`."""
+    sizes = [_size(c, card) for c in cliques]
+    subtree = list(sizes)
     for k in order:
         if parent[k] is not None:
             subtree[parent[k]] += subtree[k]
-    home = {v: (k, (_size(cliques[k][:cliques[k].index(v)], card), card[v],
-                    _size(cliques[k][cliques[k].index(v) + 1:], card))) for v, k in home.items()}
-    return JunctionTree(dict(card), tuple(cliques), tuple(parent), tuple(tuple(c) for c in children), separator, up, nested, tuple(tuple(h) for h in holds),
-                        tuple(scope[:len(scope) - len(sep)] for scope, sep in zip(cliques, separator)),
-                        holder, tuple(static), tuple(static_log), home, tuple(order), tuple(potentials), dict(tables),
-                        tuple(sorted(range(len(cliques)), key=lambda k: (len(potentials[k]), k))), tuple(subtree), {},
-                        () if prior_messages else tuple(range(len(cliques))), tuple(eliminated))
+    shapes = {}
+    for v, k in home.items():
+        at = cliques[k].index(v)
+        shapes[v] = (k, (_size(cliques[k][:at], card), card[v], _size(cliques[k][at + 1:], card)))
+    return {"up": tuple(_runs(cliques[p], separator[k], card) if p is not None else None
+                        for k, p in enumerate(parent)),
+            "nested": tuple(p is not None and parent[p] is not None and set(separator[k]) <= set(separator[p])
+                            for k, p in enumerate(parent)),
+            "free": tuple(c[:len(c) - len(s)] for c, s in zip(cliques, separator)),
+            "home": shapes,
+            "by_size": tuple(sorted(range(len(cliques)), key=lambda k: (sizes[k], k))),
+            "subtree": tuple(subtree)}

@@ -35,23 +35,45 @@ import math
 
 from .junction import compile_junction_tree
 
-__all__ = ["reduced_tree"]
+__all__ = ["ancestor_sets", "reduced_tree"]
 
 
-def reduced_tree(full, observed, wanted=()):
+def ancestor_sets(tables):
+    """node -> the frozenset of its ancestors, itself included, for ``tables`` (node -> (family scope (node,
+    *parents), array)); depth first, without recursion (networks may be deep).
+
+    >>> import numpy as np
+    >>> sets = ancestor_sets({"a": (("a",), None), "b": (("b", "a"), None), "c": (("c", "b"), None)})
+    >>> sorted(sets["c"]), sorted(sets["a"])
+    (['a', 'b', 'c'], ['a'])
+    """
+    ancestors = {}
+    for start in tables:
+        stack = [start]
+        while stack:
+            node = stack[-1]
+            parents = tables[node][0][1:]
+            missing = [p for p in parents if p not in ancestors]
+            if node in ancestors:
+                stack.pop()
+            elif missing:
+                stack.extend(missing)
+            else:
+                ancestors[node] = frozenset({node}).union(*(ancestors[p] for p in parents))
+                stack.pop()
+    return ancestors
+
+
+def reduced_tree(full, observed, wanted=(), ancestors=None):
     """``(tree, log_constant)``: a :class:`~model.engine.junction.JunctionTree` over the ancestors of the
     ``observed`` nodes (node -> index of the observed state) and of ``wanted`` (nodes whose marginals, or soft
     evidence, the case needs), minus the observed nodes, whose states are fixed in every table; and the log
     of the tables left with no free node. The tree's P(evidence) times ``exp(log_constant)`` is the full
     network's P(observed) (-inf when a fixed table is zero); its marginals are the full network's given the
-    observations."""
+    observations. ``ancestors``: :func:`ancestor_sets` of ``full.tables``, when the caller keeps it."""
     tables, card = full.tables, full.card
-    keep, stack = set(), [*observed, *wanted]
-    while stack:
-        node = stack.pop()
-        if node not in keep:
-            keep.add(node)
-            stack.extend(tables[node][0][1:])
+    ancestors = ancestor_sets(tables) if ancestors is None else ancestors
+    keep = frozenset().union(*(ancestors[node] for node in [*observed, *wanted]))
     cut, log_constant = {}, 0.0
     for node in keep:
         scope, table = tables[node]

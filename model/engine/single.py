@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .junction import compile_junction_tree
-from .reduced import reduced_tree
+from .reduced import ancestor_sets, reduced_tree
 from .sliced import given
 
 __all__ = ["TreeRows", "calibrate", "case_posteriors", "junction_tree", "likelihoods", "log_evidence"]
@@ -35,7 +35,7 @@ __all__ = ["TreeRows", "calibrate", "case_posteriors", "junction_tree", "likelih
 #: andes 45 -> 39, every root's marginal). The bundled network keeps the cut-down tree and its clique of causes.
 REDUCE = 100_000
 
-_TREES = weakref.WeakKeyDictionary()  # model -> {"tree": JunctionTree, "report": clique or None, "scratch"}
+_TREES = weakref.WeakKeyDictionary()  # model -> {"tree": JunctionTree, "report": clique or None, "scratch", ...}
 
 
 def _cache(model):
@@ -48,6 +48,10 @@ def _cache(model):
         cache["tree"] = compile_junction_tree(tables, {n: len(s) for n, s in states.items()}, root=model.causes)
         cache["report"] = _report(model, cache["tree"])
         cache["scratch"] = threading.local()  # per thread: arrays one calibration lends the next (case_posteriors)
+        # no clique holds every cause and the tree is large: each case gets a tree of its own (case_posteriors)
+        cache["own trees"] = cache["report"] is None and sum(map(len, cache["tree"].potentials)) > REDUCE
+        if cache["own trees"]:
+            cache["ancestors"], cache["prior"] = ancestor_sets(tables), {}
     return cache
 
 
@@ -136,10 +140,10 @@ def case_posteriors(model, hard, soft, none=True):
     seen, weights = _cut_case(model, hard, soft)
     reported = model._reported
     full, log_constant, present = cache["tree"], 0.0, {}
-    if cache["report"] is None and sum(full.subtree[k] for k in full.by_size if full.parent[k] is None) > REDUCE:
+    if cache["own trees"]:
         present = _unmoved(cache, reported, {*seen, *weights})
         wanted = (*(node for node in reported if node not in seen and node not in present), *weights)
-        tree, log_constant = reduced_tree(full, seen, wanted)
+        tree, log_constant = reduced_tree(full, seen, wanted, cache["ancestors"])
     else:
         tree = given(full, seen)
     case = tree.calibrate(weights, local.arrays)  # read below, before the next calibration
@@ -170,22 +174,6 @@ def _unmoved(cache, reported, observed):
     """``{node: P(not reference)}`` of the reported nodes that no observation can move, with their prior: those
     sharing no ancestor (themselves included) with any observed node are d-separated from all of them (the
     ancestral graph of both, moralised, falls into two parts)."""
-    if "ancestors" not in cache:
-        tables, ancestors = cache["tree"].tables, {}
-        for start in tables:  # depth first, without recursion (networks may be deep)
-            stack = [start]
-            while stack:
-                node = stack[-1]
-                parents = tables[node][0][1:]
-                missing = [p for p in parents if p not in ancestors]
-                if node in ancestors:
-                    stack.pop()
-                elif missing:
-                    stack.extend(missing)
-                else:
-                    ancestors[node] = frozenset({node}).union(*(ancestors[p] for p in parents))
-                    stack.pop()
-        cache["ancestors"], cache["prior"] = ancestors, {}
     ancestors, prior = cache["ancestors"], cache["prior"]
     moved = frozenset().union(*(ancestors[node] for node in observed))
     out = {}

@@ -37,7 +37,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .junction import _runs, _size
+from .junction import _layout
 
 __all__ = ["given"]
 
@@ -66,7 +66,7 @@ def given(tree, observed):
     count = len(tree.cliques)
     potentials = _Lazy(lambda k: sliced(tree.potentials[k], cliques[k]), count)
     static = _Lazy(lambda k: None if tree.static[k] is None else sliced(tree.static[k], separators[k]), count)
-    return dataclasses.replace(pattern["tree"], potentials=potentials, static=static, indexes=pattern["indexes"])
+    return dataclasses.replace(pattern["tree"], potentials=potentials, static=static)
 
 
 class _Lazy:
@@ -115,28 +115,10 @@ def _cut(tree, observed):
 
     cliques = tuple(keep(c) for c in tree.cliques)
     separator = tuple(keep(s) for s in tree.separator)
-    parent = tree.parent
-    up = tuple(_runs(cliques[p], separator[k], card) if p is not None else None for k, p in enumerate(parent))
-    nested = tuple(p is not None and parent[p] is not None and set(separator[k]) <= set(separator[p])
-                   for k, p in enumerate(parent))
-    free = tuple(c[:len(c) - len(s)] for c, s in zip(cliques, separator))
-    home = {}
-    for node, (k, _) in tree.home.items():
-        if node not in observed:
-            scope = cliques[k]
-            at = scope.index(node)
-            home[node] = (k, (_size(scope[:at], card), card[node], _size(scope[at + 1:], card)))
-    sizes = [_size(c, card) for c in cliques]
-    subtree = list(sizes)
-    for k in tree.order:
-        if parent[k] is not None:
-            subtree[parent[k]] += subtree[k]
+    home = {node: k for node, (k, _) in tree.home.items() if node not in observed}
     # a subtree with an observed node summed out inside it no longer sends the prior's message: marked as seen
     marked = tuple(sorted({k for k, f in enumerate(tree.free) for v in f if v in observed}))
-    cut = dataclasses.replace(tree, cliques=cliques, separator=separator, up=up, nested=nested, free=free,
-                              home=home, by_size=tuple(sorted(range(len(cliques)), key=lambda k: (sizes[k], k))),
-                              subtree=tuple(subtree), marked=marked, indexes={})
-    return {"tree": cut, "indexes": cut.indexes,
-            "slices": tuple(axes(c) for c in tree.cliques),
+    cut = dataclasses.replace(tree, cliques=cliques, separator=separator, marked=marked, indexes={},
+                              **_layout(cliques, separator, tree.parent, tree.order, home, card))
+    return {"tree": cut, "slices": tuple(axes(c) for c in tree.cliques),
             "separator slices": tuple(axes(s) for s in tree.separator)}
-
