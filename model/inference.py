@@ -467,6 +467,21 @@ class Model:
         """
         return explanations_for(self, evidence, k)
 
+    def fit(self, cases, labels=None, *, max_iterations=100, tolerance=1e-6, report=False):
+        """A new Model with this one's parameters refined by ``cases``: see :func:`model.fit`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> m = load_model()
+        >>> new = m.fit(pd.DataFrame({"sex": ["female"] * 90 + ["male"] * 10}))
+        >>> new.priors_digest != m.priors_digest
+        True
+        """
+        from .learning.fit import refit
+
+        return refit(self, cases, labels, max_iterations=max_iterations, tolerance=tolerance, report=report)
+
     def predict(self, evidence, nodes=None):
         """P(state | evidence) of unobserved findings, tests and risk factors: see :func:`model.predict`.
 

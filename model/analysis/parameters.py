@@ -152,7 +152,7 @@ def _recipe(node, form, t, tables, index):
     return node, "cpt", np.array(columns).T  # (states, configurations)
 
 
-def node_values(parameters, model, values, nodes=None, *, contiguous=True):
+def node_values(parameters, model, values, nodes=None, *, contiguous=True, clip=True):
     """Every node's table for every draw: ``{node: array (draws, states, configurations)}``.
 
     ``values`` has shape (draws, parameters), columns in the order of
@@ -199,6 +199,9 @@ def node_values(parameters, model, values, nodes=None, *, contiguous=True):
             if form == "noisy_or":
                 totals = {k: np.maximum(v, leak) for k, v in totals.items()}
             table = _links_table(form, leak, totals, t.parent_states)  # (states, configurations, draws)
+            if not clip:
+                out[node] = np.ascontiguousarray(table.transpose(2, 0, 1))
+                continue
             np.clip(table, 0.0, 1.0, out=table)
             total = table[0] + table[1]  # the states added in order, as table.sum(axis=1) does
             for state in table[2:]:

@@ -1,0 +1,32 @@
+"""Learning from cases: :func:`fit` refines the experts' parameters with data (MAP on the exact engine).
+
+The doorway: :func:`fit` (also :meth:`model.Model.fit`), :class:`FitReport`, :class:`FitWarning`. The
+work is in :mod:`model.learning.fit` (the search), :mod:`model.learning.counts` (expected counts on the
+junction tree), :mod:`model.learning.maximise` (the canonical forms' derivatives and the priors) and
+:mod:`model.learning.rows` (the rows written back).
+"""
+
+from .fit import FitReport, FitWarning, refit
+
+__all__ = ["FitReport", "FitWarning", "fit"]
+
+
+def fit(cases, labels=None, *, priors=None, max_iterations=100, tolerance=1e-6, report=False):
+    """A new Model whose parameters are refined by ``cases`` (and optional cause ``labels``): the MAP, each
+    parameter's prior centred on the expert's value with its row's ``low..high`` as spread.
+
+    ``priors`` is the model to refine: a :class:`~model.Model`, a priors folder or a bundled population
+    name (the primary-care priors by default); it is not changed. The other arguments, the result and the
+    errors are those of :func:`model.learning.fit.refit`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cases = pd.DataFrame({"sex": ["female"] * 90 + ["male"] * 10})
+    >>> new = fit(cases)
+    >>> float(new.tables["base_rates"].set_index("node").at["sex", "probability"]) > 0.6
+    True
+    """
+    from ..inference import as_model
+
+    return refit(as_model(priors), cases, labels, max_iterations=max_iterations, tolerance=tolerance, report=report)

@@ -1,0 +1,323 @@
+"""Learning from the researcher's own cases: :func:`fit` refines the experts' parameters with data.
+
+In plain terms: every parameter row of the priors keeps its meaning and its
+form (a link total, a leak, a relative risk, a base rate, a CPT cell); the
+expert's range ``low..high`` becomes the prior distribution of that parameter
+(the same Beta or log-normal as for credible intervals), so a narrow range
+moves little and a wide one follows the data. The cases are as for
+:func:`model.infer_batch` (missing cells are simply not observed, soft evidence
+allowed); optional labels say, per cause, whether it was present (1), absent
+(0) or unknown (missing).
+
+**Method.** The maximum a posteriori estimate, by a quasi-Newton method
+(L-BFGS-B) on the exact log posterior of the free parameters: the log
+probability of the cases *given the population's definition* (the cases were
+selected by it, so the data cannot inform P(presenting complaint); fitting
+the joint instead would inflate it), plus each parameter's log prior. Its
+value and gradient come from the exact junction tree: per case, one
+calibration and the expected counts of every family the case informs
+(:mod:`model.learning.counts`); the gradient is Fisher's identity, the counts
+times the derivative of each cell's log probability with respect to the
+parameters in the canonical forms (:mod:`model.learning.maximise`). Identical
+cases are computed once, with their number as weight. The search stops when
+one step changes the log posterior by less than ``tolerance`` times its size
+(at least 1): converged; or after ``max_iterations`` steps: not converged,
+with a :class:`FitWarning`. Each parameter's prior is normal on its logit
+(log for a relative risk), centred on the expert's value, with its row's
+range as the 5th-95th percentiles (see :mod:`model.learning.maximise` for why
+not the credible intervals' Beta).
+
+**What the refitted rows say.** Each fitted row gets its new value, a new
+``low..high`` (its 90% Laplace interval; see :mod:`model.learning.maximise`
+for why it is optimistic when many cells are hidden) and its source extended
+by the data that refitted it (number of cases, a digest of them, the date).
+A parameter with ``low == high`` never moves; nor does any parameter of a node
+that no case says anything about (neither it nor a descendant observed).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..analysis.parameters import model_parameters, node_values
+from ..engine.cases import check_columns, parse_cases
+from ..engine.run import run_batch
+from ..engine.reduced import ancestor_sets
+from ..engine.single import TreeRows
+from ..errors import EvidenceError
+from .counts import expected_counts
+from .maximise import LIMIT, from_unbounded, log_prior, node_interval, normal_prior, slopes, to_unbounded
+from .rows import fitted_tables
+
+__all__ = ["FitReport", "FitWarning", "refit"]
+
+
+class FitWarning(UserWarning):
+    """A fit that did not converge, or cases that were left out (their problems listed)."""
+
+
+@dataclass(frozen=True)
+class FitReport:
+    """How a fit went: ``converged``, ``iterations`` (evaluations of the log posterior), ``log_posterior``
+    (its value at each, up to a constant; the first at the experts' values), ``cases_used``, ``problems``
+    (records as ``infer_batch``'s ``attrs["problems"]``)."""
+
+    converged: bool
+    iterations: int
+    log_posterior: tuple
+    cases_used: int
+    problems: tuple
+
+
+def refit(model, cases, labels=None, *, max_iterations=100, tolerance=1e-6, report=False):
+    """A new :class:`~model.Model` whose parameters are ``model``'s refined by ``cases``: the MAP, each
+    parameter's prior centred on its value with its row's ``low..high`` as spread. :func:`model.fit` and
+    :meth:`model.Model.fit` call it.
+
+    Parameters
+    ----------
+    model : Model
+        The model to refine. It is not changed.
+    cases : pandas.DataFrame
+        One row per case, one column per observed node, as for :func:`model.infer_batch`; missing cells
+        are not observed.
+    labels : pandas.DataFrame, optional
+        Columns named after causes, values 1 (present), 0 (absent) or missing (unknown), on the same row
+        labels as ``cases``.
+    max_iterations : int
+        Steps of the search at most; a fit stopped by this limit warns (:class:`FitWarning`).
+    tolerance : float
+        Converged when a step changes the log posterior by less than ``tolerance * max(1, |log
+        posterior|)``.
+    report : bool
+        Also return a :class:`FitReport`.
+
+    Returns
+    -------
+    Model, or (Model, FitReport)
+        Zero usable cases return the model itself, unchanged.
+
+    Raises
+    ------
+    EvidenceError
+        Unknown columns, labels that are not 0/1/missing or name no cause, or labels on rows that are
+        not in ``cases``. Bad or impossible rows are left out with a :class:`FitWarning` listing them.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from model import load_model
+    >>> m = load_model()
+    >>> cases = pd.DataFrame({"avid_cyclist": ["yes"] * 30 + ["no"] * 70})
+    >>> new = refit(m, cases)
+    >>> old = m.tables["base_rates"].set_index(["node", "state"]).loc[("avid_cyclist", "yes"), "probability"]
+    >>> new = new.tables["base_rates"].set_index(["node", "state"]).loc[("avid_cyclist", "yes"), "probability"]
+    >>> bool(old < new < 0.3)
+    True
+    """
+    cases = _with_labels(model, cases, labels)
+    if len(cases) == 0:
+        empty = FitReport(True, 0, (), 0, ())
+        return (model, empty) if report else model
+    checked = run_batch(model, cases, progress=False)  # the same problems as infer_batch, bad rows left out
+    problems = tuple(checked.attrs["problems"])
+    good = ~checked.isna().any(axis=1).to_numpy()
+    if problems:
+        warnings.warn(f"{len(problems)} problems; {int((~good).sum())} rows left out of the fit:\n" +
+                      "\n".join(f"  - row {p['row']!r}, {p['node']}: {p['problem']}" for p in problems[:20]),
+                      FitWarning, stacklevel=2)
+    evidence = _evidence(model, cases.iloc[np.flatnonzero(good)])
+    if not len(evidence[0]):
+        empty = FitReport(True, 0, (), 0, problems)
+        return (model, empty) if report else model
+    theta, trace, converged, posterior = _ascend(model, evidence, max_iterations, tolerance)
+    if not converged:
+        warnings.warn(f"the fit did not converge in {max_iterations} iterations (log posterior "
+                      f"{trace[0]:.6g} at the experts' values, {trace[-1]:.6g} at the last step); raise "
+                      f"max_iterations or tolerance.", FitWarning, stacklevel=2)
+    if not len(posterior.free):
+        return (model, FitReport(True, 0, (), int(evidence[1].sum()), problems)) if report else model
+    refit = fitted_tables(model, theta, _intervals(posterior, theta), _stamp(cases, int(evidence[1].sum())))
+    result = model.with_tables(refit)
+    return (result, FitReport(converged, len(trace), tuple(trace), int(evidence[1].sum()), problems)) if report else result
+
+
+def _with_labels(model, cases, labels):
+    """``cases`` with the labels as cause columns ('present' / the reference state), checked."""
+    check_columns(model, cases)
+    if labels is None:
+        return cases
+    if not isinstance(labels, pd.DataFrame):
+        raise EvidenceError(f"labels must be a pandas DataFrame (columns named after causes, values 0, 1 or "
+                            f"missing). Got {type(labels).__name__}.")
+    problems = [f"labels column {c!r} is not a cause; labels name causes: {', '.join(model.causes)}."
+                for c in labels.columns if c not in model.causes]
+    problems += [f"labels column {c!r} is also a column of cases; give it once." for c in labels.columns
+                 if c in cases.columns]
+    extra = labels.index.difference(cases.index)
+    if len(extra):
+        problems.append(f"labels has rows that cases has not: {', '.join(map(repr, extra[:5]))}.")
+    for c in labels.columns:
+        values = pd.to_numeric(labels[c], errors="coerce")
+        bad = labels.index[(values.isna() & labels[c].notna()) | ~values.isin([0, 1]) & values.notna()]
+        if len(bad):
+            problems.append(f"labels column {c!r}: values must be 0, 1 or missing; rows {', '.join(map(repr, bad[:5]))} "
+                            f"hold {', '.join(repr(labels.at[r, c]) for r in bad[:5])}.")
+    if problems:
+        raise EvidenceError(f"{len(problems)} problems with the labels:\n" + "\n".join(f"  - {p}" for p in problems))
+    out = cases.copy()
+    for c in labels.columns:
+        states = model.states(c)
+        values = pd.to_numeric(labels[c]).reindex(cases.index)
+        out[c] = pd.Series(np.where(values.isna(), None, np.where(values == 1, states[1], states[0])),
+                           index=cases.index, dtype=object)
+    return out
+
+
+def _evidence(model, cases):
+    """One ``(hard, soft)`` per row, as :func:`model.learning.counts.expected_counts` takes them: the index of
+    each hard state, the likelihoods of soft evidence (times the 0/1 vector of a hard state on the same
+    node); the population's observations included."""
+    n = len(cases)
+    if n == 0:
+        return [], np.zeros(0)
+    hard, soft, _, _ = parse_cases(model, TreeRows(model), {c: cases[c] for c in cases.columns}, 0, n)
+    rows = [({}, {}) for _ in range(n)]
+    for node, (at, lam) in soft.items():
+        for i, vector in zip(at, lam):
+            rows[i][1][node] = np.asarray(vector, dtype=float)
+    for node, codes in hard.items():
+        for i in np.flatnonzero(codes >= 0):
+            seen, weights = rows[i]
+            if node in weights:
+                weights[node] = weights[node] * np.eye(len(weights[node]))[codes[i]]
+            else:
+                seen[node] = int(codes[i])
+    return _grouped(rows)
+
+
+def _grouped(rows):
+    """Identical cases once each: ``(cases, how many times each)``."""
+    found = {}
+    for hard, soft in rows:
+        key = (tuple(sorted(hard.items())), tuple(sorted((node, v.tobytes()) for node, v in soft.items())))
+        if key in found:
+            found[key][1] += 1
+        else:
+            found[key] = [(hard, soft), 1]
+    return [case for case, _ in found.values()], np.array([n for _, n in found.values()], dtype=float)
+
+
+def _junction_tables(model, tables):
+    states = model._states
+    return {node: ((node,) + tuple(t.parents),
+                   tables[node][0].reshape((len(states[node]),) + tuple(len(s) for s in t.parent_states)))
+            for node, t in model._priors.node_tables.items()}
+
+
+class _Posterior:
+    """The log posterior of the free parameters given the cases, and its gradient, on the unbounded
+    coordinates ``z`` (:mod:`model.learning.maximise`).
+
+    log P(cases | population) + log prior = sum over the cases of log P(case and the population's
+    observations) - n log P(the population's observations) + log prior: the cases were selected by the
+    population's definition, which the data cannot inform. Its gradient, by Fisher's identity, is the sum
+    over the cells of every free node's table of (expected counts of the cases - n times those of the
+    population alone) times d log P(cell) / dz.
+    """
+
+    def __init__(self, model, evidence):
+        (self.evidence, self.weights), self.model = evidence, model
+        self.parameters = parameters = model_parameters(model)
+        listing = parameters.table
+        self.start = listing["value"].to_numpy(dtype=float)
+        self.kind = listing["kind"].to_numpy()
+        tables = _junction_tables(model, node_values(parameters, model, self.start[None, :]))
+        ancestors = ancestor_sets(tables)
+        informed = frozenset().union(*(ancestors[v] for hard, soft in self.evidence for v in (*hard, *soft)))
+        moving = (listing["low"] < listing["high"]).to_numpy() & listing["node"].isin(list(informed)).to_numpy()
+        self.free = np.flatnonzero(moving)  # a fixed row, or a node no case informs, never moves
+        self.nodes = {}
+        for i in self.free:
+            self.nodes.setdefault(listing.at[i, "node"], []).append(i)
+        self.centre, self.spread = normal_prior(self.start[self.free], listing["low"].to_numpy(dtype=float)[self.free],
+                                                listing["high"].to_numpy(dtype=float)[self.free], self.kind[self.free])
+        self.card = {node: len(s) for node, s in model._states.items()}
+        states = model._states
+        self.population = [({node: states[node].index(state) for node, state in model._population.items()}, {})]
+        self.trace, self.counts = [], None
+
+    def values(self, z):
+        theta = self.start.copy()
+        theta[self.free] = from_unbounded(z, self.kind[self.free])
+        return theta
+
+    def __call__(self, z):
+        """Minus the log posterior at ``z``, and minus its gradient."""
+        theta = self.values(z)
+        tables = _junction_tables(self.model, node_values(self.parameters, self.model, theta[None, :]))
+        causes, n = self.model.causes, float(self.weights.sum())
+        data = expected_counts(tables, self.card, self.evidence, causes, self.weights)
+        value, gradient, _ = log_prior(z, self.centre, self.spread)
+        value += data.log_likelihood
+        selected = None
+        if self.population[0][0]:
+            selected = expected_counts(tables, self.card, self.population, causes)
+            value -= n * selected.log_likelihood
+        position = {i: k for k, i in enumerate(self.free)}
+        for node, indexes in self.nodes.items():
+            weights = data.tables[node]
+            if selected is not None and selected.tables[node] is not None:
+                weights = (0.0 if weights is None else weights) - n * selected.tables[node]
+            if weights is None:
+                continue
+            at = [position[i] for i in indexes]
+            gradient[at] += slopes(self.parameters, self.model, node, theta, np.array(indexes),
+                                   self.kind[indexes]) @ np.ravel(weights)
+        self.trace.append(value)
+        self.counts = data
+        return -value, -gradient
+
+
+def _ascend(model, evidence, max_iterations, tolerance):
+    """The MAP by L-BFGS-B on the exact log posterior: (values, log posterior per evaluation, converged,
+    the search's own object)."""
+    from scipy import optimize
+
+    posterior = _Posterior(model, evidence)
+    if not len(posterior.free):
+        return posterior.start, [], True, posterior
+    start = to_unbounded(posterior.start[posterior.free], posterior.kind[posterior.free])
+    found = optimize.minimize(posterior, start, jac=True, method="L-BFGS-B",
+                              bounds=[(-LIMIT, LIMIT)] * len(start),
+                              options={"maxiter": max_iterations, "ftol": tolerance, "gtol": 1e-8})
+    return posterior.values(found.x), posterior.trace, bool(found.success), posterior
+
+
+def _intervals(posterior, theta):
+    """index -> (low, high) of every fitted parameter, at the fitted values."""
+    posterior(to_unbounded(theta[posterior.free], posterior.kind[posterior.free]))  # the counts at the fit
+    position = {i: k for k, i in enumerate(posterior.free)}
+    out = {}
+    for node, indexes in posterior.nodes.items():
+        counts = posterior.counts.tables[node]
+        if counts is None:
+            counts = np.zeros((posterior.card[node], 1))
+        at = [position[i] for i in indexes]
+        low, high = node_interval(posterior.parameters, posterior.model, node, theta, np.array(indexes),
+                                  posterior.kind[indexes], posterior.spread[at], counts)
+        out.update({int(i): (float(lo), float(hi)) for i, lo, hi in zip(indexes, low, high)})
+    return out
+
+
+def _stamp(cases, used):
+    """What refitted the rows: the number of cases, a digest of them and the date."""
+    digest = hashlib.sha256(pd.util.hash_pandas_object(cases.astype(str), index=True).to_numpy().tobytes())
+    return f"refitted on {used} cases (sha256 {digest.hexdigest()[:12]}, {datetime.date.today().isoformat()})"
+

@@ -1,0 +1,251 @@
+"""Learning from cases (issue 13): expected counts, the log posterior's gradient, and :func:`model.learning.fit`.
+
+References are independent: expected counts by enumerating every state of every node of asia; the
+gradient by finite differences of the log posterior; maximum-likelihood counts from the sampled cases.
+"""
+
+import itertools
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import EvidenceError, load_model
+from model.interop import network_to_tables, read_network
+from model.learning import FitWarning, fit
+from model.learning.counts import expected_counts
+from model.learning.fit import _evidence, _Posterior
+from model.priors.save import save_tables
+
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "data" / "bnlearn"
+
+
+@pytest.fixture(scope="module")
+def asia(tmp_path_factory):
+    """bnlearn's asia with every cell strictly between 0 and 1 given a range (imported tables are fixed)."""
+    tables = network_to_tables(read_network(DATA / "asia.bif.gz"), source="asia.bif.gz")
+    for name, frame in tables.items():
+        if name.startswith("cpts/"):
+            inside = (frame["probability"] > 0) & (frame["probability"] < 1)
+            p = frame["probability"]
+            frame.loc[inside, "low"] = np.maximum(p / 3, 0.001)[inside]
+            frame.loc[inside, "high"] = np.minimum(1 - (1 - p) / 3, 0.999)[inside]
+    folder = tmp_path_factory.mktemp("asia") / "asia"
+    save_tables(tables, folder)
+    return load_model(folder)
+
+
+def sample(model, n, seed):
+    """``n`` complete cases forward-sampled from ``model`` (state names), parents before children."""
+    rng = np.random.default_rng(seed)
+    tables = model._priors.node_tables
+    order, done = [], set()
+    while len(order) < len(tables):
+        for node, t in tables.items():
+            if node not in done and all(p in done for p in t.parents):
+                order.append(node)
+                done.add(node)
+    codes = {}
+    for node in order:
+        t = tables[node]
+        config = np.zeros(n, dtype=np.int64)
+        for parent, states in zip(t.parents, t.parent_states):
+            config = config * len(states) + codes[parent]
+        cumulative = np.cumsum(t.values[:, config], axis=0)
+        codes[node] = (rng.random(n) > cumulative).sum(axis=0).clip(0, len(t.values) - 1)
+    return pd.DataFrame({node: np.array(model.states(node), dtype=object)[codes[node]] for node in order})
+
+
+def brute_counts(model, cases):
+    """Sum over the cases of P(node, parents | case) of every node, by enumerating the joint; and log P."""
+    names = list(model.nodes.index)
+    tables = model._priors.node_tables
+    joint = np.ones([len(model.states(v)) for v in names])
+    for node, t in tables.items():
+        axes = [names.index(v) for v in (node, *t.parents)]
+        table = t.values.reshape([len(model.states(v)) for v in (node, *t.parents)])
+        shape = [1] * len(names)
+        for position, axis in enumerate(axes):
+            shape[axis] = table.shape[position]
+        order = np.argsort(axes)
+        joint = joint * np.transpose(table, order).reshape(shape)
+    counts, total = {}, 0.0
+    for hard, soft in cases:
+        weight = np.ones_like(joint)
+        for node, state in hard.items():
+            vector = np.zeros(len(model.states(node)))
+            vector[state] = 1.0
+            shape = [1] * len(names)
+            shape[names.index(node)] = len(vector)
+            weight = weight * vector.reshape(shape)
+        for node, vector in soft.items():
+            shape = [1] * len(names)
+            shape[names.index(node)] = len(vector)
+            weight = weight * np.asarray(vector).reshape(shape)
+        posterior = joint * weight
+        total += math.log(posterior.sum())
+        posterior /= posterior.sum()
+        for node, t in tables.items():
+            family = [names.index(v) for v in (node, *t.parents)]
+            rest = tuple(i for i in range(len(names)) if i not in family)
+            marginal = np.transpose(posterior.sum(axis=rest), np.argsort(np.argsort(family)))
+            counts[node] = counts.get(node, 0.0) + marginal.reshape(len(model.states(node)), -1)
+    return counts, total
+
+
+def junction_tables(model):
+    states = model._states
+    return {node: ((node,) + tuple(t.parents),
+                   t.values.reshape((len(states[node]),) + tuple(len(s) for s in t.parent_states)))
+            for node, t in model._priors.node_tables.items()}
+
+
+def test_expected_counts_equal_enumeration(asia):
+    rng = np.random.default_rng(5)
+    names = list(asia.nodes.index)
+    cases = []
+    for _ in range(6):
+        chosen = rng.choice(names, size=3, replace=False)
+        hard = {v: int(rng.integers(len(asia.states(v)))) for v in chosen[:2]}
+        soft = {chosen[2]: rng.uniform(0.1, 1.0, size=len(asia.states(chosen[2])))}
+        cases.append((hard, soft))
+    # the reference counts every node in every case; ours leaves out the nodes a case says nothing about,
+    # whose counts are then P(node | parents) times P(parents | case): compare the informed ones
+    card = {v: len(asia.states(v)) for v in names}
+    weights = np.array([1.0, 2.0, 1.0, 1.0, 3.0, 1.0])
+    ours = expected_counts(junction_tables(asia), card, cases, weights=weights)
+    expanded = [case for case, w in zip(cases, weights) for _ in range(int(w))]
+    tables = junction_tables(asia)
+    for node in names:
+        informed = [case for case in expanded if any(node in _ancestors(tables, v) for v in (*case[0], *case[1]))]
+        if not informed:
+            assert ours.tables[node] is None
+            continue
+        reference, _ = brute_counts(asia, informed)
+        np.testing.assert_allclose(ours.tables[node], reference[node], atol=1e-12, rtol=0)
+    _, total = brute_counts(asia, expanded)
+    assert ours.log_likelihood == pytest.approx(total, abs=1e-10)
+
+
+def _ancestors(tables, node):
+    out, stack = set(), [node]
+    while stack:
+        v = stack.pop()
+        if v not in out:
+            out.add(v)
+            stack.extend(tables[v][0][1:])
+    return out
+
+
+def test_gradient_equals_finite_differences(asia):
+    cases = sample(asia, 60, seed=2).mask(np.random.default_rng(3).random((60, 8)) < 0.4)
+    posterior = _Posterior(asia, _evidence(asia, cases))
+    rng = np.random.default_rng(4)
+    from model.learning.maximise import to_unbounded
+
+    z = to_unbounded(posterior.start[posterior.free], posterior.kind[posterior.free])
+    z = z + rng.normal(0, 0.3, size=len(z))
+    value, gradient = posterior(z)
+    step = 1e-6
+    for i in rng.choice(len(z), size=6, replace=False):
+        up, down = z.copy(), z.copy()
+        up[i] += step
+        down[i] -= step
+        numeric = (posterior(up)[0] - posterior(down)[0]) / (2 * step)
+        assert gradient[i] == pytest.approx(numeric, rel=1e-5, abs=1e-6)
+
+
+def test_zero_cases_return_the_model_unchanged(asia):
+    assert fit(pd.DataFrame({"smoke": pd.Series([], dtype=object)}), priors=asia) is asia
+
+
+def test_many_complete_cases_approach_the_maximum_likelihood_counts(asia):
+    cases = sample(asia, 20_000, seed=7)
+    refit, report = fit(cases, priors=asia, report=True)
+    assert report.converged and report.cases_used == 20_000
+    for node, t in refit._priors.node_tables.items():
+        parents = list(t.parents)
+        seen = cases.groupby(parents)[node].value_counts().unstack(fill_value=0) if parents else \
+            cases[node].value_counts().to_frame().T
+        for config in itertools.product(*t.parent_states):
+            row = seen.loc[config if len(config) > 1 else config[0]] if parents else seen.iloc[0]
+            n = row.sum()
+            column = int(np.ravel_multi_index(tuple(s.index(c) for s, c in zip(t.parent_states, config)),
+                                              [len(s) for s in t.parent_states])) if parents else 0
+            original = asia._priors.node_tables[node].values[:, column]
+            if n < 500 or ((original == 0) | (original == 1)).any():
+                continue  # few cases, or a fixed (logical) column
+            frequency = np.array([row.get(s, 0) for s in t.states]) / n
+            np.testing.assert_allclose(t.values[:, column], frequency, atol=0.01)
+
+
+def test_fixed_rows_never_move_and_the_input_is_untouched(asia):
+    before = {name: frame.copy() for name, frame in asia.tables.items()}
+    digest = asia.priors_digest
+    cases = sample(asia, 300, seed=11)
+    refit = fit(cases, priors=asia)
+    assert asia.priors_digest == digest
+    for name, frame in asia.tables.items():
+        pd.testing.assert_frame_equal(frame, before[name])
+    fixed_rows = moved_rows = 0
+    for name, frame in refit.tables.items():
+        if not name.startswith("cpts/"):
+            continue
+        old = before[name]
+        fixed = (old["low"] == old["high"]).to_numpy()
+        np.testing.assert_array_equal(frame["probability"].to_numpy()[fixed], old["probability"].to_numpy()[fixed])
+        np.testing.assert_array_equal(frame["source"].to_numpy()[fixed], old["source"].to_numpy()[fixed])
+        moved = ~fixed & (frame["probability"].to_numpy() != old["probability"].to_numpy())
+        assert all("refitted on 300 cases" in s for s in frame["source"][moved])
+        assert ((frame["low"] <= frame["probability"]) & (frame["probability"] <= frame["high"])).all()
+        fixed_rows, moved_rows = fixed_rows + fixed.sum(), moved_rows + moved.sum()
+    assert fixed_rows >= 4 and moved_rows >= 10  # either's logical cells; the rest
+
+
+def test_the_fitted_model_saves_reloads_and_checks(asia, tmp_path):
+    refit = fit(sample(asia, 200, seed=13), priors=asia)
+    refit.save(tmp_path / "refit")
+    again = load_model(tmp_path / "refit")
+    assert again.priors_digest == refit.priors_digest
+
+
+def test_bad_rows_are_listed_and_left_out(asia):
+    cases = sample(asia, 50, seed=17)
+    cases.loc[3, "smoke"] = "sometimes"
+    with pytest.warns(FitWarning, match="row 3, smoke"):
+        refit, report = fit(cases, priors=asia, report=True)
+    assert report.cases_used == 49 and len(report.problems) == 1
+
+
+def test_bad_columns_and_labels_raise(asia, bundled_model):
+    with pytest.raises(EvidenceError, match="unknown node 'smoker'"):
+        fit(pd.DataFrame({"smoker": ["yes"]}), priors=asia)
+    cases = pd.DataFrame({"pain_burning": ["yes", "no"]})
+    with pytest.raises(EvidenceError, match="not a cause"):
+        fit(cases, pd.DataFrame({"pain_burning": [1, 0]}), priors=bundled_model)
+    with pytest.raises(EvidenceError, match="values must be 0, 1 or missing"):
+        fit(cases, pd.DataFrame({"tumour": [2, 0]}), priors=bundled_model)
+
+
+def test_a_fit_stopped_early_says_so(asia):
+    with pytest.warns(FitWarning, match="did not converge"):
+        fit(sample(asia, 200, seed=19).mask(np.random.default_rng(1).random((200, 8)) < 0.3), priors=asia,
+            max_iterations=1)
+
+
+@pytest.mark.slow
+def test_labels_move_a_cause_the_right_way(bundled_model):
+    """Labels saying disc herniation is commoner than the model thinks raise its prior in the population."""
+    n = 200
+    labels = pd.DataFrame({"lumbar_disc_herniation": [1] * (n * 3 // 4) + [0] * (n - n * 3 // 4)})
+    cases = pd.DataFrame(index=labels.index)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FitWarning)
+        refit = fit(cases, labels, priors=bundled_model)
+    before = bundled_model.infer({}).at["lumbar_disc_herniation", "posterior"]
+    after = refit.infer({}).at["lumbar_disc_herniation", "posterior"]
+    assert before < after < 0.75
