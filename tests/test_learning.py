@@ -249,3 +249,31 @@ def test_labels_move_a_cause_the_right_way(bundled_model):
     before = bundled_model.infer({}).at["lumbar_disc_herniation", "posterior"]
     after = refit.infer({}).at["lumbar_disc_herniation", "posterior"]
     assert before < after < 0.75
+
+
+def test_crossing_link_totals_are_moved_back_until_the_loader_accepts_them(bundled_model):
+    """A fitted point whose logistic totals cross (the search's tables clip such a probability to 0) is moved
+    back towards the experts' values until they do not; the rows written back then load."""
+    from model.analysis.parameters import node_values
+    from model.learning.fit import _uncrossed
+    from model.learning.maximise import from_unbounded, to_unbounded
+    from model.learning.rows import fitted_tables
+
+    cases = pd.DataFrame({"flexion_effect": ["worsens", "none", "relieves"] * 5})
+    posterior = _Posterior(bundled_model, _evidence(bundled_model, cases))
+    indexes = np.array(posterior.nodes["flexion_effect"])
+    kind = posterior.kind[indexes]
+    rng = np.random.default_rng(0)
+    for _ in range(500):
+        theta = posterior.start.copy()
+        theta[indexes] = from_unbounded(to_unbounded(theta[indexes], kind) + rng.normal(0, 2.5, len(indexes)), kind)
+        raw = node_values(posterior.parameters, bundled_model, theta[None, :], nodes={"flexion_effect"}, clip=False)
+        if (raw["flexion_effect"] < 0).any():
+            break
+    else:
+        pytest.fail("no crossing point found")
+    fixed = _uncrossed(posterior, theta)
+    raw = node_values(posterior.parameters, bundled_model, fixed[None, :], nodes={"flexion_effect"}, clip=False)
+    assert (raw["flexion_effect"] >= 0).all() and not np.array_equal(fixed[indexes], posterior.start[indexes])
+    intervals = {int(i): (min(fixed[i], posterior.start[i]) * 0.9, 1.0) for i in indexes}
+    bundled_model.with_tables(fitted_tables(bundled_model, fixed, intervals, "test"))  # loads

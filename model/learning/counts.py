@@ -14,6 +14,7 @@ counts. Pure: takes tables and evidence, returns arrays.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,16 +25,19 @@ from ..engine.sliced import given
 __all__ = ["Counts", "expected_counts"]
 
 
+@dataclass(frozen=True)
 class Counts:
-    """What one expectation step gives: ``tables`` node -> expected counts (states, parent configurations),
+    """What one pass over the cases gives: ``tables`` node -> expected counts (states, parent configurations),
     None for a node no case informs; ``log_likelihood`` = sum over the cases of log P(case); ``cases`` the
-    number of cases."""
+    number of cases (the sum of their weights); ``elimination`` the junction tree's elimination order."""
 
-    def __init__(self, tables, log_likelihood, cases):
-        self.tables, self.log_likelihood, self.cases = tables, log_likelihood, cases
+    tables: dict
+    log_likelihood: float
+    cases: float
+    elimination: tuple
 
 
-def expected_counts(tables, card, cases, roots=(), weights=None):
+def expected_counts(tables, card, cases, roots=(), weights=None, elimination=None):
     """Expected counts of every family over ``cases``, exact.
 
     Parameters
@@ -49,6 +53,9 @@ def expected_counts(tables, card, cases, roots=(), weights=None):
         Nodes to keep together in one clique if possible (the causes), as for the model's own tree.
     weights : sequence of float, optional
         How many times each case counts (identical cases given once); 1 each by default.
+    elimination : sequence, optional
+        The elimination order of an earlier call on tables of the same shapes (``Counts.elimination``):
+        the junction tree is then built in that order, without searching for one.
 
     Returns
     -------
@@ -66,7 +73,7 @@ def expected_counts(tables, card, cases, roots=(), weights=None):
     >>> c.tables["b"].round(3).tolist(), round(math.exp(c.log_likelihood), 3)
     ([[0.0, 0.0], [0.111, 0.889]], 0.45)
     """
-    tree = compile_junction_tree(tables, card, root=tuple(roots))
+    tree = compile_junction_tree(tables, card, root=tuple(roots), elimination=elimination)
     ancestors = ancestor_sets(tables)
     shapes = {node: tuple(card[v] for v in scope) for node, (scope, _) in tables.items()}
     counts = {node: None for node in tables}
@@ -92,4 +99,4 @@ def expected_counts(tables, card, cases, roots=(), weights=None):
                 counts[node] = np.zeros(shapes[node])
             counts[node][tuple(hard[v] if v in hard else slice(None) for v in scope)] += joint
     return Counts({node: None if c is None else c.reshape(card[node], -1) for node, c in counts.items()},
-                  total, float(len(cases) if weights is None else np.sum(weights)))
+                  total, float(len(cases) if weights is None else np.sum(weights)), tree.elimination)

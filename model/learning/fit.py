@@ -137,6 +137,7 @@ def refit(model, cases, labels=None, *, max_iterations=100, tolerance=1e-6, repo
         empty = FitReport(True, 0, (), 0, problems)
         return (model, empty) if report else model
     theta, trace, converged, posterior = _ascend(model, evidence, max_iterations, tolerance)
+    theta = _uncrossed(posterior, theta)
     if not converged:
         warnings.warn(f"the fit did not converge in {max_iterations} iterations (log posterior "
                       f"{trace[0]:.6g} at the experts' values, {trace[-1]:.6g} at the last step); raise "
@@ -251,7 +252,7 @@ class _Posterior:
         self.card = {node: len(s) for node, s in model._states.items()}
         states = model._states
         self.population = [({node: states[node].index(state) for node, state in model._population.items()}, {})]
-        self.trace, self.counts = [], None
+        self.trace, self.counts, self.elimination = [], None, None
 
     def values(self, z):
         theta = self.start.copy()
@@ -263,12 +264,13 @@ class _Posterior:
         theta = self.values(z)
         tables = _junction_tables(self.model, node_values(self.parameters, self.model, theta[None, :]))
         causes, n = self.model.causes, float(self.weights.sum())
-        data = expected_counts(tables, self.card, self.evidence, causes, self.weights)
+        data = expected_counts(tables, self.card, self.evidence, causes, self.weights, self.elimination)
+        self.elimination = data.elimination
         value, gradient, _ = log_prior(z, self.centre, self.spread)
         value += data.log_likelihood
         selected = None
         if self.population[0][0]:
-            selected = expected_counts(tables, self.card, self.population, causes)
+            selected = expected_counts(tables, self.card, self.population, causes, elimination=self.elimination)
             value -= n * selected.log_likelihood
         position = {i: k for k, i in enumerate(self.free)}
         for node, indexes in self.nodes.items():
@@ -298,6 +300,24 @@ def _ascend(model, evidence, max_iterations, tolerance):
                               bounds=[(-LIMIT, LIMIT)] * len(start),
                               options={"maxiter": max_iterations, "ftol": tolerance, "gtol": 1e-8})
     return posterior.values(found.x), posterior.trace, bool(found.success), posterior
+
+
+def _uncrossed(posterior, theta):
+    """``theta`` with each node whose link totals cross (a higher state's total above a lower one's in some
+    configuration: the table the search used had a probability set to 0 there, the loader refuses the rows)
+    moved back towards the experts' values, on the straight line in the unbounded coordinates, to the
+    farthest point (within 1/64 of the way) where they do not cross."""
+    out = theta.copy()
+    for node, indexes in posterior.nodes.items():
+        indexes = np.array(indexes)
+        kind = posterior.kind[indexes]
+        start, end = to_unbounded(posterior.start[indexes], kind), to_unbounded(theta[indexes], kind)
+        for share in np.linspace(1.0, 0.0, 65):
+            out[indexes] = from_unbounded(start + share * (end - start), kind)
+            raw = node_values(posterior.parameters, posterior.model, out[None, :], nodes={node}, clip=False)[node]
+            if (raw >= 0).all():
+                break
+    return out
 
 
 def _intervals(posterior, theta):
