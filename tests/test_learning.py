@@ -277,3 +277,24 @@ def test_crossing_link_totals_are_moved_back_until_the_loader_accepts_them(bundl
     assert (raw["flexion_effect"] >= 0).all() and not np.array_equal(fixed[indexes], posterior.start[indexes])
     intervals = {int(i): (min(fixed[i], posterior.start[i]) * 0.9, 1.0) for i in indexes}
     bundled_model.with_tables(fitted_tables(bundled_model, fixed, intervals, "test"))  # loads
+
+
+def test_parameter_changes_measure_the_move_in_prior_spreads(asia):
+    from model import parameter_changes
+    from model.learning.maximise import normal_prior, to_unbounded
+
+    refit = fit(sample(asia, 400, seed=23), priors=asia)
+    changes = parameter_changes(asia, refit)
+    assert len(changes) == len(asia.tables["cpts/smoke"]) + sum(len(f) for n, f in asia.tables.items()
+                                                                 if n.startswith("cpts/") and n != "cpts/smoke")
+    assert (np.abs(changes["move"]).diff().dropna() <= 1e-12).all()  # largest move first
+    row = changes[changes["refitted"]].iloc[0]
+    kind = np.array([row["kind"]])
+    centre, spread = normal_prior(np.array([row["prior_value"]]), np.array([row["prior_low"]]),
+                                  np.array([row["prior_high"]]), kind)
+    by_hand = (to_unbounded(np.array([row["fitted_value"]]), kind) - centre) / spread
+    assert row["move"] == pytest.approx(float(by_hand[0]))
+    fixed = changes["prior_low"] == changes["prior_high"]
+    assert (changes.loc[fixed, "move"] == 0).all() and not changes.loc[fixed, "refitted"].any()
+    with pytest.raises(ValueError, match="same parameters"):
+        parameter_changes(asia, load_model())

@@ -1,14 +1,16 @@
 """Learning from cases: :func:`fit` refines the experts' parameters with data (MAP on the exact engine).
 
-The doorway: :func:`fit` (also :meth:`model.Model.fit`), :class:`FitReport`, :class:`FitWarning`. The
-work is in :mod:`model.learning.fit` (the search), :mod:`model.learning.counts` (expected counts on the
-junction tree), :mod:`model.learning.maximise` (the canonical forms' derivatives and the priors) and
-:mod:`model.learning.rows` (the rows written back).
+The doorway: :func:`fit` (also :meth:`model.Model.fit`), :func:`parameter_changes` (what a fit changed),
+:class:`FitReport`, :class:`FitWarning`. The work is in :mod:`model.learning.fit` (the search),
+:mod:`model.learning.counts` (expected counts on the junction tree), :mod:`model.learning.maximise` (the
+canonical forms' derivatives and the priors), :mod:`model.learning.rows` (the rows written back) and
+:mod:`model.learning.changes`.
 """
 
+from .changes import parameter_changes
 from .fit import FitReport, FitWarning, refit
 
-__all__ = ["FitReport", "FitWarning", "fit"]
+__all__ = ["FitReport", "FitWarning", "fit", "parameter_changes"]
 
 
 def fit(cases, labels=None, *, priors=None, max_iterations=100, tolerance=1e-6, report=False):
