@@ -467,7 +467,7 @@ class Model:
         """
         return explanations_for(self, evidence, k)
 
-    def fit(self, cases, labels=None, *, max_iterations=100, tolerance=1e-6, report=False):
+    def fit(self, cases, labels=None, *, max_iterations=100, tolerance=1e-6, report=False, progress=False):
         """A new Model with this one's parameters refined by ``cases``: see :func:`model.fit`.
 
         Examples
@@ -480,7 +480,8 @@ class Model:
         """
         from .learning.fit import refit
 
-        return refit(self, cases, labels, max_iterations=max_iterations, tolerance=tolerance, report=report)
+        return refit(self, cases, labels, max_iterations=max_iterations, tolerance=tolerance, report=report,
+                     progress=progress)
 
     def predict(self, evidence, nodes=None):
         """P(state | evidence) of unobserved findings, tests and risk factors: see :func:`model.predict`.

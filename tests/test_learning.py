@@ -298,3 +298,27 @@ def test_parameter_changes_measure_the_move_in_prior_spreads(asia):
     assert (changes.loc[fixed, "move"] == 0).all() and not changes.loc[fixed, "refitted"].any()
     with pytest.raises(ValueError, match="same parameters"):
         parameter_changes(asia, load_model())
+
+
+@pytest.mark.slow
+def test_the_command_line_fits_into_a_new_folder_that_checks(tmp_path, capsys):
+    from model.cli.main import main
+
+    rng = np.random.default_rng(0)
+    cases = pd.DataFrame({"id": range(40), "sex": rng.choice(["male", "female"], 40),
+                          "pain_burning": rng.choice(["yes", "no"], 40)})
+    cases.loc[5, "pain_burning"] = "maybe"
+    cases.to_csv(tmp_path / "cases.csv", index=False)
+    pd.DataFrame({"id": range(40), "tumour": [1, 0, ""] * 13 + [1]}).to_csv(tmp_path / "labels.csv", index=False)
+    out = tmp_path / "refitted"
+    code = main(["fit", str(tmp_path / "cases.csv"), "--labels", str(tmp_path / "labels.csv"), "-o", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1  # one bad row, reported by line
+    assert "line 7: 'pain_burning' has no state 'maybe'" in err and "fit: evaluation 1," in err
+    assert "refitted on 39 cases (converged" in err
+    assert main(["check", str(out)]) == 0
+    assert load_model(out).priors_digest != load_model().priors_digest
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("mine")
+    assert main(["fit", str(tmp_path / "cases.csv"), "-o", str(tmp_path / "full")]) == 1
+    assert "fit: evaluation" not in capsys.readouterr().err  # refused before anything was computed

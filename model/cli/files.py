@@ -221,9 +221,10 @@ def report_rows(path, problems, unit="line"):
 LABELS = {"0": 0, "1": 1, "false": 0, "true": 1}
 
 
-def read_labels(args, cases, id_column, model, parser):
+def read_labels(args, cases, id_column, model, parser, unknown=False):
     """The labels CSV as 0/1 cells, aligned to ``cases`` (by id when the cases have an id column, else by
-    row order); every bad cell, by line and column, in one error."""
+    row order); every bad cell, by line and column, in one error. With ``unknown``, an empty cell is allowed
+    (NaN: not known)."""
     import pandas as pd
 
     labels = read_csv(args.labels, parser)
@@ -247,14 +248,16 @@ def read_labels(args, cases, id_column, model, parser):
     scored = [column for column in labels.columns if column in model.causes + model.complications]
     problems = [f"line {line}, column {column!r}: a label must be 0 or 1, got "
                 f"{'an empty cell' if pd.isna(value) else repr(value)}"
-                for column in scored for line, value in labels[column].items() if str(value).lower() not in LABELS]
+                for column in scored for line, value in labels[column].items()
+                if str(value).lower() not in LABELS and not (unknown and pd.isna(value))]
     if problems:
         print(f"{parser.prog}: error: {len(problems)} bad label{'s' * (len(problems) > 1)} in {args.labels} (write 1 "
               "when the case has the cause, 0 when not):\n" + "\n".join(f"  - {p}" for p in problems),
               file=sys.stderr)
         sys.exit(2)
     for column in scored:
-        labels[column] = labels[column].map(lambda value: LABELS[value.lower()]).astype(int)
+        labels[column] = labels[column].map(lambda value: LABELS[value.lower()] if isinstance(value, str) else value)
+        labels[column] = labels[column].astype(float if unknown else int)
     if id_column:
         labels = labels.set_index(id_column).loc[cases[id_column].to_numpy()]
     labels.index = cases.index

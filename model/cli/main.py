@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sys
 
+from .learning import fit_command
 from .parser import DRAWS, MAX_DRAWS, build_parser
 
 __all__ = ["MAX_DRAWS", "main"]
@@ -255,7 +256,8 @@ def _compare(args, parser):
     return 0
 
 
-_COMMANDS = {"batch": _batch, "compare": _compare, "explain": _explain, "next": _next, "validate": _validate}
+_COMMANDS = {"batch": _batch, "compare": _compare, "explain": _explain, "fit": fit_command, "next": _next,
+             "validate": _validate}
 
 
 def main(argv=None):

@@ -31,6 +31,7 @@ EPILOG = """examples:
   python -m model next pain_burning=yes avid_cyclist=yes --top 5      # the questions worth asking next
   python -m model next pain_burning=yes --target tumour               # ... about one cause alone
   python -m model validate cases.csv labels.csv     # AUC, Brier, log loss, calibration, top-1/top-3
+  python -m model fit cases.csv --labels labels.csv -o refitted_priors/   # refine the priors with your cases
   python -m model validate --vignettes              # rank of the expected cause in each published vignette
   python -m model export primary_care thigh.xmlbif  # BIF or XMLBIF, by extension; the roles go with it
   python -m model import alarm.bif alarm_priors/    # BIF, XMLBIF or NET into a priors folder
@@ -191,6 +192,21 @@ def build_parser():
     score.add_argument("--bins", metavar="N", type=_whole(1), help="calibration bins for ece (default 10)")
     score.add_argument("--vignettes", action="store_true", help="instead of CSV files: the rank of the expected "
                        "cause in each published vignette")
+    learn = commands.add_parser("fit", parents=[priors], help="refine the priors with your own cases into a new "
+                                "priors folder", description="Refit every parameter row the cases inform (MAP: "
+                                "each row's range is its prior's spread, centred on its value) on CASES.csv (as for "
+                                "batch) and optional LABELS.csv (0/1 per cause, an empty cell = unknown; matched "
+                                "as for validate); write the new priors folder. Refitted rows get their new value, "
+                                "their 90%% interval as low..high and the data in their source. Progress on stderr; "
+                                "bad rows are reported by line and left out (exit 1, as when the fit does not "
+                                "converge).", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    learn.add_argument("cases", metavar="CASES.csv")
+    learn.add_argument("--labels", metavar="LABELS.csv", help="0/1 per cause (an empty cell: unknown)")
+    learn.add_argument("-o", "--output", metavar="NEW_PRIORS_DIR", required=True, help="the new priors folder")
+    learn.add_argument("--overwrite", action="store_true", help="replace NEW_PRIORS_DIR if it is not empty")
+    learn.add_argument("--max-iterations", metavar="N", type=_whole(1), default=100,
+                       help="steps of the search at most (default 100)")
+    _case_columns(learn)
     export = commands.add_parser("export", parents=[priors], help="write a priors folder as BIF or XMLBIF (by "
                                  "extension)", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     export.add_argument("folder", nargs="?", metavar="PRIORS_DIR", help="priors folder or bundled population "

@@ -13,7 +13,7 @@ from .fit import FitReport, FitWarning, refit
 __all__ = ["FitReport", "FitWarning", "fit", "parameter_changes"]
 
 
-def fit(cases, labels=None, *, priors=None, max_iterations=100, tolerance=1e-6, report=False):
+def fit(cases, labels=None, *, priors=None, max_iterations=100, tolerance=1e-6, report=False, progress=False):
     """A new Model whose parameters are refined by ``cases`` (and optional cause ``labels``): the MAP, each
     parameter's prior centred on the expert's value with its row's ``low..high`` as spread.
 
@@ -31,4 +31,5 @@ def fit(cases, labels=None, *, priors=None, max_iterations=100, tolerance=1e-6, 
     """
     from ..inference import as_model
 
-    return refit(as_model(priors), cases, labels, max_iterations=max_iterations, tolerance=tolerance, report=report)
+    return refit(as_model(priors), cases, labels, max_iterations=max_iterations, tolerance=tolerance, report=report,
+                 progress=progress)

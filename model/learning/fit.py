@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -75,7 +76,7 @@ class FitReport:
     problems: tuple
 
 
-def refit(model, cases, labels=None, *, max_iterations=100, tolerance=1e-6, report=False):
+def refit(model, cases, labels=None, *, max_iterations=100, tolerance=1e-6, report=False, progress=False):
     """A new :class:`~model.Model` whose parameters are ``model``'s refined by ``cases``: the MAP, each
     parameter's prior centred on its value with its row's ``low..high`` as spread. :func:`model.fit` and
     :meth:`model.Model.fit` call it.
@@ -97,6 +98,8 @@ def refit(model, cases, labels=None, *, max_iterations=100, tolerance=1e-6, repo
         posterior|)``.
     report : bool
         Also return a :class:`FitReport`.
+    progress : bool
+        Print one line per evaluation of the log posterior on stderr.
 
     Returns
     -------
@@ -136,7 +139,7 @@ def refit(model, cases, labels=None, *, max_iterations=100, tolerance=1e-6, repo
     if not len(evidence[0]):
         empty = FitReport(True, 0, (), 0, problems)
         return (model, empty) if report else model
-    theta, trace, converged, posterior = _ascend(model, evidence, max_iterations, tolerance)
+    theta, trace, converged, posterior = _ascend(model, evidence, max_iterations, tolerance, progress)
     theta = _uncrossed(posterior, theta)
     if not converged:
         warnings.warn(f"the fit did not converge in {max_iterations} iterations (log posterior "
@@ -233,8 +236,8 @@ class _Posterior:
     population alone) times d log P(cell) / dz.
     """
 
-    def __init__(self, model, evidence):
-        (self.evidence, self.weights), self.model = evidence, model
+    def __init__(self, model, evidence, progress=False):
+        (self.evidence, self.weights), self.model, self.progress = evidence, model, progress
         self.parameters = parameters = model_parameters(model)
         listing = parameters.table
         self.start = listing["value"].to_numpy(dtype=float)
@@ -284,15 +287,18 @@ class _Posterior:
                                    self.kind[indexes]) @ np.ravel(weights)
         self.trace.append(value)
         self.counts = data
+        if self.progress:
+            print(f"fit: evaluation {len(self.trace)}, log posterior {value:.6f} ({len(self.free)} parameters, "
+                  f"{n:g} cases)", file=sys.stderr, flush=True)
         return -value, -gradient
 
 
-def _ascend(model, evidence, max_iterations, tolerance):
+def _ascend(model, evidence, max_iterations, tolerance, progress=False):
     """The MAP by L-BFGS-B on the exact log posterior: (values, log posterior per evaluation, converged,
     the search's own object)."""
     from scipy import optimize
 
-    posterior = _Posterior(model, evidence)
+    posterior = _Posterior(model, evidence, progress)
     if not len(posterior.free):
         return posterior.start, [], True, posterior
     start = to_unbounded(posterior.start[posterior.free], posterior.kind[posterior.free])
