@@ -24,7 +24,7 @@ from ..errors import EvidenceError, close_names
 from ..inference import as_model
 from ..priors.files import read_vignettes
 
-__all__ = ["ValidationReport", "validate", "vignette_scorecard"]
+__all__ = ["ValidationReport", "cause_metrics", "validate", "vignette_scorecard"]
 
 #: Probabilities are clipped to [CLIP, 1 - CLIP] for the log loss (as scikit-learn does for float64).
 CLIP = float(np.finfo(np.float64).eps)
@@ -111,6 +111,26 @@ def _ece(table):
     if total == 0:
         return np.nan
     return float((filled["count"] / total * (filled["observed_rate"] - filled["mean_predicted"]).abs()).sum())
+
+
+def cause_metrics(posteriors, labels, bins=10):
+    """Per labelled cause: ``n``, ``prevalence``, ``auc``, ``brier``, ``log_loss``, ``ece`` (as :func:`validate`)
+    over the rows where its label is known (0 or 1; NaN = unknown, left out) and its posterior is a number.
+
+    >>> p = pd.DataFrame({"tumour": [0.9, 0.2, 0.6, 0.1]})
+    >>> cause_metrics(p, pd.DataFrame({"tumour": [1, 0, float("nan"), 0]})).loc["tumour", ["n", "auc"]].tolist()
+    [3.0, 1.0]
+    """
+    rows = {}
+    for cause in labels.columns:
+        y, p = labels[cause].to_numpy(dtype=float), posteriors[cause].to_numpy(dtype=float)
+        known = ~np.isnan(y) & ~np.isnan(p)
+        y, p = y[known], p[known]
+        rows[cause] = [len(y), float(y.mean()) if len(y) else np.nan, _auc(y, p), _brier(y, p), _log_loss(y, p),
+                       _ece(_bins(y, p, bins))]
+    metrics = pd.DataFrame.from_dict(rows, orient="index", columns=list(METRICS))
+    metrics.index.name = "cause"
+    return metrics
 
 
 def _ranks(posteriors, labels):

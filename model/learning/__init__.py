@@ -1,16 +1,18 @@
 """Learning from cases: :func:`fit` refines the experts' parameters with data (MAP on the exact engine).
 
 The doorway: :func:`fit` (also :meth:`model.Model.fit`), :func:`parameter_changes` (what a fit changed),
-:class:`FitReport`, :class:`FitWarning`. The work is in :mod:`model.learning.fit` (the search),
+:func:`cross_validate` (did it help), :class:`FitReport`, :class:`FitWarning`, :class:`CrossValidation`. The work is in :mod:`model.learning.fit` (the search),
 :mod:`model.learning.counts` (expected counts on the junction tree), :mod:`model.learning.maximise` (the
 canonical forms' derivatives and the priors), :mod:`model.learning.rows` (the rows written back) and
-:mod:`model.learning.changes`.
+:mod:`model.learning.changes` and :mod:`model.learning.crossval`.
 """
 
 from .changes import parameter_changes
+from .crossval import CrossValidation
+from .crossval import cross_validate as _cross_validate
 from .fit import FitReport, FitWarning, refit
 
-__all__ = ["FitReport", "FitWarning", "fit", "parameter_changes"]
+__all__ = ["CrossValidation", "FitReport", "FitWarning", "cross_validate", "fit", "parameter_changes"]
 
 
 def fit(cases, labels=None, *, priors=None, max_iterations=100, tolerance=1e-6, report=False, progress=False):
@@ -33,3 +35,14 @@ def fit(cases, labels=None, *, priors=None, max_iterations=100, tolerance=1e-6, 
 
     return refit(as_model(priors), cases, labels, max_iterations=max_iterations, tolerance=tolerance, report=report,
                  progress=progress)
+
+
+def cross_validate(cases, labels=None, *, priors=None, folds=5, seed=None, max_iterations=100, bins=10):
+    """The experts' model and its refit scored side by side on ``folds`` held-out parts of ``cases``: per
+    labelled cause AUC, Brier, log loss and ECE, and the held-out log-likelihood of the observations. See
+    :func:`model.learning.crossval.cross_validate`; ``priors`` as for :func:`fit`.
+    """
+    from ..inference import as_model
+
+    return _cross_validate(as_model(priors), cases, labels, folds=folds, seed=seed, max_iterations=max_iterations,
+                           bins=bins)
