@@ -478,7 +478,7 @@ class Model:
         >>> new.priors_digest != m.priors_digest
         True
         """
-        from .learning.fit import refit
+        from .learning.estimate import refit
 
         return refit(self, cases, labels, max_iterations=max_iterations, tolerance=tolerance, report=report,
                      progress=progress)

@@ -1,4 +1,4 @@
-"""Learning from cases (issue 13): expected counts, the log posterior's gradient, and :func:`model.learning.fit`.
+"""Learning from cases (issue 13): expected counts, the log posterior's gradient, and :func:`model.fit`.
 
 References are independent: expected counts by enumerating every state of every node of asia; the
 gradient by finite differences of the log posterior; maximum-likelihood counts from the sampled cases.
@@ -16,7 +16,7 @@ from model import EvidenceError, load_model
 from model.interop import network_to_tables, read_network
 from model.learning import FitWarning, fit
 from model.learning.counts import expected_counts
-from model.learning.fit import _evidence, _Posterior
+from model.learning.estimate import _evidence, _Posterior
 from model.priors.save import save_tables
 
 from pathlib import Path
@@ -255,7 +255,7 @@ def test_crossing_link_totals_are_moved_back_until_the_loader_accepts_them(bundl
     """A fitted point whose logistic totals cross (the search's tables clip such a probability to 0) is moved
     back towards the experts' values until they do not; the rows written back then load."""
     from model.analysis.parameters import node_values
-    from model.learning.fit import _uncrossed
+    from model.learning.estimate import _uncrossed
     from model.learning.maximise import from_unbounded, to_unbounded
     from model.learning.rows import fitted_tables
 

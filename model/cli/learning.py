@@ -13,7 +13,7 @@ def fit_command(args, parser):
     left-out row on stderr. Exit 0, or 1 when rows were left out or the fit did not converge."""
     from .. import load_model
     from ..learning import FitWarning
-    from ..learning.fit import refit
+    from ..learning.estimate import refit
     from ..priors.save import check_save_target
     from .files import read_csv, read_labels, report_rows, split_ids
 

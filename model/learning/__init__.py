@@ -1,18 +1,21 @@
 """Learning from cases: :func:`fit` refines the experts' parameters with data (MAP on the exact engine).
 
 The doorway: :func:`fit` (also :meth:`model.Model.fit`), :func:`parameter_changes` (what a fit changed),
-:func:`cross_validate` (did it help), :class:`FitReport`, :class:`FitWarning`, :class:`CrossValidation`. The work is in :mod:`model.learning.fit` (the search),
+:func:`cross_validate` (did it help), :func:`simulate` (a cohort drawn from a model), :class:`FitReport`,
+:class:`FitWarning`, :class:`CrossValidation`. The work is in :mod:`model.learning.estimate` (the search),
 :mod:`model.learning.counts` (expected counts on the junction tree), :mod:`model.learning.maximise` (the
-canonical forms' derivatives and the priors), :mod:`model.learning.rows` (the rows written back) and
-:mod:`model.learning.changes` and :mod:`model.learning.crossval`.
+canonical forms' derivatives and the priors), :mod:`model.learning.rows` (the rows written back),
+:mod:`model.learning.changes`, :mod:`model.learning.crossval` and :mod:`model.learning.cohort`. No module is
+named after a function of this doorway (an imported submodule would shadow it).
 """
 
 from .changes import parameter_changes
 from .crossval import CrossValidation
 from .crossval import cross_validate as _cross_validate
-from .fit import FitReport, FitWarning, refit
+from .cohort import simulate as _simulate
+from .estimate import FitReport, FitWarning, refit
 
-__all__ = ["CrossValidation", "FitReport", "FitWarning", "cross_validate", "fit", "parameter_changes"]
+__all__ = ["CrossValidation", "FitReport", "FitWarning", "cross_validate", "fit", "parameter_changes", "simulate"]
 
 
 def fit(cases, labels=None, *, priors=None, max_iterations=100, tolerance=1e-6, report=False, progress=False):
@@ -21,7 +24,7 @@ def fit(cases, labels=None, *, priors=None, max_iterations=100, tolerance=1e-6, 
 
     ``priors`` is the model to refine: a :class:`~model.Model`, a priors folder or a bundled population
     name (the primary-care priors by default); it is not changed. The other arguments, the result and the
-    errors are those of :func:`model.learning.fit.refit`.
+    errors are those of :func:`model.learning.estimate.refit`.
 
     Examples
     --------
@@ -46,3 +49,16 @@ def cross_validate(cases, labels=None, *, priors=None, folds=5, seed=None, max_i
 
     return _cross_validate(as_model(priors), cases, labels, folds=folds, seed=seed, max_iterations=max_iterations,
                            bins=bins)
+
+
+def simulate(n, *, priors=None, seed=None):
+    """``n`` complete cases drawn from a model within its population (forward sampling, seeded): see
+    :func:`model.learning.cohort.simulate`; ``priors`` as for :func:`fit`.
+
+    >>> cohort = simulate(3, seed=7)
+    >>> len(cohort), cohort["posterior_thigh_pain"].tolist()
+    (3, ['yes', 'yes', 'yes'])
+    """
+    from ..inference import as_model
+
+    return _simulate(as_model(priors), n, seed=seed)

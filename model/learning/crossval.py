@@ -2,7 +2,7 @@
 
 In plain terms: the cases are split into ``folds`` parts at random (seeded);
 each part in turn is held out while the model is refitted on the others
-(:func:`model.learning.fit.refit`), and both models, the experts' and the
+(:func:`model.learning.estimate.refit`), and both models, the experts' and the
 refitted, score the held-out part: per labelled cause AUC, Brier score, log
 loss and ECE (:func:`model.analysis.validation.cause_metrics`; the labels are
 not given to the models as evidence), and the held-out log-likelihood of the
@@ -22,7 +22,7 @@ from ..analysis.validation import cause_metrics
 from ..engine import infer_batch
 from ..engine.single import junction_tree
 from ..engine.sliced import given
-from .fit import FitWarning, _evidence, _with_labels, refit
+from .estimate import FitWarning, _evidence, _with_labels, refit
 
 __all__ = ["CrossValidation", "cross_validate"]
 
