@@ -255,9 +255,8 @@ def test_crossing_link_totals_are_moved_back_until_the_loader_accepts_them(bundl
     """A fitted point whose logistic totals cross (the search's tables clip such a probability to 0) is moved
     back towards the experts' values until they do not; the rows written back then load."""
     from model.analysis.parameters import node_values
-    from model.learning.estimate import _uncrossed
     from model.learning.maximise import from_unbounded, to_unbounded
-    from model.learning.rows import fitted_tables
+    from model.learning.rows import fitted_tables, uncrossed
 
     cases = pd.DataFrame({"flexion_effect": ["worsens", "none", "relieves"] * 5})
     posterior = _Posterior(bundled_model, _evidence(bundled_model, cases))
@@ -272,7 +271,7 @@ def test_crossing_link_totals_are_moved_back_until_the_loader_accepts_them(bundl
             break
     else:
         pytest.fail("no crossing point found")
-    fixed = _uncrossed(posterior, theta)
+    fixed = uncrossed(bundled_model, theta)
     raw = node_values(posterior.parameters, bundled_model, fixed[None, :], nodes={"flexion_effect"}, clip=False)
     assert (raw["flexion_effect"] >= 0).all() and not np.array_equal(fixed[indexes], posterior.start[indexes])
     intervals = {int(i): (min(fixed[i], posterior.start[i]) * 0.9, 1.0) for i in indexes}
@@ -400,3 +399,21 @@ def test_parameter_recovery_on_asia(asia, tmp_path):
     assert after <= before / 2, (before, after)
     held_out = data.iloc[test].drop(columns=causes).mask(rng.random((1_000, len(data.columns) - len(causes))) < 0.4)
     assert held_out_log_likelihood(refit, held_out)[0] > held_out_log_likelihood(asia, held_out)[0]
+
+
+def test_a_step_that_makes_a_case_impossible_is_refused_not_fatal(asia, monkeypatch):
+    """Tables under which some case has probability zero give log-likelihood -inf and no counts; the search
+    then sees +inf (it steps back) instead of failing."""
+    t = {"a": (("a",), np.array([1.0, 0.0])), "b": (("b", "a"), np.array([[0.9, 0.2], [0.1, 0.8]]))}
+    impossible = expected_counts(t, {"a": 2, "b": 2}, [({"b": 1}, {}), ({"a": 1}, {})])
+    assert impossible.log_likelihood == -math.inf and all(c is None for c in impossible.tables.values())
+    import model.learning.estimate as estimate
+
+    posterior = _Posterior(asia, _evidence(asia, sample(asia, 30, seed=3)))
+    from model.learning.maximise import to_unbounded
+
+    z = to_unbounded(posterior.start[posterior.free], posterior.kind[posterior.free])
+    assert np.isfinite(posterior(z)[0])
+    monkeypatch.setattr(estimate, "expected_counts", lambda *args, **kwargs: impossible)
+    value, gradient = posterior(z)
+    assert value == math.inf and not gradient.any()

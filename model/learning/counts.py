@@ -62,6 +62,7 @@ def expected_counts(tables, card, cases, roots=(), weights=None, elimination=Non
     Counts
         Expected counts per node, laid out (states, parent configurations) with the first parent slowest,
         as :class:`model.priors.tables.NodeTable` values; None where no case says anything about the node.
+        When a case is impossible under ``tables``, ``log_likelihood`` is -inf and no node has counts.
 
     Examples
     --------
@@ -81,8 +82,9 @@ def expected_counts(tables, card, cases, roots=(), weights=None, elimination=Non
     for (hard, soft), weight in zip(cases, np.ones(len(cases)) if weights is None else weights):
         cut = given(tree, hard)
         calibration = cut.calibrate(soft)
-        if math.isinf(calibration.log_evidence):
-            raise ValueError("internal: a case has probability zero under the current tables")
+        if math.isinf(calibration.log_evidence):  # impossible under these tables: no counts, log-likelihood -inf
+            return Counts({node: None for node in tables}, -math.inf, float(len(cases) if weights is None else np.sum(weights)),
+                          tree.elimination)
         total += weight * calibration.log_evidence
         beliefs = {}
         for node in frozenset().union(*(ancestors[v] for v in (*hard, *soft))):

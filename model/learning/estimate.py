@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import math
 import sys
 import warnings
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ from ..engine.single import TreeRows
 from ..errors import EvidenceError
 from .counts import expected_counts
 from .maximise import LIMIT, from_unbounded, log_prior, node_interval, normal_prior, slopes, to_unbounded
-from .rows import fitted_tables
+from .rows import fitted_tables, uncrossed
 
 __all__ = ["FitReport", "FitWarning", "refit"]
 
@@ -140,7 +141,7 @@ def refit(model, cases, labels=None, *, max_iterations=100, tolerance=1e-6, repo
         empty = FitReport(True, 0, (), 0, problems)
         return (model, empty) if report else model
     theta, trace, converged, posterior = _ascend(model, evidence, max_iterations, tolerance, progress)
-    theta = _uncrossed(posterior, theta)
+    theta = uncrossed(model, theta)
     if not converged:
         warnings.warn(f"the fit did not converge in {max_iterations} iterations (log posterior "
                       f"{trace[0]:.6g} at the experts' values, {trace[-1]:.6g} at the last step); raise "
@@ -269,6 +270,8 @@ class _Posterior:
         causes, n = self.model.causes, float(self.weights.sum())
         data = expected_counts(tables, self.card, self.evidence, causes, self.weights, self.elimination)
         self.elimination = data.elimination
+        if math.isinf(data.log_likelihood):  # a step too far: a case became impossible (a table cell at 0)
+            return math.inf, np.zeros(len(z))
         value, gradient, _ = log_prior(z, self.centre, self.spread)
         value += data.log_likelihood
         selected = None
@@ -306,24 +309,6 @@ def _ascend(model, evidence, max_iterations, tolerance, progress=False):
                               bounds=[(-LIMIT, LIMIT)] * len(start),
                               options={"maxiter": max_iterations, "ftol": tolerance, "gtol": 1e-8})
     return posterior.values(found.x), posterior.trace, bool(found.success), posterior
-
-
-def _uncrossed(posterior, theta):
-    """``theta`` with each node whose link totals cross (a higher state's total above a lower one's in some
-    configuration: the table the search used had a probability set to 0 there, the loader refuses the rows)
-    moved back towards the experts' values, on the straight line in the unbounded coordinates, to the
-    farthest point (within 1/64 of the way) where they do not cross."""
-    out = theta.copy()
-    for node, indexes in posterior.nodes.items():
-        indexes = np.array(indexes)
-        kind = posterior.kind[indexes]
-        start, end = to_unbounded(posterior.start[indexes], kind), to_unbounded(theta[indexes], kind)
-        for share in np.linspace(1.0, 0.0, 65):
-            out[indexes] = from_unbounded(start + share * (end - start), kind)
-            raw = node_values(posterior.parameters, posterior.model, out[None, :], nodes={node}, clip=False)[node]
-            if (raw >= 0).all():
-                break
-    return out
 
 
 def _intervals(posterior, theta):

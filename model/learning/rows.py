@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..analysis.parameters import model_parameters
+from ..analysis.parameters import model_parameters, node_values
+from .maximise import from_unbounded, to_unbounded
 
-__all__ = ["fitted_tables"]
+__all__ = ["fitted_tables", "uncrossed"]
 
 
 def _repaired(parameters, theta):
@@ -56,3 +57,27 @@ def fitted_tables(model, theta, intervals, stamp):
         frame.at[row, "high"] = max(high, value)
         frame.at[row, "source"] = f"{frame.at[row, 'source']}; {stamp}"
     return changed
+
+
+def uncrossed(model, theta):
+    """``theta`` (values of every parameter of ``model``) with each node whose link totals cross (a higher
+    state's total above a lower one's in some configuration: :func:`model.analysis.parameters.node_values`
+    sets that probability to 0, and the loader refuses such rows) moved back towards ``model``'s own values,
+    on the straight line in the unbounded coordinates (:mod:`model.learning.maximise`), to the farthest point
+    (to 1/64 of the way) where they do not cross. Other nodes keep their values."""
+    parameters = model_parameters(model)
+    start = parameters.table["value"].to_numpy(dtype=float)
+    kind = parameters.table["kind"].to_numpy()
+    out = np.asarray(theta, dtype=float).copy()
+    for node, form, _ in parameters.recipes:
+        if form not in ("noisy_or", "logistic"):
+            continue
+        if (node_values(parameters, model, out[None, :], nodes={node}, clip=False)[node] >= 0).all():
+            continue
+        at = np.flatnonzero((parameters.table["node"] == node).to_numpy())
+        begin, end = to_unbounded(start[at], kind[at]), to_unbounded(out[at], kind[at])
+        for share in np.linspace(1.0, 0.0, 65)[1:]:
+            out[at] = from_unbounded(begin + share * (end - begin), kind[at])
+            if (node_values(parameters, model, out[None, :], nodes={node}, clip=False)[node] >= 0).all():
+                break
+    return out
