@@ -67,34 +67,11 @@ def make_cases(m, n, seed, observe=(0.1, 0.4), dtype="str"):
 
     ``dtype`` "str" gives text columns (as read from a CSV file), "category" categorical ones.
     """
-    rng = np.random.default_rng(seed)
-    tables = m._priors.node_tables
-    order, done = [], set()  # parents before children
-    while len(order) < len(tables):
-        for node, t in tables.items():
-            if node not in done and all(p in done for p in t.parents):
-                order.append(node)
-                done.add(node)
-    kept = {node: [] for node in order}
-    while sum(len(c) for c in kept[order[0]]) < n:
-        codes = {}
-        for node in order:
-            t = tables[node]
-            config = np.zeros(n, dtype=np.int64)
-            for parent, states in zip(t.parents, t.parent_states):
-                config = config * len(states) + codes[parent]
-            below = np.zeros(n, dtype=np.int8)  # the state index: how many cumulative probabilities lie below u
-            u, cumulative = rng.random(n), np.zeros(n)
-            for row in t.values[:-1]:
-                cumulative += row[config]
-                below += u > cumulative
-            codes[node] = below
-        inside = np.ones(n, dtype=bool)
-        for node, state in m.population.items():
-            inside &= codes[node] == m.states(node).index(state)
-        for node in order:
-            kept[node].append(codes[node][inside])
-    codes = {node: np.concatenate(c)[:n] for node, c in kept.items()}
+    from model.learning.cohort import simulate
+
+    cohort = simulate(m, n, seed=seed)  # forward sampling within the population
+    codes = {node: pd.Categorical(cohort[node], categories=m.states(node)).codes for node in cohort.columns}
+    rng = np.random.default_rng(seed + 1)
     share = rng.uniform(*observe, size=n)
     data = {}
     for node in (x for x in m.nodes.index if x not in m._reported and x not in m.population):

@@ -8,8 +8,9 @@ Run from anywhere (the repository root is put on ``sys.path``)::
     python benchmarks/bench_learning.py --quick    # 1,000 and 500
 
 The network is bnlearn's asia (8 nodes, full CPTs, so every tool fits the same parameters), with a
-plausible range given to every cell strictly between 0 and 1 (a third of the way to 0 and to 1, as
-``tests/test_learning.py`` does). A "true" network draws every such cell within its range (columns
+plausible range given to every cell strictly between 0 and 1 (a third of the way to 0 and to 1:
+``widened_asia`` of ``tests/test_learning.py``, whose ``perturbed`` and ``sample`` make the truth and
+the cases). A "true" network draws every such cell within its range (columns
 renormalised); training and held-out cases are forward-sampled from it (seeded), and 40% of their
 cells are hidden at random. Each tool starts from the experts' network (its CPTs), learns from the
 training cases, and is scored by the exact log-likelihood of the held-out cases (their recorded cells;
@@ -48,46 +49,6 @@ for path in (ROOT, ROOT / "tests"):
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-
-DATA = ROOT / "tests" / "data" / "bnlearn" / "asia.bif.gz"
-
-
-def experts_model(folder):
-    """asia with a range on every cell strictly between 0 and 1 (as tests/test_learning.py's fixture)."""
-    from model import load_model
-    from model.interop import network_to_tables, read_network
-    from model.priors.save import save_tables
-
-    tables = network_to_tables(read_network(DATA), source="asia.bif.gz")
-    for name, frame in tables.items():
-        if name.startswith("cpts/"):
-            inside = (frame["probability"] > 0) & (frame["probability"] < 1)
-            p = frame["probability"]
-            frame.loc[inside, "low"] = np.maximum(p / 3, 0.001)[inside]
-            frame.loc[inside, "high"] = np.minimum(1 - (1 - p) / 3, 0.999)[inside]
-    save_tables(tables, folder)
-    return load_model(folder)
-
-
-def true_model(model, seed):
-    """A copy of ``model`` with every free cell drawn within its range, columns renormalised."""
-    rng = np.random.default_rng(seed)
-    changes = {}
-    for name, frame in model.tables.items():
-        if not name.startswith("cpts/"):
-            continue
-        frame = frame.copy()
-        free = (frame["low"] < frame["high"]).to_numpy()
-        frame.loc[free, "probability"] = rng.uniform(frame["low"], frame["high"])[free]
-        node = name.split("/", 1)[1]
-        parents = [c for c in frame.columns if c in model.nodes.index and c != node]
-        totals = frame.groupby(parents)["probability"].transform("sum") if parents else frame["probability"].sum()
-        frame["probability"] = frame["probability"] / totals
-        frame["low"] = np.minimum(frame["low"], frame["probability"])
-        frame["high"] = np.maximum(frame["high"], frame["probability"])
-        changes[name] = frame
-    return model.with_tables(changes)
-
 
 def with_cpts(model, cpts, folder):
     """``model`` with its full CPTs replaced by ``cpts`` (node -> (states, parent configurations) array)."""
@@ -186,14 +147,14 @@ def main(argv=None):
 
     from model import fit
     from model.learning.crossval import held_out_log_likelihood
-    from test_learning import sample
+    from test_learning import perturbed, sample, widened_asia
 
     print(f"bench_learning {'(quick) ' if args.quick else ''}{datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
     print(f"python {platform.python_version()}, pgmpy {pgmpy.__version__}, pyAgrum {gum.__version__}, numpy {np.__version__}; "
           f"{platform.platform()}, {os.cpu_count()} CPUs; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as folder:
-        experts = experts_model(Path(folder) / "experts")
-        truth = true_model(experts, args.seed)
+        experts = widened_asia(Path(folder) / "experts")
+        truth = perturbed(experts, args.seed)
         rng = np.random.default_rng(args.seed + 1)
         data = sample(truth, n_train + n_test, seed=args.seed + 2)
         data = data.mask(rng.random(data.shape) < 0.4)

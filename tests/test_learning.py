@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import EvidenceError, load_model
+from model import EvidenceError, load_model, simulate
 from model.interop import network_to_tables, read_network
 from model.learning import FitWarning, fit
 from model.learning.counts import expected_counts
@@ -24,9 +24,9 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parent / "data" / "bnlearn"
 
 
-@pytest.fixture(scope="module")
-def asia(tmp_path_factory):
-    """bnlearn's asia with every cell strictly between 0 and 1 given a range (imported tables are fixed)."""
+def widened_asia(folder):
+    """bnlearn's asia with every cell strictly between 0 and 1 given a range (imported tables are fixed): a
+    third of the way to 0 and to 1. Also used by benchmarks/bench_learning.py."""
     tables = network_to_tables(read_network(DATA / "asia.bif.gz"), source="asia.bif.gz")
     for name, frame in tables.items():
         if name.startswith("cpts/"):
@@ -34,30 +34,18 @@ def asia(tmp_path_factory):
             p = frame["probability"]
             frame.loc[inside, "low"] = np.maximum(p / 3, 0.001)[inside]
             frame.loc[inside, "high"] = np.minimum(1 - (1 - p) / 3, 0.999)[inside]
-    folder = tmp_path_factory.mktemp("asia") / "asia"
     save_tables(tables, folder)
     return load_model(folder)
 
 
+@pytest.fixture(scope="module")
+def asia(tmp_path_factory):
+    return widened_asia(tmp_path_factory.mktemp("asia") / "asia")
+
+
 def sample(model, n, seed):
-    """``n`` complete cases forward-sampled from ``model`` (state names), parents before children."""
-    rng = np.random.default_rng(seed)
-    tables = model._priors.node_tables
-    order, done = [], set()
-    while len(order) < len(tables):
-        for node, t in tables.items():
-            if node not in done and all(p in done for p in t.parents):
-                order.append(node)
-                done.add(node)
-    codes = {}
-    for node in order:
-        t = tables[node]
-        config = np.zeros(n, dtype=np.int64)
-        for parent, states in zip(t.parents, t.parent_states):
-            config = config * len(states) + codes[parent]
-        cumulative = np.cumsum(t.values[:, config], axis=0)
-        codes[node] = (rng.random(n) > cumulative).sum(axis=0).clip(0, len(t.values) - 1)
-    return pd.DataFrame({node: np.array(model.states(node), dtype=object)[codes[node]] for node in order})
+    """``n`` complete cases drawn from ``model`` (:func:`model.simulate`; asia has no population)."""
+    return simulate(n, priors=model, seed=seed)
 
 
 def brute_counts(model, cases):
@@ -323,9 +311,9 @@ def test_the_command_line_fits_into_a_new_folder_that_checks(tmp_path, capsys):
     assert "fit: evaluation" not in capsys.readouterr().err  # refused before anything was computed
 
 
-def perturbed(model, seed, tmp_path):
+def perturbed(model, seed, tmp_path=None):
     """A copy of ``model`` whose free CPT cells are moved within their ranges (columns renormalised): the
-    "true" model of a simulated cohort."""
+    "true" model of a simulated cohort. Also used by benchmarks/bench_learning.py."""
     rng = np.random.default_rng(seed)
     changes = {}
     for name, frame in model.tables.items():
@@ -403,7 +391,8 @@ def test_parameter_recovery_on_asia(asia, tmp_path):
 
 def test_a_step_that_makes_a_case_impossible_is_refused_not_fatal(asia, monkeypatch):
     """Tables under which some case has probability zero give log-likelihood -inf and no counts; the search
-    then sees +inf (it steps back) instead of failing."""
+    then sees a value far worse than any it has seen (finite, so that its line search steps back) instead
+    of failing."""
     t = {"a": (("a",), np.array([1.0, 0.0])), "b": (("b", "a"), np.array([[0.9, 0.2], [0.1, 0.8]]))}
     impossible = expected_counts(t, {"a": 2, "b": 2}, [({"b": 1}, {}), ({"a": 1}, {})])
     assert impossible.log_likelihood == -math.inf and all(c is None for c in impossible.tables.values())
@@ -413,7 +402,23 @@ def test_a_step_that_makes_a_case_impossible_is_refused_not_fatal(asia, monkeypa
     from model.learning.maximise import to_unbounded
 
     z = to_unbounded(posterior.start[posterior.free], posterior.kind[posterior.free])
-    assert np.isfinite(posterior(z)[0])
+    first, slope = posterior(z)
     monkeypatch.setattr(estimate, "expected_counts", lambda *args, **kwargs: impossible)
-    value, gradient = posterior(z)
-    assert value == math.inf and not gradient.any()
+    value, gradient = posterior(z + 1.0)
+    assert np.isfinite(value) and value > 10 * abs(first) and np.array_equal(gradient, slope)
+
+
+def test_simulated_cohorts_follow_the_model(bundled_model):
+    """Frequencies of simulate() within sampling error of the exact population marginals (Model.predict)."""
+    cohort = simulate(4_000, priors=bundled_model, seed=3)
+    assert (cohort["posterior_thigh_pain"] == "yes").all()
+    for node in ("lumbar_disc_herniation", "low_back_pain", "slr_positive", "sex"):
+        expected = bundled_model.predict({}, [node]).loc[node, "probability"] if node not in bundled_model.causes \
+            else None
+        state = bundled_model.states(node)[1]
+        if expected is None:
+            p = bundled_model.infer({}).at[node, "posterior"]
+        else:
+            p = float(expected.loc[state])
+        observed = (cohort[node] == state).mean()
+        assert abs(observed - p) < 4 * np.sqrt(p * (1 - p) / len(cohort)), (node, observed, p)
