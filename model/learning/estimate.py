@@ -256,7 +256,7 @@ class _Posterior:
         self.card = {node: len(s) for node, s in model._states.items()}
         states = model._states
         self.population = [({node: states[node].index(state) for node, state in model._population.items()}, {})]
-        self.trace, self.counts, self.elimination = [], None, None
+        self.trace, self.counts, self.elimination, self.last_gradient = [], None, None, None
 
     def values(self, z):
         theta = self.start.copy()
@@ -271,7 +271,8 @@ class _Posterior:
         data = expected_counts(tables, self.card, self.evidence, causes, self.weights, self.elimination)
         self.elimination = data.elimination
         if math.isinf(data.log_likelihood):  # a step too far: a case became impossible (a table cell at 0)
-            return math.inf, np.zeros(len(z))
+            worst = -min(self.trace) if self.trace else 0.0  # much worse than any point seen, but finite,
+            return 10.0 * abs(worst) + 1e6, self.last_gradient  # so that the line search steps back
         value, gradient, _ = log_prior(z, self.centre, self.spread)
         value += data.log_likelihood
         selected = None
@@ -289,7 +290,7 @@ class _Posterior:
             gradient[at] += slopes(self.parameters, self.model, node, theta, np.array(indexes),
                                    self.kind[indexes]) @ np.ravel(weights)
         self.trace.append(value)
-        self.counts = data
+        self.counts, self.last_gradient = data, -gradient
         if self.progress:
             print(f"fit: evaluation {len(self.trace)}, log posterior {value:.6f} ({len(self.free)} parameters, "
                   f"{n:g} cases)", file=sys.stderr, flush=True)
