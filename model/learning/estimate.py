@@ -271,7 +271,7 @@ class _Posterior:
         data = expected_counts(tables, self.card, self.evidence, causes, self.weights, self.elimination)
         self.elimination = data.elimination
         if math.isinf(data.log_likelihood):  # a step too far: a case became impossible (a table cell at 0)
-            worst = -min(self.trace) if self.trace else 0.0  # much worse than any point seen, but finite,
+            worst = -min(self.trace) if self.trace else 0.0  # much worse than any point seen, finite: a step back
             return 10.0 * abs(worst) + 1e6, np.zeros(len(z)) if self.last_gradient is None else self.last_gradient
         value, gradient, _ = log_prior(z, self.centre, self.spread)
         value += data.log_likelihood
