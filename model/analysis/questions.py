@@ -37,7 +37,8 @@ import pandas as pd
 from ..engine import evaluate, joint_plan
 from ..errors import EvidenceError, close_names
 from ..inference import as_model
-from .predict import _answered_from_the_joint, _leaf_answers
+from .leaves import leaf_scores
+from .predict import _answered_from_the_joint
 from .screen import red_flag_screen
 
 __all__ = ["next_questions"]
@@ -164,7 +165,7 @@ def next_questions(evidence, *, target=None, rank_by="gain_per_cost", priors=Non
     _check_rank_by(rank_by)
     free = [c for c in about if c not in hard]
     names = [n for n, role in roles.items() if role in QUESTION_ROLES and n not in hard and n not in soft]
-    p_causes, joint, p_answer, starts = _hypothetical_answers(model, hard, soft, free, names)
+    p_causes, joint, p_answer, starts, asked, leaves = _hypothetical_answers(model, hard, soft, free, names)
     if p_causes is None:
         model.infer(evidence)  # raises the EvidenceError naming the impossible observation
         raise EvidenceError("the evidence has probability zero under the model.")
@@ -177,12 +178,17 @@ def next_questions(evidence, *, target=None, rank_by="gain_per_cost", priors=Non
         others = tuple(i for i, c in enumerate(free) if c != target)
         about = joint.reshape((len(joint),) + p_causes.shape).sum(axis=tuple(1 + i for i in others))
         info = _information(about, p_answer, p_causes.sum(axis=others), starts)
-    change = np.zeros(len(names))
-    if top is not None and names:
+    change = np.zeros(len(asked))
+    if top is not None and asked:
         axis = free.index(top)
         with_top = np.moveaxis(joint.reshape((len(joint),) + p_causes.shape), 1 + axis, 1)[:, 1:]
         gap = np.abs(with_top.reshape(len(joint), -1).sum(axis=1) - p_answer * present[top])
         change = np.add.reduceat(gap, starts)
+    leaf_info, leaf_change = leaf_scores(model, leaves, p_causes, free, hard, target, top,
+                                         present[top] if top is not None else 0.0)
+    scores = {**dict(zip(asked, zip(info, change))), **dict(zip(leaves, zip(leaf_info, leaf_change)))}
+    info = np.array([scores[n][0] for n in names], dtype=float)
+    change = np.array([scores[n][1] for n in names], dtype=float)
     cost = np.array([costs[n] for n in names], dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         per_cost = np.where(cost > 0, info / np.where(cost > 0, cost, 1.0), np.nan)
@@ -243,21 +249,24 @@ def _information(joint, p_answer, p_causes, starts):
 
 
 def _hypothetical_answers(model, hard, soft, free, names):
-    """Every hypothetical answer at once, through the batch engine.
+    """Every hypothetical answer of the candidates that need the engine, at once, through the batch engine.
 
     Returns ``P(c | e)`` over the free causes' axes (in ``free`` order), the
-    table ``P(F = s, c | e)`` with one row per answer (candidates in
-    ``names`` order, their states in order; columns the flattened free
-    causes), ``P(F = s | e)`` per row, and the first row of each candidate;
-    ``P(c | e)`` is None when the evidence is impossible.
+    table ``P(F = s, c | e)`` with one row per answer of those candidates
+    (``asked``, in ``names`` order, their states in order; columns the
+    flattened free causes), ``P(F = s | e)`` per row, the first row of each
+    of them, ``asked``, and the candidates answered from the joint alone
+    (``leaves``, for :func:`model.analysis.leaves.leaf_scores`); ``P(c | e)``
+    is None when the evidence is impossible.
     """
     plan = joint_plan(model)  # ValueError when the joint of the causes and complications does not fit
     states = model._states
     scope = list(plan.joint_scope)
-    sizes = [len(states[n]) for n in names]
-    leaves = set(_answered_from_the_joint(model, names, scope, hard, soft))
-    asked = [node for node in names if node not in leaves]  # through the engine, one row per answer
-    n = 1 + sum(len(states[node]) for node in asked)
+    found = set(_answered_from_the_joint(model, names, scope, hard, soft))
+    leaves = [node for node in names if node in found]
+    asked = [node for node in names if node not in found]  # through the engine, one row per answer
+    sizes = [len(states[n]) for n in asked]
+    n = 1 + sum(sizes)
     codes = {node: np.full(n, states[node].index(state)) for node, state in hard.items()}
     likelihoods = {node: (np.arange(n), np.tile(np.asarray(lam, dtype=float), (n, 1))) for node, lam in soft.items()}
     row = 1
@@ -266,35 +275,20 @@ def _hypothetical_answers(model, hard, soft, free, names):
         codes[node] = np.full(n, -1)
         codes[node][row:row + size] = np.arange(size)
         row += size
-    engine_tables, engine_log = np.empty((n, math.prod(len(states[v]) for v in scope))), np.empty(n)
+    tables, log_evidence = np.empty((n, math.prod(len(states[v]) for v in scope))), np.empty(n)
     step = plan.rows_per_chunk
     for lo in range(0, n, step):
         hi = min(n, lo + step)
         part = {node: c[lo:hi] for node, c in codes.items()}
         lik = {node: (at[lo:hi] - lo, lam[lo:hi]) for node, (at, lam) in likelihoods.items()}
-        (engine_tables[lo:hi], engine_log[lo:hi]), _ = evaluate(plan, hi - lo, part, lik, joint=True)
-    if not np.isfinite(engine_log[0]):
-        return None, None, None, None
-    tables, log_evidence = [engine_tables[:1]], [engine_log[:1]]
-    row = 1
-    for node in names:  # every answer in names order: from the engine, or from the joint of row 0
-        if node in leaves:
-            table, log = _leaf_answers(model, node, scope, engine_tables[0], hard)
-            tables.append(table)
-            log_evidence.append(engine_log[0] + log)
-        else:
-            size = len(states[node])
-            tables.append(engine_tables[row:row + size])
-            log_evidence.append(engine_log[row:row + size])
-            row += size
-    tables, log_evidence = np.concatenate(tables), np.concatenate(log_evidence)
-    n = len(tables)  # the joint of the causes not fixed: sum the other reported nodes out
-    cube = tables.reshape([n] + [len(states[v]) for v in scope])
+        (tables[lo:hi], log_evidence[lo:hi]), _ = evaluate(plan, hi - lo, part, lik, joint=True)
+    if not np.isfinite(log_evidence[0]):
+        return None, None, None, None, asked, leaves
+    cube = tables.reshape([n] + [len(states[v]) for v in scope])  # the joint of the causes not fixed
     cube = cube.sum(axis=tuple(1 + i for i, v in enumerate(scope) if v not in free))
     cube = np.transpose(cube, [0] + [1 + [v for v in scope if v in free].index(v) for v in free])
     with np.errstate(invalid="ignore", over="ignore"):
         p_answer = np.exp(log_evidence[1:] - log_evidence[0])  # P(F = s | e); 0 for impossible answers
     joint = np.where(p_answer[:, None] > 0, cube[1:].reshape(n - 1, -1), 0.0) * p_answer[:, None]
-    starts = np.cumsum([0] + sizes[:-1]).astype(int) if names else np.zeros(0, dtype=int)
-    return cube[0], joint, p_answer, starts
-
+    starts = np.cumsum([0] + sizes[:-1]).astype(int) if asked else np.zeros(0, dtype=int)
+    return cube[0], joint, p_answer, starts, asked, leaves

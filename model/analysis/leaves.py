@@ -1,0 +1,85 @@
+"""The information and expected change of the questions answered from the joint alone, without their rows.
+
+In plain terms: a candidate question ``F`` whose parents are all causes or
+complications (or fixed by hard evidence) and none of whose descendants is
+observed has ``P(F = s, c | e) = P(F = s | parents) P(c | e)`` exactly
+(:func:`model.analysis.predict._answered_from_the_joint`). Its table over every
+answer and every configuration of the causes need not be built: each sum the
+ranking needs is a sum over the configurations of the parents (and of the top
+cause or the target) of the question's table times one of two marginals of
+the joint, ``B = P(c | e)`` and ``L = P(c | e) log P(c | e)``:
+
+    P(F = s | e)               = sum_pa P(s | pa) B(pa)
+    -sum_c P(s, c) log P(s, c) = -sum_pa P(s | pa) log P(s | pa) B(pa) - sum_pa P(s | pa) L(pa)
+
+so each question costs two sums of the joint onto its parents instead of a
+table as large as the joint per answer. Pure: takes arrays, returns arrays.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["leaf_scores"]
+
+
+def _table(model, node, free, hard):
+    """``node``'s table at the hard-evidence states of its parents, axes: its states, then ``free`` (1 for
+    the axes it does not depend on); and the set of its parents left."""
+    table, states = model._priors.node_tables[node], model._states
+    cpt = table.values.reshape((len(states[node]),) + tuple(len(s) for s in table.parent_states))
+    kept = []
+    for parent in reversed(table.parents):
+        axis = 1 + table.parents.index(parent)
+        if parent in hard:
+            cpt = np.take(cpt, states[parent].index(hard[parent]), axis=axis)
+        else:
+            kept.insert(0, parent)
+    order = sorted(kept, key=free.index)
+    cpt = np.transpose(cpt, [0] + [1 + kept.index(v) for v in order])
+    return cpt.reshape((len(cpt),) + tuple(len(states[v]) if v in kept else 1 for v in free)), set(kept)
+
+
+def leaf_scores(model, leaves, cube, free, hard, target, top, present_top):
+    """``(info_gain in bits, expected change of the top cause)`` of each question of ``leaves``.
+
+    ``cube`` is P(c | e) over the ``free`` causes and complications (one axis each, in ``free`` order);
+    ``target`` (or None) the cause the information is about; ``top`` (or None) the cause whose expected
+    change is measured, ``present_top`` its P(present | e). The same numbers as
+    :func:`model.analysis.questions.next_questions` computes from full tables (tested against pgmpy).
+    """
+    from scipy.special import entr
+
+    info, change = np.zeros(len(leaves)), np.zeros(len(leaves))
+    if not leaves:
+        return info, change
+    if target is None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            both = np.stack([cube, np.where(cube > 0, cube * np.log(cube), 0.0)])  # B and L, summed together
+        h_causes = -float(both[1].sum())
+    else:
+        at = free.index(target)
+        h_causes = float(entr(cube.sum(axis=tuple(i for i in range(cube.ndim) if i != at))).sum())
+    extra = {v for v in (target, top) if v is not None}
+    for j, node in enumerate(leaves):
+        cpt, parents = _table(model, node, free, hard)
+        kept = parents | extra
+        b = cube.sum(axis=tuple(i for i, v in enumerate(free) if v not in kept), keepdims=True)
+        joint = cpt * b[None]  # P(F = s, parents, target, top | e)
+        p_answer = joint.reshape(len(joint), -1).sum(axis=1)
+        if target is None:
+            outside = tuple(1 + i for i, v in enumerate(free) if v not in parents)
+            b_parents, l_parents = both.sum(axis=outside, keepdims=True)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cpt_logs = np.where(cpt > 0, cpt * np.log(cpt), 0.0)
+            h_joint = -float((cpt_logs * b_parents[None]).sum() + (cpt * l_parents[None]).sum())
+        else:
+            pair = np.moveaxis(joint, 1 + free.index(target), 1).reshape(len(joint), cube.shape[at], -1).sum(axis=2)
+            h_joint = float(entr(pair).sum())
+        info[j] = max((float(entr(p_answer).sum()) + h_causes - h_joint) / math.log(2.0), 0.0)
+        if top is not None:
+            with_top = np.moveaxis(joint, 1 + free.index(top), 1)[:, 1:].reshape(len(joint), -1).sum(axis=1)
+            change[j] = float(np.abs(with_top - p_answer * present_top).sum())
+    return info, change
