@@ -22,10 +22,10 @@ import math
 
 import numpy as np
 
-__all__ = ["leaf_scores"]
+__all__ = ["leaf_scores", "leaf_table"]
 
 
-def _table(model, node, free, hard):
+def leaf_table(model, node, free, hard):
     """``node``'s table at the hard-evidence states of its parents, axes: its states, then ``free`` (1 for
     the axes it does not depend on); and the set of its parents left."""
     table, states = model._priors.node_tables[node], model._states
@@ -64,7 +64,7 @@ def leaf_scores(model, leaves, cube, free, hard, target, top, present_top):
         h_causes = float(entr(cube.sum(axis=tuple(i for i in range(cube.ndim) if i != at))).sum())
     extra = {v for v in (target, top) if v is not None}
     for j, node in enumerate(leaves):
-        cpt, parents = _table(model, node, free, hard)
+        cpt, parents = leaf_table(model, node, free, hard)
         kept = parents | extra
         b = cube.sum(axis=tuple(i for i, v in enumerate(free) if v not in kept), keepdims=True)
         joint = cpt * b[None]  # P(F = s, parents, target, top | e)

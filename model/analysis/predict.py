@@ -30,6 +30,7 @@ from ..engine.run import impossible_problems
 from ..errors import EvidenceError
 from ..evidence import as_evidence
 from ..red_flags import batch_flags
+from .leaves import leaf_table
 
 __all__ = ["predict_batch_for", "predict_for"]
 
@@ -232,19 +233,8 @@ def _answered_from_the_joint(model, names, scope, hard, soft):
 def _leaf_answers(model, node, scope, joint, hard):
     """``(P(c | e, F = s) per answer s (rows), log P(F = s | e))`` of a candidate of
     :func:`_answered_from_the_joint`, from ``joint`` = P(c | e) over ``scope`` (first node slowest)."""
-    table, states = model._priors.node_tables[node], model._states
-    cards = [len(states[v]) for v in scope]
-    cpt = table.values.reshape((len(states[node]),) + tuple(len(s) for s in table.parent_states))
-    kept = []
-    for parent in reversed(table.parents):  # fix the parents observed by hard evidence
-        axis = 1 + table.parents.index(parent)
-        if parent in hard:
-            cpt = np.take(cpt, states[parent].index(hard[parent]), axis=axis)
-        else:
-            kept.insert(0, parent)
-    order = sorted(kept, key=scope.index)
-    cpt = np.transpose(cpt, [0] + [1 + kept.index(v) for v in order])
-    cpt = cpt.reshape((len(cpt),) + tuple(cards[i] if v in kept else 1 for i, v in enumerate(scope)))
+    cards = [len(model._states[v]) for v in scope]
+    cpt, _ = leaf_table(model, node, list(scope), hard)
     rows = (joint.reshape(cards)[None] * cpt).reshape(len(cpt), -1)
     p_answer = rows.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
