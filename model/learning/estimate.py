@@ -305,11 +305,17 @@ def _ascend(model, evidence, max_iterations, tolerance, progress=False):
     posterior = _Posterior(model, evidence, progress)
     if not len(posterior.free):
         return posterior.start, [], True, posterior
-    start = to_unbounded(posterior.start[posterior.free], posterior.kind[posterior.free])
-    found = optimize.minimize(posterior, start, jac=True, method="L-BFGS-B",
-                              bounds=[(-LIMIT, LIMIT)] * len(start),
+    centre, spread = posterior.centre, posterior.spread  # searched in prior standard deviations from the
+    start = (to_unbounded(posterior.start[posterior.free], posterior.kind[posterior.free]) - centre) / spread
+
+    def scaled(u):  # expert's value: the prior's curvature is then 1 on every axis (better conditioned)
+        value, gradient = posterior(centre + spread * u)
+        return value, gradient * spread
+
+    bounds = list(zip((-LIMIT - centre) / spread, (LIMIT - centre) / spread))
+    found = optimize.minimize(scaled, start, jac=True, method="L-BFGS-B", bounds=bounds,
                               options={"maxiter": max_iterations, "ftol": tolerance, "gtol": 1e-8})
-    return posterior.values(found.x), posterior.trace, bool(found.success), posterior
+    return posterior.values(centre + spread * found.x), posterior.trace, bool(found.success), posterior
 
 
 def _intervals(posterior, theta):
