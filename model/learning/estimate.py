@@ -19,7 +19,8 @@ calibration and the expected counts of every family the case informs
 (:mod:`model.learning.counts`); the gradient is Fisher's identity, the counts
 times the derivative of each cell's log probability with respect to the
 parameters in the canonical forms (:mod:`model.learning.maximise`). Identical
-cases are computed once, with their number as weight. The search stops when
+cases are computed once, with their number as weight. The search runs in units of
+each prior's standard deviation from the expert's value (well conditioned). It stops when
 one step changes the log posterior by less than ``tolerance`` times its size
 (at least 1): converged; or after ``max_iterations`` steps: not converged,
 with a :class:`FitWarning`. Each parameter's prior is normal on its logit
