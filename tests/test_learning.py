@@ -248,7 +248,7 @@ def test_crossing_link_totals_are_moved_back_until_the_loader_accepts_them(bundl
 
     cases = pd.DataFrame({"flexion_effect": ["worsens", "none", "relieves"] * 5})
     posterior = _Posterior(bundled_model, _evidence(bundled_model, cases))
-    indexes = np.array(posterior.nodes["flexion_effect"])
+    indexes = posterior.nodes["flexion_effect"][0]
     kind = posterior.kind[indexes]
     rng = np.random.default_rng(0)
     for _ in range(500):

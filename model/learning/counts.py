@@ -28,12 +28,11 @@ __all__ = ["Counts", "expected_counts"]
 @dataclass(frozen=True)
 class Counts:
     """What one pass over the cases gives: ``tables`` node -> expected counts (states, parent configurations),
-    None for a node no case informs; ``log_likelihood`` = sum over the cases of log P(case); ``cases`` the
-    number of cases (the sum of their weights); ``elimination`` the junction tree's elimination order."""
+    None for a node no case informs; ``log_likelihood`` = sum over the cases of log P(case), each times its
+    weight; ``elimination`` the junction tree's elimination order."""
 
     tables: dict
     log_likelihood: float
-    cases: float
     elimination: tuple
 
 
@@ -52,7 +51,8 @@ def expected_counts(tables, card, cases, roots=(), weights=None, elimination=Non
     roots : sequence
         Nodes to keep together in one clique if possible (the causes), as for the model's own tree.
     weights : sequence of float, optional
-        How many times each case counts (identical cases given once); 1 each by default.
+        How many times each case counts (identical cases given once); 1 each by default. A negative weight
+        subtracts a case (the population's observations alone, for the likelihood given the population).
     elimination : sequence, optional
         The elimination order of an earlier call on tables of the same shapes (``Counts.elimination``):
         the junction tree is then built in that order, without searching for one.
@@ -78,13 +78,12 @@ def expected_counts(tables, card, cases, roots=(), weights=None, elimination=Non
     ancestors = ancestor_sets(tables)
     shapes = {node: tuple(card[v] for v in scope) for node, (scope, _) in tables.items()}
     counts = {node: None for node in tables}
-    total = 0.0
-    for (hard, soft), weight in zip(cases, np.ones(len(cases)) if weights is None else weights):
+    total, weights = 0.0, np.ones(len(cases)) if weights is None else np.asarray(weights, dtype=float)
+    for (hard, soft), weight in zip(cases, weights):
         cut = given(tree, hard)
         calibration = cut.calibrate(soft)
         if math.isinf(calibration.log_evidence):  # impossible under these tables: no counts, log-likelihood -inf
-            return Counts({node: None for node in tables}, -math.inf, float(len(cases) if weights is None else np.sum(weights)),
-                          tree.elimination)
+            return Counts({node: None for node in tables}, -math.inf, tree.elimination)
         total += weight * calibration.log_evidence
         beliefs = {}
         for node in frozenset().union(*(ancestors[v] for v in (*hard, *soft))):
@@ -101,4 +100,4 @@ def expected_counts(tables, card, cases, roots=(), weights=None, elimination=Non
                 counts[node] = np.zeros(shapes[node])
             counts[node][tuple(hard[v] if v in hard else slice(None) for v in scope)] += joint
     return Counts({node: None if c is None else c.reshape(card[node], -1) for node, c in counts.items()},
-                  total, float(len(cases) if weights is None else np.sum(weights)), tree.elimination)
+                  total, tree.elimination)

@@ -52,7 +52,7 @@ from ..analysis.parameters import model_parameters, node_values
 from ..engine.cases import check_columns, parse_cases
 from ..engine.run import run_batch
 from ..engine.reduced import ancestor_sets
-from ..engine.single import TreeRows
+from ..engine.single import TreeRows, family_tables
 from ..errors import EvidenceError
 from .counts import expected_counts
 from .maximise import LIMIT, from_unbounded, log_prior, node_interval, normal_prior, slopes, to_unbounded
@@ -141,17 +141,18 @@ def refit(model, cases, labels=None, *, max_iterations=100, tolerance=1e-6, repo
     if not len(evidence[0]):
         empty = FitReport(True, 0, (), 0, problems)
         return (model, empty) if report else model
+    used = int(evidence[1].sum())
     theta, trace, converged, posterior = _ascend(model, evidence, max_iterations, tolerance, progress)
-    theta = uncrossed(model, theta)
+    if not len(posterior.free):  # no case informs a parameter that may move
+        return (model, FitReport(True, 0, (), used, problems)) if report else model
     if not converged:
         warnings.warn(f"the fit did not converge in {max_iterations} iterations (log posterior "
                       f"{trace[0]:.6g} at the experts' values, {trace[-1]:.6g} at the last step); raise "
                       f"max_iterations or tolerance.", FitWarning, stacklevel=2)
-    if not len(posterior.free):
-        return (model, FitReport(True, 0, (), int(evidence[1].sum()), problems)) if report else model
-    refit = fitted_tables(model, theta, _intervals(posterior, theta), _stamp(cases, int(evidence[1].sum())))
-    result = model.with_tables(refit)
-    return (result, FitReport(converged, len(trace), tuple(trace), int(evidence[1].sum()), problems)) if report else result
+    theta = uncrossed(model, theta)
+    changes = fitted_tables(model, theta, _intervals(posterior, theta), _stamp(cases, used))
+    result = model.with_tables(changes)
+    return (result, FitReport(converged, len(trace), tuple(trace), used, problems)) if report else result
 
 
 def _with_labels(model, cases, labels):
@@ -173,8 +174,9 @@ def _with_labels(model, cases, labels):
         values = pd.to_numeric(labels[c], errors="coerce")
         bad = labels.index[(values.isna() & labels[c].notna()) | ~values.isin([0, 1]) & values.notna()]
         if len(bad):
-            problems.append(f"labels column {c!r}: values must be 0, 1 or missing; rows {', '.join(map(repr, bad[:5]))} "
-                            f"hold {', '.join(repr(labels.at[r, c]) for r in bad[:5])}.")
+            held = ", ".join(repr(labels.at[r, c]) for r in bad[:5])
+            problems.append(f"labels column {c!r}: values must be 0, 1 or missing; rows "
+                            f"{', '.join(map(repr, bad[:5]))} hold {held}.")
     if problems:
         raise EvidenceError(f"{len(problems)} problems with the labels:\n" + "\n".join(f"  - {p}" for p in problems))
     out = cases.copy()
@@ -187,24 +189,20 @@ def _with_labels(model, cases, labels):
 
 
 def _evidence(model, cases):
-    """One ``(hard, soft)`` per row, as :func:`model.learning.counts.expected_counts` takes them: the index of
-    each hard state, the likelihoods of soft evidence (times the 0/1 vector of a hard state on the same
-    node); the population's observations included."""
+    """The distinct rows as :func:`model.learning.counts.expected_counts` takes them, ``(hard, soft)`` each (the
+    index of each hard state, the likelihoods of soft evidence; the population's observations included),
+    and how many times each occurs."""
     n = len(cases)
     if n == 0:
         return [], np.zeros(0)
     hard, soft, _, _ = parse_cases(model, TreeRows(model), {c: cases[c] for c in cases.columns}, 0, n)
     rows = [({}, {}) for _ in range(n)]
-    for node, (at, lam) in soft.items():
+    for node, (at, lam) in soft.items():  # a cell is hard or soft evidence, never both
         for i, vector in zip(at, lam):
             rows[i][1][node] = np.asarray(vector, dtype=float)
     for node, codes in hard.items():
         for i in np.flatnonzero(codes >= 0):
-            seen, weights = rows[i]
-            if node in weights:
-                weights[node] = weights[node] * np.eye(len(weights[node]))[codes[i]]
-            else:
-                seen[node] = int(codes[i])
+            rows[i][0][node] = int(codes[i])
     return _grouped(rows)
 
 
@@ -218,13 +216,6 @@ def _grouped(rows):
         else:
             found[key] = [(hard, soft), 1]
     return [case for case, _ in found.values()], np.array([n for _, n in found.values()], dtype=float)
-
-
-def _junction_tables(model, tables):
-    states = model._states
-    return {node: ((node,) + tuple(t.parents),
-                   tables[node][0].reshape((len(states[node]),) + tuple(len(s) for s in t.parent_states)))
-            for node, t in model._priors.node_tables.items()}
 
 
 class _Posterior:
@@ -244,57 +235,52 @@ class _Posterior:
         listing = parameters.table
         self.start = listing["value"].to_numpy(dtype=float)
         self.kind = listing["kind"].to_numpy()
-        tables = _junction_tables(model, node_values(parameters, model, self.start[None, :]))
-        ancestors = ancestor_sets(tables)
+        ancestors = ancestor_sets(family_tables(model))
         informed = frozenset().union(*(ancestors[v] for hard, soft in self.evidence for v in (*hard, *soft)))
         moving = (listing["low"] < listing["high"]).to_numpy() & listing["node"].isin(list(informed)).to_numpy()
         self.free = np.flatnonzero(moving)  # a fixed row, or a node no case informs, never moves
-        self.nodes = {}
-        for i in self.free:
-            self.nodes.setdefault(listing.at[i, "node"], []).append(i)
+        owners = listing["node"].to_numpy()[self.free]  # node -> (its free parameters, their positions in z)
+        self.nodes = {node: (self.free[owners == node], np.flatnonzero(owners == node))
+                      for node in dict.fromkeys(owners)}
         self.centre, self.spread = normal_prior(self.start[self.free], listing["low"].to_numpy(dtype=float)[self.free],
                                                 listing["high"].to_numpy(dtype=float)[self.free], self.kind[self.free])
         self.card = {node: len(s) for node, s in model._states.items()}
         states = model._states
-        self.population = [({node: states[node].index(state) for node, state in model._population.items()}, {})]
-        self.trace, self.counts, self.elimination, self.last_gradient = [], None, None, None
+        population = {node: states[node].index(state) for node, state in model._population.items()}
+        n = float(self.weights.sum())  # the population's observations alone count -n times (see above)
+        self.signed = (self.evidence + [(population, {})], np.append(self.weights, -n)) if population else \
+            (self.evidence, self.weights)
+        self.trace, self.elimination, self.last_gradient = [], None, None
 
     def values(self, z):
         theta = self.start.copy()
         theta[self.free] = from_unbounded(z, self.kind[self.free])
         return theta
 
+    def tables(self, z):
+        """Every node's table at ``z``, as the junction tree takes them."""
+        return family_tables(self.model, node_values(self.parameters, self.model, self.values(z)[None, :]))
+
     def __call__(self, z):
         """Minus the log posterior at ``z``, and minus its gradient."""
         theta = self.values(z)
-        tables = _junction_tables(self.model, node_values(self.parameters, self.model, theta[None, :]))
-        causes, n = self.model.causes, float(self.weights.sum())
-        data = expected_counts(tables, self.card, self.evidence, causes, self.weights, self.elimination)
-        self.elimination = data.elimination
-        if math.isinf(data.log_likelihood):  # a step too far: a case became impossible (a table cell at 0)
+        cases, weights = self.signed
+        counts = expected_counts(self.tables(z), self.card, cases, self.model.causes, weights, self.elimination)
+        self.elimination = counts.elimination
+        if math.isinf(counts.log_likelihood):  # a step too far: a case became impossible (a table cell at 0)
             worst = -min(self.trace) if self.trace else 0.0  # much worse than any point seen, finite: a step back
             return 10.0 * abs(worst) + 1e6, np.zeros(len(z)) if self.last_gradient is None else self.last_gradient
         value, gradient, _ = log_prior(z, self.centre, self.spread)
-        value += data.log_likelihood
-        selected = None
-        if self.population[0][0]:
-            selected = expected_counts(tables, self.card, self.population, causes, elimination=self.elimination)
-            value -= n * selected.log_likelihood
-        position = {i: k for k, i in enumerate(self.free)}
-        for node, indexes in self.nodes.items():
-            weights = data.tables[node]
-            if selected is not None and selected.tables[node] is not None:
-                weights = (0.0 if weights is None else weights) - n * selected.tables[node]
-            if weights is None:
-                continue
-            at = [position[i] for i in indexes]
-            gradient[at] += slopes(self.parameters, self.model, node, theta, np.array(indexes),
-                                   self.kind[indexes]) @ np.ravel(weights)
+        value += counts.log_likelihood
+        for node, (indexes, at) in self.nodes.items():
+            if counts.tables[node] is not None:
+                gradient[at] += slopes(self.parameters, self.model, node, theta, indexes,
+                                       self.kind[indexes]) @ np.ravel(counts.tables[node])
         self.trace.append(value)
-        self.counts, self.last_gradient = data, -gradient
+        self.last_gradient = -gradient
         if self.progress:
             print(f"fit: evaluation {len(self.trace)}, log posterior {value:.6f} ({len(self.free)} parameters, "
-                  f"{n:g} cases)", file=sys.stderr, flush=True)
+                  f"{self.weights.sum():g} cases)", file=sys.stderr, flush=True)
         return -value, -gradient
 
 
@@ -320,17 +306,16 @@ def _ascend(model, evidence, max_iterations, tolerance, progress=False):
 
 
 def _intervals(posterior, theta):
-    """index -> (low, high) of every fitted parameter, at the fitted values."""
-    posterior(to_unbounded(theta[posterior.free], posterior.kind[posterior.free]))  # the counts at the fit
-    position = {i: k for k, i in enumerate(posterior.free)}
+    """index -> (low, high) of every fitted parameter, at the fitted values (from the cases' counts)."""
+    z = to_unbounded(theta[posterior.free], posterior.kind[posterior.free])
+    counts = expected_counts(posterior.tables(z), posterior.card, posterior.evidence, posterior.model.causes,
+                             posterior.weights, posterior.elimination)
     out = {}
-    for node, indexes in posterior.nodes.items():
-        counts = posterior.counts.tables[node]
-        if counts is None:
-            counts = np.zeros((posterior.card[node], 1))
-        at = [position[i] for i in indexes]
-        low, high = node_interval(posterior.parameters, posterior.model, node, theta, np.array(indexes),
-                                  posterior.kind[indexes], posterior.spread[at], counts)
+    for node, (indexes, at) in posterior.nodes.items():
+        table = counts.tables[node]
+        low, high = node_interval(posterior.parameters, posterior.model, node, theta, indexes,
+                                  posterior.kind[indexes], posterior.spread[at],
+                                  np.zeros((posterior.card[node], 1)) if table is None else table)
         out.update({int(i): (float(lo), float(hi)) for i, lo, hi in zip(indexes, low, high)})
     return out
 
