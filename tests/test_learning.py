@@ -119,6 +119,55 @@ def test_expected_counts_equal_enumeration(asia):
     assert ours.log_likelihood == pytest.approx(total, abs=1e-10)
 
 
+@pytest.mark.parametrize("group, chunk", [(10_000, 2**25), (2, 2**21)])
+def test_expected_counts_on_the_bundled_network_equal_one_case_at_a_time(bundled_model, monkeypatch, group, chunk):
+    """The batched expectation step (cases calibrated together, leaf findings added in log space, cases grouped
+    by a few observations cut out of the tree, several chunks) against each case's own calibration on the
+    junction tree with its hard evidence cut out (model.engine.junction, itself checked against pgmpy VE), on
+    the bundled network: hard and soft evidence, labelled causes, a negative weight."""
+    import model.engine.families as families
+    import model.learning.counts as counts_module
+    from model.engine.junction import compile_junction_tree
+    from model.engine.single import family_tables
+    from model.engine.sliced import given
+
+    monkeypatch.setattr(counts_module, "GROUP", group)
+    monkeypatch.setattr(families, "CHUNK_FLOATS", chunk)
+    m = bundled_model
+    tables, card = family_tables(m), {node: len(s) for node, s in m._states.items()}
+    rng = np.random.default_rng(11)
+    cohort = simulate(24, priors=m, seed=11)
+    cases = []
+    for i, row in cohort.iterrows():
+        hard = {v: m.states(v).index(row[v]) for v in cohort.columns if v not in m.mechanisms and
+                v not in m.complications and rng.random() < (0.3 if v in m.causes else 0.6)}
+        hard["posterior_thigh_pain"] = 1  # the population's observation, in every case as in a fit
+        soft = {}
+        if i % 3 == 0:  # soft evidence on a leaf finding and on a finding with a child
+            for v in ("night_pain", "slr_positive"):
+                hard.pop(v, None)
+                soft[v] = rng.uniform(0.1, 1.0, size=card[v])
+        cases.append((hard, soft))
+    cases.append(({"posterior_thigh_pain": 1}, {}))
+    weights = np.append(rng.integers(1, 4, size=len(cases) - 1).astype(float), -7.0)
+    ours = expected_counts(tables, card, cases, m.causes, weights)
+    tree = compile_junction_tree(tables, card, root=tuple(m.causes))
+    expected, total = {}, 0.0
+    for (hard, soft), weight in zip(cases, weights):
+        calibration = given(tree, hard).calibrate(soft)
+        total += weight * calibration.log_evidence
+        for node in set().union(*(_ancestors(tables, v) for v in (*hard, *soft))):
+            scope = tables[node][0]
+            free = tuple(v for v in scope if v not in hard)
+            joint = np.zeros([card[v] for v in scope])
+            joint[tuple(hard.get(v, slice(None)) for v in scope)] = calibration.marginal(free) if free else 1.0
+            expected[node] = expected.get(node, 0.0) + weight * joint.reshape(card[node], -1)
+    assert ours.log_likelihood == pytest.approx(total, rel=1e-12)
+    assert {n for n, c in ours.tables.items() if c is not None} == set(expected)
+    for node, reference in expected.items():
+        np.testing.assert_allclose(ours.tables[node], reference, atol=1e-9, rtol=0, err_msg=node)
+
+
 def _ancestors(tables, node):
     out, stack = set(), [node]
     while stack:
