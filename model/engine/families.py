@@ -145,11 +145,10 @@ def _log_matrix(tree, members):
         return None
     blocks = []
     for k, node in members:
-        table = tree.potentials[k].reshape(tree.card[node], -1)
         with np.errstate(divide="ignore"):
-            logs = np.log(table[:, tree.index(tree.parent[k], tree.separator[k])])
-        blocks.append(np.where(logs > -np.inf, logs, _LOG0))
-    return np.ascontiguousarray(np.concatenate(blocks, axis=0).T)
+            logs = np.log(tree.potentials[k].reshape(tree.card[node], -1))
+        blocks.append(np.where(logs > -np.inf, logs, _LOG0)[:, tree.index(tree.parent[k], tree.separator[k])].T)
+    return np.concatenate(blocks, axis=1)
 
 
 def _kinds(lam):

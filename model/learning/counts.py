@@ -1,19 +1,27 @@
 """The expectation step of learning: expected family counts of many cases, exact, on the junction tree.
 
-In plain terms: for every case, the junction tree of the current tables is
-calibrated on that case's observations, and for every node that the case
-says something about (the node or one of its descendants is observed), the
-posterior probability of each configuration of the node and its parents is
-added to that node's counts. A node the case says nothing about is barren
-for that case: its table does not change the probability of the case, so the
-case adds nothing to its counts (EM on the network pruned per case, which
-has the same likelihood). The sum of log P(case) is returned with the
-counts. Pure: takes tables and evidence, returns arrays.
+In plain terms: the junction tree of the current tables is calibrated on
+every case's observations, and for every node that a case says something
+about (the node or one of its descendants is observed), the posterior
+probability of each configuration of the node and its parents is added to
+that node's counts. A node the case says nothing about is barren for that
+case: its table does not change the probability of the case, so the case
+adds nothing to its counts (EM on the network pruned per case, which has the
+same likelihood). The sum of log P(case) is returned with the counts.
+
+The cases are calibrated many at a time (:func:`model.engine.families.family_sums`),
+in groups that share the states of a few often-observed nodes; those are cut
+out of the group's tree (:func:`model.engine.sliced.given`), which shrinks it
+(on the bundled network, with 40% of cells hidden, by about 40%). Groups
+run side by side on the machine's cores, in threads. Pure: takes tables and
+evidence, returns arrays.
 """
 
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +36,8 @@ __all__ = ["Counts", "expected_counts"]
 #: Cases per group, on average, at least, when cases are grouped by the states of a few observed nodes that
 #: are then cut out of the tree (fewer, larger groups use numpy better; more, smaller ones cut more).
 GROUP = 32
+#: Threads computing groups side by side: the cores this process may run on, at most 4.
+WORKERS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -41,7 +51,7 @@ class Counts:
     elimination: tuple
 
 
-def expected_counts(tables, card, cases, roots=(), weights=None, elimination=None):
+def expected_counts(tables, card, cases, roots=(), weights=None, elimination=None, workers=WORKERS):
     """Expected counts of every family over ``cases``, exact.
 
     Parameters
@@ -61,6 +71,9 @@ def expected_counts(tables, card, cases, roots=(), weights=None, elimination=Non
     elimination : sequence, optional
         The elimination order of an earlier call on tables of the same shapes (``Counts.elimination``):
         the junction tree is then built in that order, without searching for one.
+    workers : int
+        Threads computing groups of cases side by side (numpy's long steps run in parallel); ``WORKERS``, the
+        cores available (at most 4), by default.
 
     Returns
     -------
@@ -83,26 +96,22 @@ def expected_counts(tables, card, cases, roots=(), weights=None, elimination=Non
     weights = np.ones(len(cases)) if weights is None else np.asarray(weights, dtype=float)
     ancestors, total = ancestor_sets(tables), 0.0
     counts = {node: None for node in tables}
-    for shared, rows in _groups(tree, cases):
-        group = [cases[i] for i in rows]
-        likelihoods = {}
-        for i, (hard, soft) in enumerate(group):
-            for node, at in hard.items():
-                if node not in shared:
-                    likelihoods.setdefault(node, np.ones((len(group), card[node])))[i] = np.eye(card[node])[at]
-            for node, lam in soft.items():
-                likelihoods.setdefault(node, np.ones((len(group), card[node])))[i] = lam
-        informs, alike = {}, {}
-        for i, (hard, soft) in enumerate(group):  # a case adds to the counts of the nodes it informs only
-            for node in frozenset().union(*(ancestors[v] for v in (*hard, *soft))):
-                informs.setdefault(node, np.zeros(len(group)))[i] = weights[rows[i]]
-        informs = {node: alike.setdefault(w.tobytes(), w) for node, w in informs.items()}  # one array per weighting
-        log_evidence, sums = family_sums(given(tree, shared), likelihoods, informs)
-        used = weights[rows] != 0
-        if np.isneginf(log_evidence[used]).any():  # impossible under these tables: no counts, -inf
+
+    def one(group):  # a group's log-likelihood and sums, or None when a case of it is impossible
+        shared, rows = group
+        return _group_sums(given(tree, shared), [cases[i] for i in rows], weights[rows], card, ancestors)
+
+    groups = _groups(tree, cases)
+    if workers > 1 and len(groups) > 1:
+        with ThreadPoolExecutor(workers) as pool:  # numpy lets go of the interpreter in the long steps
+            results = list(pool.map(one, groups))
+    else:
+        results = [one(group) for group in groups]
+    for (shared, _), result in zip(groups, results):
+        if result is None:  # impossible under these tables: no counts, -inf
             return Counts({node: None for node in tables}, -math.inf, tree.elimination)
-        total += float(weights[rows][used] @ log_evidence[used])
-        for node, found in sums.items():
+        total += result[0]
+        for node, found in result[1].items():
             scope = tables[node][0]
             if counts[node] is None:
                 counts[node] = np.zeros([card[v] for v in scope])
@@ -110,6 +119,28 @@ def expected_counts(tables, card, cases, roots=(), weights=None, elimination=Non
                 found.reshape([card[v] for v in scope if v not in shared])
     return Counts({node: None if c is None else c.reshape(card[node], -1) for node, c in counts.items()},
                   total, tree.elimination)
+
+
+def _group_sums(tree, group, weights, card, ancestors):
+    """One group's weighted log-likelihood and family sums (:func:`model.engine.families.family_sums`) on
+    ``tree`` (its shared observations cut out); None when one of its cases is impossible."""
+    likelihoods = {}
+    for i, (hard, soft) in enumerate(group):
+        for node, at in hard.items():
+            if node in tree.home:  # not cut out
+                likelihoods.setdefault(node, np.ones((len(group), card[node])))[i] = np.eye(card[node])[at]
+        for node, lam in soft.items():
+            likelihoods.setdefault(node, np.ones((len(group), card[node])))[i] = lam
+    informs, alike = {}, {}
+    for i, (hard, soft) in enumerate(group):  # a case adds to the counts of the nodes it informs only
+        for node in frozenset().union(*(ancestors[v] for v in (*hard, *soft))):
+            informs.setdefault(node, np.zeros(len(group)))[i] = weights[i]
+    informs = {node: alike.setdefault(w.tobytes(), w) for node, w in informs.items()}  # one array per weighting
+    log_evidence, sums = family_sums(tree, likelihoods, informs)
+    used = weights != 0
+    if np.isneginf(log_evidence[used]).any():
+        return None
+    return float(weights[used] @ log_evidence[used]), sums
 
 
 def _groups(tree, cases):
