@@ -19,9 +19,8 @@ calibration and the expected counts of every family the case informs
 (:mod:`model.learning.counts`); the gradient is Fisher's identity, the counts
 times the derivative of each cell's log probability with respect to the
 parameters in the canonical forms (:mod:`model.learning.maximise`). Identical
-cases are computed once, with their number as weight. The search runs from the experts' values in
-units of each parameter's curvature there (the prior's plus the cases' complete-data information, as
-the Laplace intervals below): about 1 on every axis, well conditioned. It stops when
+cases are computed once, with their number as weight. The search runs in units of
+each prior's standard deviation from the expert's value (well conditioned). It stops when
 one step changes the log posterior by less than ``tolerance`` times its size
 (at least 1): converged; or after ``max_iterations`` steps: not converged,
 with a :class:`FitWarning`. Each parameter's prior is normal on its logit
@@ -251,7 +250,7 @@ class _Posterior:
         n = float(self.weights.sum())  # the population's observations alone count -n times (see above)
         self.signed = (self.evidence + [(population, {})], np.append(self.weights, -n)) if population else \
             (self.evidence, self.weights)
-        self.trace, self.elimination, self.last_gradient, self.last, self.curvature = [], None, None, None, None
+        self.trace, self.elimination, self.last_gradient = [], None, None
 
     def values(self, z):
         theta = self.start.copy()
@@ -263,11 +262,7 @@ class _Posterior:
         return family_tables(self.model, node_values(self.parameters, self.model, self.values(z)[None, :]))
 
     def __call__(self, z):
-        """Minus the log posterior at ``z``, and minus its gradient. Also keeps ``curvature``, the diagonal
-        of minus its Hessian in the complete-data (Fisher) form: the prior's plus, per parameter, the sum over
-        the cells of count times the squared slope."""
-        if self.last is not None and np.array_equal(z, self.last[0]):
-            return self.last[1], self.last[2]
+        """Minus the log posterior at ``z``, and minus its gradient."""
         theta = self.values(z)
         cases, weights = self.signed
         counts = expected_counts(self.tables(z), self.card, cases, self.model.causes, weights, self.elimination)
@@ -275,17 +270,13 @@ class _Posterior:
         if math.isinf(counts.log_likelihood):  # a step too far: a case became impossible (a table cell at 0)
             worst = -min(self.trace) if self.trace else 0.0  # much worse than any point seen, finite: a step back
             return 10.0 * abs(worst) + 1e6, np.zeros(len(z)) if self.last_gradient is None else self.last_gradient
-        value, gradient, curvature = log_prior(z, self.centre, self.spread)
+        value, gradient, _ = log_prior(z, self.centre, self.spread)
         value += counts.log_likelihood
-        self.curvature = -curvature
         for node, (indexes, at) in self.nodes.items():
             if counts.tables[node] is not None:
-                slope, cells = slopes(self.parameters, self.model, node, theta, indexes, self.kind[indexes]), \
-                    np.ravel(counts.tables[node])
-                gradient[at] += slope @ cells
-                self.curvature[at] += np.maximum(slope**2 @ cells, 0.0)
+                gradient[at] += slopes(self.parameters, self.model, node, theta, indexes,
+                                       self.kind[indexes]) @ np.ravel(counts.tables[node])
         self.trace.append(value)
-        self.last = (z.copy(), -value, -gradient)
         self.last_gradient = -gradient
         if self.progress:
             print(f"fit: evaluation {len(self.trace)}, log posterior {value:.6f} ({len(self.free)} parameters, "
@@ -301,12 +292,10 @@ def _ascend(model, evidence, max_iterations, tolerance, progress=False):
     posterior = _Posterior(model, evidence, progress)
     if not len(posterior.free):
         return posterior.start, [], True, posterior
-    centre, z = posterior.centre, to_unbounded(posterior.start[posterior.free], posterior.kind[posterior.free])
-    posterior(z)  # searched in units of each parameter's curvature at the experts' values (prior and counts):
-    spread = 1.0 / np.sqrt(posterior.curvature)  # about 1 on every axis, so better conditioned
-    start = (z - centre) / spread
+    centre, spread = posterior.centre, posterior.spread  # searched in prior standard deviations from the
+    start = (to_unbounded(posterior.start[posterior.free], posterior.kind[posterior.free]) - centre) / spread
 
-    def scaled(u):
+    def scaled(u):  # expert's value: the prior's curvature is then 1 on every axis (better conditioned)
         value, gradient = posterior(centre + spread * u)
         return value, gradient * spread
 
