@@ -90,7 +90,7 @@ def family_sums(tree, likelihoods, weights):
     for start in range(0, rows, step):
         part = slice(start, min(rows, start + step))
         log_evidence[part] = _chunk(tree, {n: lam[part] for n, lam in likelihoods.items()},
-                                    {n: w[part] for n, w in weights.items()}, totals, leaves, logs, folded,
+                                    _sliced(weights, part), totals, leaves, logs, folded,
                                     potentials)
     for key in [key for key in totals if key[0] == "leaves"]:  # leaves' sums over their parent's configurations
         summed, start = totals.pop(key), 0
@@ -100,12 +100,20 @@ def family_sums(tree, likelihoods, weights):
             start += tree.card[node]
             _add(totals, (k, (node,)), np.concatenate([tree.sum_to(key[1], tree.separator[k], c) for c in columns]))
     sums = {}
-    for (k, nodes), summed in totals.items():  # each clique's sums reduced to the families it holds
-        for node in nodes:
-            scope = tuple(v for v in tree.tables[node][0] if v in tree.cliques[k])
-            found = tree.sum_to(k, scope, summed)
-            sums[node] = found if node not in sums else sums[node] + found
+    for (k, groups), summed in totals.items():  # each clique's sums reduced to the families it holds
+        summed = summed.reshape(len(summed), -1)
+        for column, nodes in zip(summed.T, groups if isinstance(groups[0], tuple) else (groups,)):
+            for node in nodes:
+                scope = tuple(v for v in tree.tables[node][0] if v in tree.cliques[k])
+                found = tree.sum_to(k, scope, np.ascontiguousarray(column))
+                sums[node] = found if node not in sums else sums[node] + found
     return log_evidence, sums
+
+
+def _sliced(weights, part):
+    """``weights`` with each array cut to the rows of ``part``; nodes sharing one array share one cut."""
+    cuts = {}
+    return {node: cuts.setdefault(id(w), w[part]) for node, w in weights.items()}
 
 
 def _leaves(tree, likelihoods):
@@ -244,8 +252,10 @@ def _chunk(tree, likelihoods, weights, totals, leaves, logs, folded, potentials)
         for node in holding[k]:
             if node in weights:
                 alike.setdefault(id(weights[node]), []).append(node)
-        for nodes in alike.values():
-            _add(totals, (k, tuple(nodes)), local[k] @ np.where(possible, weights[nodes[0]], 0.0))
+        if alike:  # one matrix product for every weighting of the clique's nodes
+            nodes = tuple(tuple(n) for n in alike.values())
+            stacked = np.stack([np.where(possible, weights[n[0]], 0.0) for n in nodes], axis=1)
+            _add(totals, (k, nodes), local[k] @ stacked)
         if leaves.get(k):
             _leaf_sums(tree, k, leaves[k], local[k], likelihoods, weights, soft, possible, totals)
     return log_scale

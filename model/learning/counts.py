@@ -124,13 +124,19 @@ def expected_counts(tables, card, cases, roots=(), weights=None, elimination=Non
 def _group_sums(tree, group, weights, card, ancestors):
     """One group's weighted log-likelihood and family sums (:func:`model.engine.families.family_sums`) on
     ``tree`` (its shared observations cut out); None when one of its cases is impossible."""
-    likelihoods = {}
+    likelihoods, seen = {}, {}
     for i, (hard, soft) in enumerate(group):
         for node, at in hard.items():
             if node in tree.home:  # not cut out
-                likelihoods.setdefault(node, np.ones((len(group), card[node])))[i] = np.eye(card[node])[at]
+                seen.setdefault(node, ([], []))
+                seen[node][0].append(i)
+                seen[node][1].append(at)
         for node, lam in soft.items():
             likelihoods.setdefault(node, np.ones((len(group), card[node])))[i] = lam
+    for node, (rows, states) in seen.items():
+        lam = likelihoods.setdefault(node, np.ones((len(group), card[node])))
+        lam[rows] = 0.0
+        lam[rows, states] = 1.0
     informs, alike = {}, {}
     for i, (hard, soft) in enumerate(group):  # a case adds to the counts of the nodes it informs only
         for node in frozenset().union(*(ancestors[v] for v in (*hard, *soft))):
