@@ -80,7 +80,7 @@ def family_sums(tree, likelihoods, weights):
     """
     rows = len(next(iter(likelihoods.values()))) if likelihoods else \
         len(next(iter(weights.values()))) if weights else 1
-    leaves = _leaves(tree, likelihoods)
+    leaves, skipped = _leaves(tree, likelihoods)
     logs = {p: _log_matrix(tree, members) for p, members in leaves.items()}
     folded, potentials = _folded(tree, likelihoods)
     total = sum(len(p) for p in tree.potentials)
@@ -90,8 +90,8 @@ def family_sums(tree, likelihoods, weights):
     for start in range(0, rows, step):
         part = slice(start, min(rows, start + step))
         log_evidence[part] = _chunk(tree, {n: lam[part] for n, lam in likelihoods.items()},
-                                    _sliced(weights, part), totals, leaves, logs, folded,
-                                    potentials)
+                                    _sliced(weights, part), totals, leaves, logs,
+                                    skipped | set(folded), folded, potentials)
     for key in [key for key in totals if key[0] == "leaves"]:  # leaves' sums over their parent's configurations
         summed, start = totals.pop(key), 0
         for k in key[2]:
@@ -117,9 +117,10 @@ def _sliced(weights, part):
 
 
 def _leaves(tree, likelihoods):
-    """parent clique -> [(leaf clique, its node)]: the leaf cliques holding one table, of the one node they do
-    not share with their parent, whose evidence goes into the parent by a matrix product; a leaf whose node
-    no case observes, and whose table sums to one, is left out altogether (its message is ones)."""
+    """The leaf cliques holding one table, of the one node they do not share with their parent: (parent clique
+    -> [(leaf clique, its node)] for the observed ones whose evidence goes into their parent by a matrix
+    product, ``ABSORBED`` or more per parent; the set of those whose node no case observes and whose table
+    sums to one, left out altogether: their message is ones, and a leaf's node unobserved informs nothing)."""
     found, closed = {}, {}
     for k, p in enumerate(tree.parent):
         holds = tree.holds[k]
@@ -129,8 +130,7 @@ def _leaves(tree, likelihoods):
             found.setdefault(p, []).append((k, holds[0]))
         elif tree.static[k] is None:
             closed.setdefault(p, []).append(k)
-    many = {p: m for p, m in found.items() if len(m) >= ABSORBED}
-    return {p: many.get(p, []) for p in {*closed, *many}}
+    return {p: m for p, m in found.items() if len(m) >= ABSORBED}, {k for ks in closed.values() for k in ks}
 
 
 def _folded(tree, likelihoods):
@@ -149,8 +149,6 @@ def _folded(tree, likelihoods):
 def _log_matrix(tree, members):
     """The log tables of a parent's leaves at each of the parent's configurations: (configurations, states of
     every leaf one after the other); log 0 stands as a large negative number."""
-    if not members:
-        return None
     blocks = []
     for k, node in members:
         with np.errstate(divide="ignore"):
@@ -167,26 +165,23 @@ def _kinds(lam):
     return hard, ~hard & ~(lam == 1).all(axis=1)
 
 
-def _chunk(tree, likelihoods, weights, totals, leaves, logs, folded, potentials):
+def _chunk(tree, likelihoods, weights, totals, leaves, logs, skipped, folded, potentials):
     """One chunk of cases: their log P(evidence); each clique's weighted sums are added into ``totals``. Every
     table is laid out (its configurations, cases): the case axis last, so that numpy's inner loops run along
     it whatever the clique's shape."""
     rows = len(next(iter(likelihoods.values()))) if likelihoods else len(next(iter(weights.values())))
     card, count = tree.card, len(tree.cliques)
-    absorbed = {k for members in leaves.values() for k, _ in members} | set(folded) | \
-        {k for k, p in enumerate(tree.parent) if p in leaves and not tree.children[k] and tree.holds[k] and
-         tree.holds[k][0] not in likelihoods and tree.free[k] == tree.holds[k] and tree.static[k] is None}
+    absorbed = {k for members in leaves.values() for k, _ in members} | skipped  # not calibrated on their own
     holding = [list(h) for h in tree.holds]  # per clique: the nodes whose sums its belief gives
     for k, p in folded.items():
         holding[p] += tree.holds[k]
     indicators, soft = {}, {}  # per parent: (its leaves' hard evidence, one row per state); per leaf: soft rows
     for p, members in leaves.items():
-        if members:
-            blocks = []
-            for k, node in members:
-                hard, soft[k] = _kinds(likelihoods[node])
-                blocks.append((likelihoods[node] * hard[:, None]).T)
-            indicators[p] = np.concatenate(blocks, axis=0)
+        blocks = []
+        for k, node in members:
+            hard, soft[k] = _kinds(likelihoods[node])
+            blocks.append((likelihoods[node] * hard[:, None]).T)
+        indicators[p] = np.concatenate(blocks, axis=0)
     evidence = [[] for _ in range(count)]
     for node, lam in likelihoods.items():
         k, shape = tree.home[node]
@@ -198,7 +193,7 @@ def _chunk(tree, likelihoods, weights, totals, leaves, logs, folded, potentials)
         if k in absorbed:
             continue
         table = np.empty((len(potentials[k]), rows))
-        if logs.get(k) is not None:  # the leaves' evidence, by one matrix product in log space
+        if k in logs:  # the leaves' evidence, by one matrix product in log space
             np.matmul(logs[k], indicators[k], out=table)
             top = table.max(axis=0)
             dead = top < _DEAD
