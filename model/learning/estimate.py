@@ -14,8 +14,8 @@ allowed); optional labels say, per cause, whether it was present (1), absent
 probability of the cases *given the population's definition* (the cases were
 selected by it, so the data cannot inform P(presenting complaint); fitting
 the joint instead would inflate it), plus each parameter's log prior. Its
-value and gradient come from the exact junction tree: per case, one
-calibration and the expected counts of every family the case informs
+value and gradient come from the exact junction tree, calibrated on all the
+cases together, and the expected counts of every family each case informs
 (:mod:`model.learning.counts`); the gradient is Fisher's identity, the counts
 times the derivative of each cell's log probability with respect to the
 parameters in the canonical forms (:mod:`model.learning.maximise`). Identical
