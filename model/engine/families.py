@@ -8,8 +8,8 @@ case (ones where the case says nothing). After the inward and outward passes
 every clique holds, per case, the joint of its nodes given that case; what
 learning needs is, for each node, the sum over the cases of the joint of the
 node's family, each case with a weight of its own (zero where the case does
-not inform the node). Those sums are one matrix product per clique and
-weight vector.
+not inform the node). Those sums are one matrix product per clique, its
+nodes' distinct weightings side by side.
 
 A leaf clique holding one finding over part of its parent's nodes (most
 findings of a diagnostic network: a finding and its causes) is not
@@ -17,8 +17,10 @@ calibrated on its own: for the cases that observe the finding in one state,
 or not at all, the log of its table is added into its parent by one matrix
 product over all such findings and cases (as the batch engine scores leaves,
 :mod:`model.engine.numbers`), and its sums come from the parent's belief by
-one more. Cases with soft evidence on it go the long way. Pure: takes a tree
-and arrays, returns arrays.
+one more. Cases with soft evidence on it go the long way. A clique left as
+one table over what it shares with its parent (its own nodes cut out), with
+no evidence, is multiplied into the parent's table once for all cases.
+Pure: takes a tree and arrays, returns arrays.
 
 Examples
 --------
