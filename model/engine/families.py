@@ -85,26 +85,28 @@ def family_sums(tree, likelihoods, weights):
     leaves, skipped = _leaves(tree, likelihoods)
     logs = {p: _log_matrix(tree, members) for p, members in leaves.items()}
     folded, potentials = _folded(tree, likelihoods)
-    total = sum(len(p) for p in tree.potentials)
-    step = max(1, CHUNK_FLOATS // max(total, 1))
+    absorbed = {k for members in leaves.values() for k, _ in members} | skipped | set(folded)  # not calibrated
+    holding = [list(h) for h in tree.holds]  # per clique: the nodes whose sums its belief gives
+    for k, p in folded.items():
+        holding[p] += tree.holds[k]
+    step = max(1, CHUNK_FLOATS // max(sum(len(p) for p in tree.potentials), 1))
     log_evidence = np.empty(rows)
-    totals = {}  # (clique, key) -> its summed belief, for the nodes it holds; (clique, leaf) -> a leaf's sums
-    for start in range(0, rows, step):
+    totals = {}  # (clique, groups of nodes) -> (its configurations, one column per group) summed for those nodes;
+    for start in range(0, rows, step):  # ("leaves", parent, leaf cliques) -> the leaves' sums over the parent
         part = slice(start, min(rows, start + step))
-        log_evidence[part] = _chunk(tree, {n: lam[part] for n, lam in likelihoods.items()},
-                                    _sliced(weights, part), totals, leaves, logs,
-                                    skipped | set(folded), folded, potentials)
+        log_evidence[part] = _chunk(tree, part.stop - part.start, {n: lam[part] for n, lam in likelihoods.items()},
+                                    _sliced(weights, part), totals, leaves, logs, absorbed, holding, potentials)
     for key in [key for key in totals if key[0] == "leaves"]:  # leaves' sums over their parent's configurations
         summed, start = totals.pop(key), 0
         for k in key[2]:
             node = tree.holds[k][0]
             columns = summed[:, start:start + tree.card[node]].T
             start += tree.card[node]
-            _add(totals, (k, (node,)), np.concatenate([tree.sum_to(key[1], tree.separator[k], c) for c in columns]))
+            flat = np.concatenate([tree.sum_to(key[1], tree.separator[k], c) for c in columns])
+            _add(totals, (k, ((node,),)), flat[:, None])
     sums = {}
     for (k, groups), summed in totals.items():  # each clique's sums reduced to the families it holds
-        summed = summed.reshape(len(summed), -1)
-        for column, nodes in zip(summed.T, groups if isinstance(groups[0], tuple) else (groups,)):
+        for column, nodes in zip(summed.T, groups):
             for node in nodes:
                 scope = tuple(v for v in tree.tables[node][0] if v in tree.cliques[k])
                 found = tree.sum_to(k, scope, np.ascontiguousarray(column))
@@ -167,16 +169,12 @@ def _kinds(lam):
     return hard, ~hard & ~(lam == 1).all(axis=1)
 
 
-def _chunk(tree, likelihoods, weights, totals, leaves, logs, skipped, folded, potentials):
-    """One chunk of cases: their log P(evidence); each clique's weighted sums are added into ``totals``. Every
-    table is laid out (its configurations, cases): the case axis last, so that numpy's inner loops run along
-    it whatever the clique's shape."""
-    rows = len(next(iter(likelihoods.values()))) if likelihoods else len(next(iter(weights.values())))
+def _chunk(tree, rows, likelihoods, weights, totals, leaves, logs, absorbed, holding, potentials):
+    """One chunk of ``rows`` cases: their log P(evidence); each clique's weighted sums are added into
+    ``totals``. Every table is laid out (its configurations, cases): the case axis last, so that numpy's inner
+    loops run along it whatever the clique's shape. The cliques of ``absorbed`` are not calibrated on their
+    own; ``holding`` names, per clique, the nodes whose sums its belief gives."""
     card, count = tree.card, len(tree.cliques)
-    absorbed = {k for members in leaves.values() for k, _ in members} | skipped  # not calibrated on their own
-    holding = [list(h) for h in tree.holds]  # per clique: the nodes whose sums its belief gives
-    for k, p in folded.items():
-        holding[p] += tree.holds[k]
     indicators, soft = {}, {}  # per parent: (its leaves' hard evidence, one row per state); per leaf: soft rows
     for p, members in leaves.items():
         blocks = []
@@ -295,12 +293,11 @@ def _leaf_sums(tree, p, members, belief, likelihoods, weights, soft, possible, t
         chosen = soft[k] & possible & (weight != 0)
         if chosen.any():
             table = tree.potentials[k].reshape(states, -1)
-            index = tree.index(p, tree.separator[k])
             flat = np.zeros(table.size)
             for i in np.flatnonzero(chosen):
-                marginal = np.bincount(index, weights=belief[:, i], minlength=table.shape[1])
+                marginal = tree.sum_to(p, tree.separator[k], np.ascontiguousarray(belief[:, i]))
                 lam = likelihoods[node][i]
                 sent = lam @ table
                 joint = table * lam[:, None] * np.divide(marginal, sent, out=np.zeros_like(marginal), where=sent > 0)
                 flat += weight[i] * joint.reshape(-1)
-            _add(totals, (k, (node,)), flat)
+            _add(totals, (k, ((node,),)), flat[:, None])

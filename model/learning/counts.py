@@ -161,7 +161,7 @@ def _groups(tree, cases):
     for hard, _ in cases:
         for node in hard:
             seen[node] = seen.get(node, 0) + 1
-    sizes = [len(p) for p in given(tree, every).potentials] if cases else []
+    sizes = [math.prod(tree.card[v] for v in clique if v not in every) for clique in tree.cliques]
 
     def saving(node):
         shrink = 1 - 1 / tree.card[node]
