@@ -194,6 +194,7 @@ class JunctionTree:
         deferred = [not skip[k] and not live_child[k] and self.parent[k] is not None
                     and all(node in self.free[k] for node, _ in observed[k]) for k in range(count)]
         beliefs, messages = [None] * count, [None] * count
+        tops = [1.0] * count  # per clique: what its collect message was divided by (see Calibration.belief)
         pending = [{} for _ in range(count)]  # per clique: separator -> [product of children's messages, runs]
         log_scale = 0.0
         for k in self.order:  # collect: children before parents
@@ -219,6 +220,7 @@ class JunctionTree:
                 if top > 0:
                     message /= top
                     log_scale += math.log(top)
+                    tops[k] = top
                 messages[k] = message
             if self.nested[k]:  # over part of the parent's own separator: gathered over that first
                 _merge(pending[p].setdefault(None, []), self.separator[k], message, self.separator[p], self.card)
@@ -231,14 +233,14 @@ class JunctionTree:
         roots = [k for k in self.order if self.parent[k] is None and not skip[k]]
         totals = [beliefs[k].sum() for k in roots]
         if totals and min(totals) <= 0:
-            return Calibration(self, beliefs, -math.inf, evidence, messages, [False] * count, {})
+            return Calibration(self, beliefs, -math.inf, evidence, messages, tops, [False] * count, {})
         for k, total in zip(roots, totals):
             beliefs[k] /= total
         done = [False] * count  # whether beliefs[k] is calibrated; the others are computed when asked for
         for k in roots:
             done[k] = True
         log_evidence = log_scale + sum(math.log(t) for t in totals)
-        return Calibration(self, beliefs, log_evidence, evidence, messages, done, {})
+        return Calibration(self, beliefs, log_evidence, evidence, messages, tops, done, {})
 
     def _groups(self, k, pending):
         """Clique k's groups of messages, ``(product over a separator, runs)`` pairs: the small factors
@@ -419,6 +421,7 @@ class Calibration:
     log_evidence: float
     evidence: list  # per clique: the (shape, likelihood) of the evidence it multiplies in (see _times)
     messages: list  # per clique: its collect message to its parent, up to a constant; None: ones
+    tops: list  # per clique: what its collect message was divided by (1 when it has none)
     done: list  # per clique: whether ``beliefs`` holds its calibrated belief yet
     downs: dict  # clique -> the message from its parent, when asked for (see _down)
 
@@ -431,15 +434,17 @@ class Calibration:
                 local = tree._local(k, self.evidence[k], [(m, up) for m, up in messages if m is not None])
                 mine = _to_separator(local, _size(tree.separator[k], tree.card)) \
                     if tree.parent[k] is not None else None
-            else:
-                local, mine = self.beliefs[k], self.messages[k]
+            else:  # its collect message: its belief summed to the separator, divided by tops[k]
+                local, mine = self.beliefs[k], self.messages[k] * self.tops[k]
             p = tree.parent[k]
-            if p is not None:
+            if p is None:
+                total = local.sum()
+                self.beliefs[k] = local / total if total > 0 else local
+            else:  # times P(separator) / its sum to the separator: it then sums to 1, with no pass to divide
                 new = self._separator_belief(k)
                 ratio = np.divide(new, mine, out=np.zeros_like(new), where=mine > 0)
                 local.reshape(-1, len(ratio))[...] *= ratio
-            total = local.sum()
-            self.beliefs[k] = local / total if total > 0 else local
+                self.beliefs[k] = local
             self.done[k] = True
         return self.beliefs[k]
 
