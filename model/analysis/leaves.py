@@ -6,14 +6,15 @@ observed has ``P(F = s, c | e) = P(F = s | parents) P(c | e)`` exactly
 (:func:`model.analysis.predict._answered_from_the_joint`). Its table over every
 answer and every configuration of the causes need not be built: each sum the
 ranking needs is a sum over the configurations of the parents (and of the top
-cause or the target) of the question's table times one of two marginals of
-the joint, ``B = P(c | e)`` and ``L = P(c | e) log P(c | e)``:
+cause or the target) of the question's table times ``B = P(c | e)`` summed onto
+them:
 
-    P(F = s | e)               = sum_pa P(s | pa) B(pa)
-    -sum_c P(s, c) log P(s, c) = -sum_pa P(s | pa) log P(s | pa) B(pa) - sum_pa P(s | pa) L(pa)
+    P(F = s | e) = sum_pa P(s | pa) B(pa)
+    I(F; C | e)  = H(F | e) - H(F | C, e) = H(F | e) + sum_pa B(pa) sum_s P(s | pa) log P(s | pa)
 
-so each question costs two sums of the joint onto its parents instead of a
-table as large as the joint per answer. Pure: takes arrays, returns arrays.
+so each question costs one sum of the joint onto its parents (and the top cause)
+instead of a table as large as the joint per answer. Pure: takes arrays,
+returns arrays.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from ..engine.ops import sum_axes
 
 __all__ = ["leaf_scores", "leaf_table"]
 
@@ -55,30 +58,25 @@ def leaf_scores(model, leaves, cube, free, hard, target, top, present_top):
     info, change = np.zeros(len(leaves)), np.zeros(len(leaves))
     if not leaves:
         return info, change
-    if target is None:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            both = np.stack([cube, np.where(cube > 0, cube * np.log(cube), 0.0)])  # B and L, summed together
-        h_causes = -float(both[1].sum())
-    else:
+    if target is not None:
         at = free.index(target)
-        h_causes = float(entr(cube.sum(axis=tuple(i for i in range(cube.ndim) if i != at))).sum())
+        h_target = float(entr(sum_axes(cube, [i for i in range(cube.ndim) if i != at])).sum())
     extra = {v for v in (target, top) if v is not None}
     for j, node in enumerate(leaves):
         cpt, parents = leaf_table(model, node, free, hard)
         kept = parents | extra
-        b = cube.sum(axis=tuple(i for i, v in enumerate(free) if v not in kept), keepdims=True)
+        b = sum_axes(cube, [i for i, v in enumerate(free) if v not in kept], keepdims=True)
         joint = cpt * b[None]  # P(F = s, parents, target, top | e)
         p_answer = joint.reshape(len(joint), -1).sum(axis=1)
-        if target is None:
-            outside = tuple(1 + i for i, v in enumerate(free) if v not in parents)
-            b_parents, l_parents = both.sum(axis=outside, keepdims=True)
+        h_answer = float(entr(p_answer).sum())
+        if target is None:  # H(F | C) from the table's own entropy per configuration of the parents
             with np.errstate(divide="ignore", invalid="ignore"):
                 cpt_logs = np.where(cpt > 0, cpt * np.log(cpt), 0.0)
-            h_joint = -float((cpt_logs * b_parents[None]).sum() + (cpt * l_parents[None]).sum())
+            bits = h_answer + float((cpt_logs * b[None]).sum())
         else:
             pair = np.moveaxis(joint, 1 + free.index(target), 1).reshape(len(joint), cube.shape[at], -1).sum(axis=2)
-            h_joint = float(entr(pair).sum())
-        info[j] = max((float(entr(p_answer).sum()) + h_causes - h_joint) / math.log(2.0), 0.0)
+            bits = h_answer + h_target - float(entr(pair).sum())
+        info[j] = max(bits / math.log(2.0), 0.0)
         if top is not None:
             with_top = np.moveaxis(joint, 1 + free.index(top), 1)[:, 1:].reshape(len(joint), -1).sum(axis=1)
             change[j] = float(np.abs(with_top - p_answer * present_top).sum())

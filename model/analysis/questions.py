@@ -34,7 +34,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..engine import evaluate, joint_plan
+from ..engine import evaluate, joint_plan, sum_axes
 from ..errors import EvidenceError, close_names
 from ..inference import as_model
 from .leaves import leaf_scores
@@ -165,24 +165,26 @@ def next_questions(evidence, *, target=None, rank_by="gain_per_cost", priors=Non
     _check_rank_by(rank_by)
     free = [c for c in about if c not in hard]
     names = [n for n, role in roles.items() if role in QUESTION_ROLES and n not in hard and n not in soft]
-    p_causes, joint, p_answer, starts, asked, leaves = _hypothetical_answers(model, hard, soft, free, names)
+    p_causes, joint, p_answer, starts, asked, leaves, order = _hypothetical_answers(model, hard, soft, free, names)
     if p_causes is None:
         model.infer(evidence)  # raises the EvidenceError naming the impossible observation
         raise EvidenceError("the evidence has probability zero under the model.")
     present = {c: 1.0 - p_causes.take(0, axis=i).sum() for i, c in enumerate(free)}
     free_causes = [c for c in free if c in causes]
     top = target if target is not None else (max(free_causes, key=lambda c: present[c]) if free_causes else None)
+    shape = [len(joint)] + [p_causes.shape[free.index(c)] for c in order]  # the rows' axes: ``order``
     if target is None:
         info = _information(joint, p_answer, p_causes.reshape(-1), starts)
     else:
-        others = tuple(i for i, c in enumerate(free) if c != target)
-        about = joint.reshape((len(joint),) + p_causes.shape).sum(axis=tuple(1 + i for i in others))
-        info = _information(about, p_answer, p_causes.sum(axis=others), starts)
+        about = sum_axes(joint.reshape(shape), [1 + i for i, c in enumerate(order) if c != target])
+        info = _information(about, p_answer, sum_axes(p_causes, [i for i, c in enumerate(free) if c != target]),
+                            starts)
     change = np.zeros(len(asked))
-    if top is not None and asked:
-        axis = free.index(top)
-        with_top = np.moveaxis(joint.reshape((len(joint),) + p_causes.shape), 1 + axis, 1)[:, 1:]
-        gap = np.abs(with_top.reshape(len(joint), -1).sum(axis=1) - p_answer * present[top])
+    if top is not None and asked:  # P(top present, F = s | e) = P(F = s | e) - P(top absent, F = s | e)
+        axis = order.index(top)
+        split = joint.reshape(len(joint), math.prod(shape[1:1 + axis]), shape[1 + axis], -1)
+        with_top = p_answer - split[:, :, 0, :].sum(axis=(1, 2))
+        gap = np.abs(with_top - p_answer * present[top])
         change = np.add.reduceat(gap, starts)
     leaf_info, leaf_change = leaf_scores(model, leaves, p_causes, free, hard, target, top,
                                          present[top] if top is not None else 0.0)
@@ -254,10 +256,11 @@ def _hypothetical_answers(model, hard, soft, free, names):
     Returns ``P(c | e)`` over the free causes' axes (in ``free`` order), the
     table ``P(F = s, c | e)`` with one row per answer of those candidates
     (``asked``, in ``names`` order, their states in order; columns the
-    flattened free causes), ``P(F = s | e)`` per row, the first row of each
-    of them, ``asked``, and the candidates answered from the joint alone
-    (``leaves``, for :func:`model.analysis.leaves.leaf_scores`); ``P(c | e)``
-    is None when the evidence is impossible.
+    flattened free causes in the order of the plan's joint, ``order``, which
+    spares a copy), ``P(F = s | e)`` per row, the first row of each of them,
+    ``asked``, the candidates answered from the joint alone (``leaves``, for
+    :func:`model.analysis.leaves.leaf_scores`) and ``order``; ``P(c | e)`` is
+    None when the evidence is impossible.
     """
     plan = joint_plan(model)  # ValueError when the joint of the causes and complications does not fit
     states = model._states
@@ -282,13 +285,16 @@ def _hypothetical_answers(model, hard, soft, free, names):
         part = {node: c[lo:hi] for node, c in codes.items()}
         lik = {node: (at[lo:hi] - lo, lam[lo:hi]) for node, (at, lam) in likelihoods.items()}
         (tables[lo:hi], log_evidence[lo:hi]), _ = evaluate(plan, hi - lo, part, lik, joint=True)
+    order = [v for v in scope if v in free]
     if not np.isfinite(log_evidence[0]):
-        return None, None, None, None, asked, leaves
+        return None, None, None, None, asked, leaves, order
     cube = tables.reshape([n] + [len(states[v]) for v in scope])  # the joint of the causes not fixed
-    cube = cube.sum(axis=tuple(1 + i for i, v in enumerate(scope) if v not in free))
-    cube = np.transpose(cube, [0] + [1 + [v for v in scope if v in free].index(v) for v in free])
+    cube = np.ascontiguousarray(sum_axes(cube, [1 + i for i, v in enumerate(scope) if v not in free]))
     with np.errstate(invalid="ignore", over="ignore"):
         p_answer = np.exp(log_evidence[1:] - log_evidence[0])  # P(F = s | e); 0 for impossible answers
-    joint = np.where(p_answer[:, None] > 0, cube[1:].reshape(n - 1, -1), 0.0) * p_answer[:, None]
+    joint = cube[1:].reshape(n - 1, -1)  # in scope order (entropies do not depend on it): no copy
+    joint *= p_answer[:, None]
+    joint[~(p_answer > 0)] = 0.0  # impossible answers: no table
     starts = np.cumsum([0] + sizes[:-1]).astype(int) if asked else np.zeros(0, dtype=int)
-    return cube[0], joint, p_answer, starts, asked, leaves
+    p_causes = np.transpose(cube[0], [order.index(v) for v in free])
+    return p_causes, joint, p_answer, starts, asked, leaves, order

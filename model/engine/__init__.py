@@ -10,7 +10,8 @@ Its public interface, for the analyses (:mod:`model.analysis`) and the model
 - :func:`check_columns` and :func:`parse_cases` (a DataFrame of cases -> hard codes, soft likelihoods,
   bad rows and their problems; :mod:`model.engine.cases`);
 - :func:`evaluate` (a plan and parsed rows -> posteriors, or the joint table and log P(evidence) of every
-  row; :mod:`model.engine.chunk`), with a :class:`Pool` of reusable arrays (:mod:`model.engine.ops`);
+  row; :mod:`model.engine.chunk`), with a :class:`Pool` of reusable arrays and :func:`sum_axes` (a table
+  summed over several axes, fast; :mod:`model.engine.ops`);
 - :func:`impossible_problems` (a message per impossible row) and :func:`run_batch` (many cases on a loaded
   model, on the plan or one case at a time on the junction tree, whichever :func:`model.engine.run.scorer`
   estimates cheaper; :mod:`model.engine.run`);
@@ -38,7 +39,7 @@ from .cases import check_columns, parse_cases
 from .chunk import evaluate
 from .compiled import _PLANS, MAX_FINAL, MAX_JOINT, _draw_structure, compiled_plan, joint_plan
 from .draws import draw_posteriors
-from .ops import Pool
+from .ops import Pool, sum_axes
 from .run import CHUNK_SIZE, impossible_problems, run_batch
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "infer_batch",
     "parse_cases",
     "run_batch",
+    "sum_axes",
 ]
 
 #: Names imported on first use: their modules import model.inference, which imports the engine's modules.

@@ -94,6 +94,26 @@ def _tail(*arrays):
     return np.broadcast_shapes(*(a.shape[-2:] for a in arrays))
 
 
+def sum_axes(array, axes, keepdims=False):
+    """``array.sum(axis=axes)``, one axis at a time, the first first, when more than two are summed.
+
+    numpy's reduction over several scattered axes at once iterates slowly: on a table of 16 axes of 2
+    states, summing 5 to 10 of them one at a time was 5-8 times faster (each sum then adds contiguous
+    blocks, and the table shrinks as it goes); over one or two axes at once is as fast or faster.
+
+    >>> import numpy as np
+    >>> table = np.arange(24.0).reshape(2, 3, 4)
+    >>> bool(np.array_equal(sum_axes(table, (0, 2)), table.sum(axis=(0, 2))))
+    True
+    """
+    axes = sorted(a % array.ndim for a in axes)
+    if len(axes) <= 2:
+        return array.sum(axis=tuple(axes), keepdims=keepdims)
+    for done, axis in enumerate(axes):
+        array = array.sum(axis=axis if keepdims else axis - done, keepdims=keepdims)
+    return array
+
+
 def _sum(array, scope, drop, pool):
     """Sum the variables ``drop`` out of a table: ``(array, scope)``."""
     if not drop:
