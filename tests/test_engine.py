@@ -134,6 +134,20 @@ def test_random_bundled_cases_equal_infer(bundled_model):
     assert problems_of(result).empty
 
 
+def test_rows_observing_the_leaf_group_alike_equal_pgmpy(bundled_model):
+    """Rows that observe the findings of a log group alike (the next question's hypothetical answers) score
+    that group once for all rows: every row still equals pgmpy VE, with the group's findings observed or not, every
+    row differing elsewhere; and rows observing the group differently (hard evidence only) are scored apart."""
+    shared = {"pain_burning": "yes", "buttock_pain": "no", "posterior_thigh_cutaneous_sensory_change": "yes"}
+    elsewhere = [{}, {"age_group": "60_plus"}, {"avid_cyclist": "yes"}, {"trauma_or_fall": "high_energy"},
+                 {"slr_positive": "yes"}, {"sex": "female", "reduced_ankle_reflex": "yes"}]
+    differing = [{"pain_burning": "yes"}, {"pain_burning": "no"}, {"buttock_pain": "yes", "pain_burning": "yes"}, {}]
+    for rows in ([{**shared, **other} for other in elsewhere], elsewhere, differing):
+        result = infer_batch(frame(bundled_model, rows), priors=bundled_model)
+        possible, _ = assert_rows_match_infer(bundled_model, rows, result)
+        assert possible == len(rows)
+
+
 @pytest.mark.parametrize("name", ["asia", "child"])
 def test_imported_networks_equal_infer(imported, name):
     model = imported(name)

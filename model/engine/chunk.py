@@ -212,7 +212,10 @@ def _sources(plan, n, hard, soft, pool):
             if codes is not None:
                 at = np.flatnonzero(codes >= 0)
                 x[rows[f] + codes[at], at] = 1.0
-        logs = _gemm(logw, x, pool.empty((len(logw), n))).reshape(-1, d, n)
+        # every row observing the group alike (the hypothetical answers of the next question): one column
+        alike = n > 1 and not any(f in soft for f in members) and bool((x == x[:, :1]).all())
+        width = 1 if alike else n
+        logs = _gemm(logw, x[:, :width], pool.empty((len(logw), width))).reshape(-1, d, width)
         shift = not safe
         for f in members:
             if f in soft:
@@ -228,5 +231,10 @@ def _sources(plan, n, hard, soft, pool):
             top = np.where(dead, 0.0, top)
             logs -= top
             log_scale += top
-        env["g", k] = (scope, np.exp(logs, out=logs).reshape(tuple(s.card[v] for v in scope) + (d, n)))
+        np.exp(logs, out=logs)
+        if alike:  # the one column for every row
+            wide = pool.empty(logs.shape[:2] + (n,))
+            wide[...] = logs
+            logs = wide
+        env["g", k] = (scope, logs.reshape(tuple(s.card[v] for v in scope) + (d, n)))
     return env, log_scale, possible
