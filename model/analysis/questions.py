@@ -172,18 +172,18 @@ def next_questions(evidence, *, target=None, rank_by="gain_per_cost", priors=Non
     present = {c: 1.0 - p_causes.take(0, axis=i).sum() for i, c in enumerate(free)}
     free_causes = [c for c in free if c in causes]
     top = target if target is not None else (max(free_causes, key=lambda c: present[c]) if free_causes else None)
-    shape = [len(joint)] + [p_causes.shape[free.index(c)] for c in order]  # the rows' axes: ``order``
+    shape = [p_causes.shape[free.index(c)] for c in order] + [len(p_answer)]  # the table's axes: ``order``, rows
     if target is None:
         info = _information(joint, p_answer, p_causes.reshape(-1), starts)
     else:
-        about = sum_axes(joint.reshape(shape), [1 + i for i, c in enumerate(order) if c != target])
+        about = sum_axes(joint.reshape(shape), [i for i, c in enumerate(order) if c != target])
         info = _information(about, p_answer, sum_axes(p_causes, [i for i, c in enumerate(free) if c != target]),
                             starts)
     change = np.zeros(len(asked))
     if top is not None and asked:  # P(top present, F = s | e) = P(F = s | e) - P(top absent, F = s | e)
         axis = order.index(top)
-        split = joint.reshape(len(joint), math.prod(shape[1:1 + axis]), shape[1 + axis], -1)
-        with_top = p_answer - split[:, :, 0, :].sum(axis=(1, 2))
+        split = joint.reshape(math.prod(shape[:axis]), shape[axis], -1, len(p_answer))
+        with_top = p_answer - split[:, 0].sum(axis=(0, 1))
         gap = np.abs(with_top - p_answer * present[top])
         change = np.add.reduceat(gap, starts)
     leaf_info, leaf_change = leaf_scores(model, leaves, p_causes, free, hard, target, top,
@@ -234,8 +234,8 @@ def _check_target(target, causes, hard):
 
 
 def _information(joint, p_answer, p_causes, starts):
-    """Mutual information in bits per question: ``joint`` has one row per answer (rows of one question
-    from ``starts``), ``P(answer, causes)``; 0 log 0 = 0.
+    """Mutual information in bits per question: ``joint`` has one column per answer (columns of one
+    question from ``starts``), ``P(answer, causes)``, the causes' configurations first; 0 log 0 = 0.
 
     By the entropies, ``I(F; C) = H(F) + H(C) - H(F, C)``, which needs one ``x log x`` per table entry
     (``scipy.special.entr``) instead of a log of a ratio with the outer product.
@@ -244,7 +244,7 @@ def _information(joint, p_answer, p_causes, starts):
         return np.zeros(0)
     from scipy.special import entr
 
-    h_joint = np.add.reduceat(entr(joint.reshape(len(joint), -1)).sum(axis=1), starts)
+    h_joint = np.add.reduceat(entr(joint.reshape(-1, joint.shape[-1])).sum(axis=0), starts)
     h_answer = np.add.reduceat(entr(p_answer), starts)
     h_causes = entr(p_causes.reshape(-1)).sum()
     return np.maximum((h_answer + h_causes - h_joint) / math.log(2.0), 0.0)
@@ -254,10 +254,10 @@ def _hypothetical_answers(model, hard, soft, free, names):
     """Every hypothetical answer of the candidates that need the engine, at once, through the batch engine.
 
     Returns ``P(c | e)`` over the free causes' axes (in ``free`` order), the
-    table ``P(F = s, c | e)`` with one row per answer of those candidates
-    (``asked``, in ``names`` order, their states in order; columns the
-    flattened free causes in the order of the plan's joint, ``order``, which
-    spares a copy), ``P(F = s | e)`` per row, the first row of each of them,
+    table ``P(F = s, c | e)`` with one column per answer of those candidates
+    (``asked``, in ``names`` order, their states in order; rows the flattened
+    free causes in the order of the plan's joint, ``order``: the engine's own
+    layout, with no copy), ``P(F = s | e)`` per answer, the first answer of each of them,
     ``asked``, the candidates answered from the joint alone (``leaves``, for
     :func:`model.analysis.leaves.leaf_scores`) and ``order``; ``P(c | e)`` is
     None when the evidence is impossible.
@@ -278,23 +278,30 @@ def _hypothetical_answers(model, hard, soft, free, names):
         codes[node] = np.full(n, -1)
         codes[node][row:row + size] = np.arange(size)
         row += size
-    tables, log_evidence = np.empty((n, math.prod(len(states[v]) for v in scope))), np.empty(n)
+    cards = [len(states[v]) for v in scope]
+    tables, log_evidence = None, np.empty(n)  # one column per row: the engine's own layout
     step = plan.rows_per_chunk
     for lo in range(0, n, step):
         hi = min(n, lo + step)
         part = {node: c[lo:hi] for node, c in codes.items()}
         lik = {node: (at[lo:hi] - lo, lam[lo:hi]) for node, (at, lam) in likelihoods.items()}
-        (tables[lo:hi], log_evidence[lo:hi]), _ = evaluate(plan, hi - lo, part, lik, joint=True)
+        (rows, log_evidence[lo:hi]), _ = evaluate(plan, hi - lo, part, lik, joint=True)
+        columns = rows.T  # (rows, configurations) is a view of the engine's (configurations, rows)
+        if hi - lo == n:
+            tables = columns
+        else:
+            tables = np.empty((math.prod(cards), n)) if tables is None else tables
+            tables[:, lo:hi] = columns
     order = [v for v in scope if v in free]
     if not np.isfinite(log_evidence[0]):
         return None, None, None, None, asked, leaves, order
-    cube = tables.reshape([n] + [len(states[v]) for v in scope])  # the joint of the causes not fixed
-    cube = np.ascontiguousarray(sum_axes(cube, [1 + i for i, v in enumerate(scope) if v not in free]))
+    cube = sum_axes(tables.reshape(cards + [n]), [i for i, v in enumerate(scope) if v not in free])
+    flat = cube.reshape(-1, n)  # the joint of the causes not fixed, in scope order (entropies do not depend on it)
     with np.errstate(invalid="ignore", over="ignore"):
         p_answer = np.exp(log_evidence[1:] - log_evidence[0])  # P(F = s | e); 0 for impossible answers
-    joint = cube[1:].reshape(n - 1, -1)  # in scope order (entropies do not depend on it): no copy
-    joint *= p_answer[:, None]
-    joint[~(p_answer > 0)] = 0.0  # impossible answers: no table
+    joint = flat[:, 1:]
+    joint *= p_answer
+    joint[:, ~(p_answer > 0)] = 0.0  # impossible answers: no table
     starts = np.cumsum([0] + sizes[:-1]).astype(int) if asked else np.zeros(0, dtype=int)
-    p_causes = np.transpose(cube[0], [order.index(v) for v in free])
+    p_causes = np.transpose(flat[:, 0].reshape(cube.shape[:-1]), [order.index(v) for v in free])
     return p_causes, joint, p_answer, starts, asked, leaves, order
