@@ -338,3 +338,23 @@ def test_next_questions_on_alarm_whose_batch_plan_has_no_joint(tmp_path):
     assert len(ranked) == len([n for n in alarm.findings if n not in evidence])
     for node in ["HR", "SAO2", "PCWP"]:
         assert abs(ranked.at[node, "info_gain"] - brute_information(alarm, evidence, node)) < TOLERANCE, node
+
+
+def test_answers_in_several_chunks_give_the_same_ranking(bundled_model, monkeypatch):
+    """The hypothetical answers run through the engine in chunks of ``rows_per_chunk`` rows: cut into chunks of 7,
+    the ranking is the one computed in a single chunk (which the brute-force tests above check)."""
+    import dataclasses
+
+    import model.analysis.questions as questions
+
+    evidence = {"pain_burning": "yes", "low_back_pain": {"no": 0.3, "yes": 1.0}, "age_group": "60_plus"}
+    whole = [next_questions(evidence, target=target, priors=bundled_model) for target in (None, "tumour")]
+    plan = questions.joint_plan(bundled_model)
+    assert plan.rows_per_chunk > 60  # one chunk above
+    monkeypatch.setattr(questions, "joint_plan", lambda model: dataclasses.replace(plan, rows_per_chunk=7))
+    for target, expected in zip((None, "tumour"), whole):
+        chunked = next_questions(evidence, target=target, priors=bundled_model)
+        assert list(chunked.index) == list(expected.index)
+        columns = ["info_gain", "expected_change_top"]
+        np.testing.assert_allclose(chunked[columns].to_numpy(), expected[columns].to_numpy(), rtol=0, atol=1e-12)
+

@@ -48,6 +48,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .ops import sum_axes
+
 __all__ = ["Calibration", "JunctionTree", "compile_junction_tree"]
 
 #: Largest clique, in configurations, that a compile accepts (2^27 floats is 1 GiB).
@@ -388,10 +390,7 @@ def _onto(belief, up):
     if out[-1] == len(shape) - 1:  # a last axis summed by a matrix product (numpy sums it slowly)
         belief = belief.reshape(-1, shape[-1]) @ np.ones(shape[-1])
         shape, out = shape[:-1], out[:-1]
-    belief = belief.reshape(shape)
-    for done, axis in enumerate(out):  # one axis at a time, the first first: 3x faster than all at once
-        belief = belief.sum(axis=axis - done)
-    return belief.reshape(-1)
+    return sum_axes(belief.reshape(shape), out).reshape(-1) if out else belief
 
 
 def _runs(scope, separator, card):
