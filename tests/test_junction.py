@@ -253,6 +253,19 @@ def test_impossible_evidence_has_minus_infinite_log_probability(network):
     assert case.log_evidence == -math.inf
 
 
+def test_beliefs_of_impossible_evidence_are_zero_without_error():
+    """Rain never falls, the grass is never wet without it, and the grass is seen wet: P(evidence) = 0. Every clique's
+    belief, the root's included (which was calibrated in the inward pass but not normalised), is all zeros."""
+    wet = np.array([[1.0, 0.5], [0.0, 0.5]])  # P(grass | rain), rows grass = dry, wet
+    tables = {"rain": (("rain",), np.array([1.0, 0.0])), "grass": (("grass", "rain"), wet),
+              "road": (("road", "rain"), wet)}
+    tree = compile_junction_tree(tables, {"rain": 2, "grass": 2, "road": 2})
+    case = tree.calibrate({"grass": np.array([0.0, 1.0])})
+    assert case.log_evidence == -math.inf
+    for k in range(len(tree.cliques)):
+        assert not case.belief(k).any()
+
+
 def test_a_clique_above_the_limit_is_refused_with_its_size(network):
     tables, card = tables_of(network("alarm"))
     with pytest.raises(MemoryError, match="clique of .* configurations"):

@@ -436,8 +436,9 @@ class Calibration:
                 local = tree._local(k, self.evidence[k], [(m, up) for m, up in messages if m is not None])
                 mine = _to_separator(local, _size(tree.separator[k], tree.card)) \
                     if tree.parent[k] is not None else None
-            else:  # its collect message: its belief summed to the separator, divided by tops[k]
-                local, mine = self.beliefs[k], self.messages[k] * self.tops[k]
+            else:  # its collect message: its belief summed to the separator, divided by tops[k] (None at a root)
+                local = self.beliefs[k]
+                mine = self.messages[k] * self.tops[k] if self.messages[k] is not None else None
             p = tree.parent[k]
             if p is None:
                 total = local.sum()
