@@ -70,9 +70,7 @@ def leaf_scores(model, leaves, cube, free, hard, target, top, present_top):
         p_answer = joint.reshape(len(joint), -1).sum(axis=1)
         h_answer = float(entr(p_answer).sum())
         if target is None:  # H(F | C) from the table's own entropy per configuration of the parents
-            with np.errstate(divide="ignore", invalid="ignore"):
-                cpt_logs = np.where(cpt > 0, cpt * np.log(cpt), 0.0)
-            bits = h_answer + float((cpt_logs * b[None]).sum())
+            bits = h_answer - float((entr(cpt) * b[None]).sum())
         else:
             pair = np.moveaxis(joint, 1 + free.index(target), 1).reshape(len(joint), cube.shape[at], -1).sum(axis=2)
             bits = h_answer + h_target - float(entr(pair).sum())
