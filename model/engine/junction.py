@@ -574,23 +574,43 @@ def _lift(cliques, parent, card):
         parent[k] = best
 
 
-def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=(), elimination=None, prior_messages=True,
-                          max_tree=MAX_TREE):
-    """Compile ``tables`` (node -> (family scope (node, *parents), array over it)) into a
-    :class:`JunctionTree`. ``card`` maps each node to its number of states; ``root``: nodes whose clique
-    should be the root (the smallest clique holding them all, when there is one), so that their joint
-    is ready after the inward pass alone. A clique over ``max_clique`` configurations, or cliques over
-    ``max_tree`` in all, raise a :class:`MemoryError` before anything large is allocated. ``elimination``: an
-    order to eliminate the nodes in (nodes not in ``card`` skipped) instead of the greedy min-fill one. ``prior_messages=False`` skips the messages of
-    subtrees without evidence: every clique is then calibrated (for a tree compiled for one case, whose
-    evidence is already in its tables: :mod:`model.engine.reduced`)."""
-    nodes = list(card)
-    position = {v: i for i, v in enumerate(nodes)}
-    neighbours = {v: set() for v in nodes}
-    for scope, _ in tables.values():
-        for a in scope:
-            neighbours[a].update(u for u in scope if u != a)
-    # greedy min-fill elimination (ties: smallest clique, then node order)
+def _forest(eliminated, cliques_of):
+    """``(cliques, parent, home, rank)`` of an elimination: its cliques, the clique of each node hung under the
+    clique of its first-eliminated later neighbour (a clique held within its child dropped: the child takes its
+    place), the clique each node was eliminated in, and each node's position in the elimination."""
+    rank = {v: i for i, v in enumerate(eliminated)}
+    cliques, parent, index = [], [], {}
+    for v in eliminated:
+        index[v] = len(cliques)
+        cliques.append(cliques_of[v])
+    for v in eliminated:
+        later = cliques_of[v][1:]
+        parent.append(index[min(later, key=rank.get)] if later else None)
+    alive = list(range(len(cliques)))
+    for k in range(len(cliques)):
+        p = parent[k]
+        if k in alive and p is not None and set(cliques[p]) <= set(cliques[k]):
+            for j in alive:
+                if parent[j] == p and j != k:
+                    parent[j] = k
+            parent[k] = parent[p]
+            alive.remove(p)
+            index.update({v: k for v, i in index.items() if i == p})
+    renumber = {k: i for i, k in enumerate(alive)}
+    cliques = [cliques[k] for k in alive]
+    parent = [renumber[parent[k]] if parent[k] is not None else None for k in alive]
+    return cliques, parent, {v: renumber[index[v]] for v in eliminated}, rank
+
+
+def _total(cliques, card):
+    return sum(_size(clique, card) for clique in cliques)
+
+
+def _eliminate(neighbours, card, position, elimination=None):
+    """``(eliminated, cliques_of)``: the nodes of the moral graph ``neighbours`` (node -> set of neighbours) in
+    the order they are eliminated, and each one's clique (itself, then its neighbours at that moment in
+    ``position`` order). The order is ``elimination`` (nodes not in the graph skipped) or, when None, greedy
+    min-fill: the node adding the fewest new edges first (ties: the smallest clique, then ``position``)."""
     graph = {v: set(n) for v, n in neighbours.items()}
 
     def fill(v):
@@ -601,17 +621,12 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=(), eliminat
         return math.prod(card[u] for u in graph[v]) * card[v]
 
     given_order = None if elimination is None else [v for v in elimination if v in graph]
-    score = {v: (fill(v), weight(v), position[v]) for v in nodes} if given_order is None else {}
+    score = {v: (fill(v), weight(v), position[v]) for v in graph} if given_order is None else {}
     eliminated, cliques_of = [], {}
-    for step in range(len(nodes)):
+    for step in range(len(graph)):
         v = min(score, key=score.get) if given_order is None else given_order[step]
         near = graph[v]
-        clique = (v,) + tuple(sorted(near, key=position.get))
-        size = math.prod(card[u] for u in clique)
-        if size > max_clique:
-            raise MemoryError(f"the junction tree needs a clique of {size:,} configurations "
-                              f"({len(clique)} nodes), above the limit of {max_clique:,}.")
-        cliques_of[v] = clique
+        cliques_of[v] = (v,) + tuple(sorted(near, key=position.get))
         eliminated.append(v)
         touched = set(near)
         for a in near:
@@ -628,30 +643,38 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=(), eliminat
         for a in touched:
             if a in score:
                 score[a] = (fill(a), weight(a), position[a])
-    rank = {v: i for i, v in enumerate(eliminated)}
-    # elimination tree: clique of v hangs under the clique of its first-eliminated later neighbour
-    cliques, parent, index = [], [], {}
-    for v in eliminated:
-        index[v] = len(cliques)
-        cliques.append(cliques_of[v])
-    for v in eliminated:
-        later = cliques_of[v][1:]
-        parent.append(index[min(later, key=rank.get)] if later else None)
-    # drop a parent clique held within its child (it adds nothing): the child takes its place
-    alive = list(range(len(cliques)))
-    for k in range(len(cliques)):
-        p = parent[k]
-        if k in alive and p is not None and set(cliques[p]) <= set(cliques[k]):
-            for j in alive:
-                if parent[j] == p and j != k:
-                    parent[j] = k
-            parent[k] = parent[p]
-            alive.remove(p)
-            index.update({v: k for v, i in index.items() if i == p})
-    renumber = {k: i for i, k in enumerate(alive)}
-    cliques = [cliques[k] for k in alive]
-    parent = [renumber[parent[k]] if parent[k] is not None else None for k in alive]
-    home = {v: renumber[index[v]] for v in eliminated}
+    return eliminated, cliques_of
+
+
+def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=(), elimination=None, prior_messages=True,
+                          max_tree=MAX_TREE, search_above=None):
+    """Compile ``tables`` (node -> (family scope (node, *parents), array over it)) into a
+    :class:`JunctionTree`. ``card`` maps each node to its number of states; ``root``: nodes whose clique
+    should be the root (the smallest clique holding them all, when there is one), so that their joint
+    is ready after the inward pass alone. A clique over ``max_clique`` configurations, or cliques over
+    ``max_tree`` in all, raise a :class:`MemoryError` before anything large is allocated. ``elimination``: an
+    order to eliminate the nodes in (nodes not in ``card`` skipped) instead of the greedy min-fill one; with
+    ``search_above``, the greedy order is searched as well when the given one's cliques hold more than that many
+    configurations in all, and the order with fewer is kept. ``prior_messages=False`` skips the messages of
+    subtrees without evidence: every clique is then calibrated (for a tree compiled for one case, whose
+    evidence is already in its tables: :mod:`model.engine.reduced`)."""
+    nodes = list(card)
+    position = {v: i for i, v in enumerate(nodes)}
+    neighbours = {v: set() for v in nodes}
+    for scope, _ in tables.values():
+        for a in scope:
+            neighbours[a].update(u for u in scope if u != a)
+    forest = _forest(*_eliminate(neighbours, card, position, elimination))
+    if elimination is not None and search_above is not None and _total(forest[0], card) > search_above:
+        searched = _forest(*_eliminate(neighbours, card, position, None))  # the given order makes large cliques
+        if _total(searched[0], card) < _total(forest[0], card):
+            forest = searched
+    cliques, parent, home, rank = forest
+    for clique in cliques:
+        size = _size(clique, card)
+        if size > max_clique:
+            raise MemoryError(f"the junction tree needs a clique of {size:,} configurations "
+                              f"({len(clique)} nodes), above the limit of {max_clique:,}.")
     if root:  # the tree re-hung from the smallest clique holding ``root``: its belief needs no outward pass
         holding = [k for k in range(len(cliques)) if set(root) <= set(cliques[k])]
         if holding:
@@ -698,7 +721,13 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=(), eliminat
     potentials = []
     for k, scope in enumerate(cliques):  # the product of a clique's tables, written once into a new array
         factors = [_aligned(tables[node][1], tables[node][0], scope) for node in holds[k]]
-        potential = np.empty([card[v] for v in scope])
+        shape = tuple(card[v] for v in scope)
+        if len(factors) == 1 and factors[0].shape == shape and factors[0].flags.c_contiguous:
+            potential = factors[0].reshape(-1)  # one table, already in the clique's layout: no copy (read only)
+            potential.flags.writeable = False
+            potentials.append(potential)
+            continue
+        potential = np.empty(shape)
         if len(factors) > 1:
             np.multiply(factors[0], factors[1], out=potential)
             for factor in factors[2:]:
@@ -732,7 +761,7 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=(), eliminat
                         holds=tuple(tuple(h) for h in holds), holder=holder, static=tuple(static),
                         static_log=tuple(static_log), order=tuple(order), potentials=tuple(potentials),
                         tables=dict(tables), indexes={}, marked=() if prior_messages else tuple(range(len(cliques))),
-                        elimination=tuple(eliminated), **layout)
+                        elimination=tuple(sorted(rank, key=rank.get)), **layout)
 
 
 def _layout(cliques, separator, parent, order, home, card):
