@@ -178,6 +178,20 @@ def test_infer_equals_pgmpy_variable_elimination(model, population, ve_prior, ca
         assert abs(result.loc[node, "prior"] - value) <= TOL
 
 
+
+@pytest.mark.parametrize("hard, soft", [
+    ({"lumbar_disc_herniation": "present"}, {}),
+    ({"tumour": "present", "spinal_infection": "absent", "pain_burning": "yes"}, {}),
+    ({"lumbar_spinal_stenosis": "present", "saddle_anaesthesia": "yes"}, {}),
+    ({"lumbar_disc_herniation": "present"}, {"bone_injury": [0.3, 1.0]}),
+], ids=["one parent", "two parents", "a child observed", "a soft parent"])
+def test_complication_with_observed_parent_causes_equals_pgmpy(model, population, hard, soft):
+    """The complication's posterior when causes among its parents are observed, from the joint of its parents
+    when none of its children is observed (model/engine/single.py), from its own clique when one is."""
+    evidence = {**hard, **{n: dict(zip(model.states(n), lik)) for n, lik in soft.items()}}
+    _assert_matches(model.infer(evidence), _ve_posteriors(model.network, model, hard, soft),
+                    f"{population}, evidence {evidence}")
+
 # --- c. pyAgrum LazyPropagation on a copy of the bundled network ---------------------------------
 
 

@@ -170,7 +170,7 @@ def case_posteriors(model, hard, soft, none=True):
             none = float(belief[none_at].sum()) if all(seen.get(c, 0) == 0 for c in causes) else 0.0
     for node in reported:
         if node not in present and node not in seen:
-            present[node] = 1.0 - float(case.marginal((node,))[0])
+            present[node] = _present(model, cache, case, node, seen, weights)
     posterior = np.array([present.get(node, np.nan) for node in reported])
     for i, node in enumerate(reported):
         if node in hard:
@@ -178,6 +178,42 @@ def case_posteriors(model, hard, soft, none=True):
     if none is None:  # P(no cause | evidence) = P(evidence, every cause absent) / P(evidence)
         none = _none_by_second_calibration(cache["tree"], causes, seen, weights, case.log_evidence + log_constant)
     return np.clip(posterior, 0.0, 1.0), float(np.clip(none, 0.0, 1.0))
+
+
+def _present(model, cache, case, node, seen, weights):
+    """P(not reference | evidence) of an unobserved ``node`` of a calibrated ``case``. When no observation
+    descends from it (nor is on it), its table is barren: the sum over its parents' joint with the evidence
+    (from the smallest calibrated clique holding them, often the clique of every cause) of P(reference |
+    parents), which spares calibrating its own clique. Else its clique's marginal."""
+    if "descendants" not in cache:
+        cache["descendants"] = _descendant_sets(model)
+    if node in weights or not cache["descendants"][node].isdisjoint({*seen, *weights}):
+        return 1.0 - float(case.marginal((node,))[0])
+    table = model._priors.node_tables[node]
+    reference = table.values[0].reshape([len(s) for s in table.parent_states])
+    reference = reference[tuple(seen.get(p, slice(None)) for p in table.parents)]  # observed parents fixed
+    free = [p for p in table.parents if p not in seen]
+    if not free:
+        return 1.0 - float(reference)
+    return 1.0 - float(np.vdot(case.marginal(free), reference))
+
+
+def _descendant_sets(model):
+    """node -> the frozenset of its descendants (itself excluded)."""
+    children = {node: [] for node in model._states}
+    for node, table in model._priors.node_tables.items():
+        for parent in table.parents:
+            children[parent].append(node)
+    out = {}
+    for start in children:
+        found, stack = set(), list(children[start])
+        while stack:
+            node = stack.pop()
+            if node not in found:
+                found.add(node)
+                stack.extend(children[node])
+        out[start] = frozenset(found)
+    return out
 
 
 def _unmoved(cache, reported, observed):
