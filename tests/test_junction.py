@@ -382,3 +382,29 @@ def test_every_way_of_multiplying_a_message_in_makes_the_same_products(shape, me
             out = table.copy()
             way(out, message, (shape, message_shape, None), given)
             assert np.array_equal(out, (table if given is None else source) * broadcast), (way.__name__, given)
+
+
+@pytest.mark.parametrize("name", ["asia", "alarm"])
+def test_a_root_of_exactly_the_nodes_asked_for_gives_the_same_marginals(network, name):
+    """``exact_root``: a clique of exactly the ``root`` nodes is the root (the clique of every cause of the
+    bundled network, its population cut out), holding the tables over them alone; marginals equal VE."""
+    net = network(name)
+    tables, card = tables_of(net)
+    plain = compile_junction_tree(tables, card)
+    wanted = next(c for c in sorted(plain.cliques, key=len, reverse=True) if len(c) >= 3)[:2]
+    tree = compile_junction_tree(tables, card, root=wanted, exact_root=True)
+    top = [k for k, p in enumerate(tree.parent) if p is None and set(tree.cliques[k]) == set(wanted)]
+    assert len(top) == 1
+    assert all(set(tables[node][0]) <= set(wanted) for node in tree.holds[top[0]])
+    ve, rng = VariableElimination(net), np.random.default_rng(8)
+    for _ in range(3):
+        evidence = random_evidence(net, rng, share=0.2)
+        case = tree.calibrate(one_hot(net, evidence))
+        if math.isinf(case.log_evidence) or set(wanted) & set(evidence):
+            continue
+        got = case.marginal(wanted)
+        want = ve.query(list(wanted), evidence=evidence, joint=True, show_progress=False)
+        order = [[want.state_names[v].index(s) for s in net.get_cpds(v).state_names[v]] for v in wanted]
+        want = want.values[np.ix_(*order)] if want.variables == list(wanted) else \
+            np.transpose(want.values, [want.variables.index(v) for v in wanted])[np.ix_(*order)]
+        assert np.abs(got - want).max() <= TOL, (name, evidence)

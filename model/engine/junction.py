@@ -557,12 +557,15 @@ class Calibration:
         return self._marginal_in(min(within, key=self._cost), nodes)
 
     def _cost(self, k):
-        """Roughly the work of calibrating clique k now: its size, plus that of every clique above it not yet
-        calibrated (its whole subtree for a clique left out of the collect pass)."""
-        tree, cost = self.tree, len(self.tree.potentials[k])
+        """Roughly the work of a marginal from clique k now: its size, plus that of every clique above it not yet
+        calibrated (its whole subtree for a clique left out of the collect pass), plus the calibrated clique
+        above them, whose belief is summed to their separator."""
+        tree, cost, start = self.tree, len(self.tree.potentials[k]), k
         while k is not None and not self.done[k]:
             cost += len(tree.potentials[k]) if self.beliefs[k] is not None else tree.subtree[k]
             k = tree.parent[k]
+        if k is not None and k != start:
+            cost += len(tree.potentials[k])
         return cost
 
     def _marginal_in(self, k, nodes, vector=None):
@@ -726,11 +729,13 @@ def _eliminate(neighbours, card, position, elimination=None):
 
 
 def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=(), elimination=None, prior_messages=True,
-                          max_tree=MAX_TREE, search_above=None):
+                          max_tree=MAX_TREE, search_above=None, exact_root=False):
     """Compile ``tables`` (node -> (family scope (node, *parents), array over it)) into a
     :class:`JunctionTree`. ``card`` maps each node to its number of states; ``root``: nodes whose clique
     should be the root (the smallest clique holding them all, when there is one), so that their joint
-    is ready after the inward pass alone. A clique over ``max_clique`` configurations, or cliques over
+    is ready after the inward pass alone; with ``exact_root``, a clique of exactly those nodes is added above
+    it as the root, holding every table over them alone (cliques whose separator lies within it hang from it:
+    their messages go into the smaller table). A clique over ``max_clique`` configurations, or cliques over
     ``max_tree`` in all, raise a :class:`MemoryError` before anything large is allocated. ``elimination``: an
     order to eliminate the nodes in (nodes not in ``card`` skipped) instead of the greedy min-fill one; with
     ``search_above``, the greedy order is searched as well when the given one's cliques hold more than that many
@@ -763,11 +768,16 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=(), eliminat
             for child, above in zip(path, path[1:]):
                 parent[above] = child
             parent[path[0]] = None
+            if exact_root and set(cliques[path[0]]) != set(root):  # a root of exactly ``root``, above it
+                parent[path[0]] = len(cliques)
+                cliques.append(tuple(v for v in cliques[path[0]] if v in set(root)))
+                parent.append(None)
     _lift(cliques, parent, card)
     holds = [[] for _ in cliques]
+    top = len(cliques) - 1 if exact_root and root and parent[-1] is None and set(cliques[-1]) == set(root) else None
     for node, (scope, _) in tables.items():
         first = min(scope, key=rank.get)
-        holds[home[first]].append(node)
+        holds[top if top is not None and set(scope) <= set(root) else home[first]].append(node)
     children = [[] for _ in cliques]
     for k, p in enumerate(parent):
         if p is not None:

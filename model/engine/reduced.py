@@ -35,7 +35,7 @@ import math
 
 from .junction import compile_junction_tree
 
-__all__ = ["ancestor_sets", "reduced_tree"]
+__all__ = ["ancestor_sets", "cut_tables", "reduced_tree"]
 
 #: Configurations of a case's cliques, in the full tree's elimination order, above which the greedy min-fill
 #: order is searched as well, and the one with fewer configurations kept: cutting the observed nodes out changes
@@ -71,6 +71,34 @@ def ancestor_sets(tables):
     return ancestors
 
 
+def cut_tables(tables, observed, keep=None):
+    """``(tables, log_constant)``: ``tables`` (node -> (family scope, array over it)) of the nodes ``keep``
+    (default: all) with the ``observed`` nodes (node -> index of the observed state) fixed at their state and
+    taken out of every scope, and the log of the product of the tables left with no free node (-inf when one
+    is zero). The network's P(observed, anything) is the product of the tables returned times
+    ``exp(log_constant)``.
+
+    >>> import numpy as np
+    >>> tables = {"rain": (("rain",), np.array([0.8, 0.2])),
+    ...           "wet": (("wet", "rain"), np.array([[0.9, 0.1], [0.1, 0.9]]))}
+    >>> cut, constant = cut_tables(tables, {"wet": 1})
+    >>> cut["wet"][0], cut["wet"][1].tolist(), constant
+    (('rain',), [0.1, 0.9], 0.0)
+    """
+    cut, log_constant = {}, 0.0
+    for node in tables if keep is None else keep:
+        scope, table = tables[node]
+        free = tuple(v for v in scope if v not in observed)
+        if len(free) < len(scope):
+            table = table[tuple(observed[v] if v in observed else slice(None) for v in scope)]
+        if free:
+            cut[node] = (free, table)
+        else:
+            value = float(table)
+            log_constant += math.log(value) if value > 0 else -math.inf
+    return cut, log_constant
+
+
 def reduced_tree(full, observed, wanted=(), ancestors=None, search_above=SEARCH_ABOVE):
     """``(tree, log_constant)``: a :class:`~model.engine.junction.JunctionTree` over the ancestors of the
     ``observed`` nodes (node -> index of the observed state) and of ``wanted`` (nodes whose marginals, or soft
@@ -83,17 +111,7 @@ def reduced_tree(full, observed, wanted=(), ancestors=None, search_above=SEARCH_
     tables, card = full.tables, full.card
     ancestors = ancestor_sets(tables) if ancestors is None else ancestors
     keep = frozenset().union(*(ancestors[node] for node in [*observed, *wanted]))
-    cut, log_constant = {}, 0.0
-    for node in keep:
-        scope, table = tables[node]
-        free = tuple(v for v in scope if v not in observed)
-        if len(free) < len(scope):
-            table = table[tuple(observed[v] if v in observed else slice(None) for v in scope)]
-        if free:
-            cut[node] = (free, table)
-        else:
-            value = float(table)
-            log_constant += math.log(value) if value > 0 else -math.inf
+    cut, log_constant = cut_tables(tables, observed, keep)
     sizes = {node: card[node] for node in keep if node not in observed}
     tree = compile_junction_tree(cut, sizes, root=tuple(v for v in wanted if v in sizes),
                                  elimination=full.elimination, prior_messages=False,

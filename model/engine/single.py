@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .junction import compile_junction_tree
-from .reduced import ancestor_sets, reduced_tree
+from .reduced import ancestor_sets, cut_tables, reduced_tree
 from .sliced import given
 
 __all__ = ["TreeRows", "calibrate", "case_posteriors", "family_tables", "junction_tree", "likelihoods", "log_evidence"]
@@ -43,8 +43,16 @@ def _cache(model):
     if "tree" not in cache:
         states = model._states
         tables = family_tables(model)
-        cache["tree"] = compile_junction_tree(tables, {n: len(s) for n, s in states.items()}, root=model.causes)
+        card = {n: len(s) for n, s in states.items()}
+        cache["tree"] = compile_junction_tree(tables, card, root=model.causes)
         cache["report"] = _report(model, cache["tree"])
+        # the population, observed in every case, cut out of the tables before the cliques are formed
+        population = {node: states[node].index(state) for node, state in model._population.items()}
+        cut, cache["population constant"] = cut_tables(tables, population)
+        cache["case tree"] = cache["tree"] if not population else compile_junction_tree(
+            cut, {n: c for n, c in card.items() if n not in population}, root=model.causes, exact_root=True)
+        cache["population"] = population
+        cache["case report"] = _report(model, cache["case tree"])
         cache["scratch"] = threading.local()  # per thread: arrays one calibration lends the next (case_posteriors)
         # no clique holds every cause and the tree is large: each case gets a tree of its own (case_posteriors)
         cache["own trees"] = cache["report"] is None and sum(map(len, cache["tree"].potentials)) > REDUCE
@@ -149,19 +157,25 @@ def case_posteriors(model, hard, soft, none=True):
     states, causes = model._states, model.causes
     seen, weights = _cut_case(model, hard, soft)
     reported = model._reported
-    full, log_constant, present = cache["tree"], 0.0, {}
+    full, log_constant, present, report = cache["tree"], 0.0, {}, cache["report"]
     if cache["own trees"]:
         present = _unmoved(cache, reported, {*seen, *weights})
         wanted = (*(node for node in reported if node not in seen and node not in present), *weights)
         tree, log_constant = reduced_tree(full, seen, wanted, cache["ancestors"])
     else:
+        population = cache["population"]
+        if population and all(seen.get(node) == code for node, code in population.items()):
+            # the tree with the population cut out at compile time: its clique of causes is the smaller
+            full, log_constant, report = cache["case tree"], cache["population constant"], cache["case report"]
+            seen = {node: code for node, code in seen.items() if node not in population}
         tree = given(full, seen)
+    base_constant = 0.0 if cache["own trees"] else log_constant  # what given(full, seen) leaves out
     case = tree.calibrate(weights, local.arrays)  # read below, before the next calibration
     if math.isinf(case.log_evidence + log_constant):
         return np.full(len(reported), np.nan), float("nan")
     none = None if none else float("nan")
-    if cache["report"] is not None:
-        k, axes, none_at = _report_cut(model, tree, cache["report"])
+    if report is not None:
+        k, axes, none_at = _report_cut(model, tree, report)
         belief = case.belief(k)
         marginals = _axis_marginals(belief, [tree.card[v] for v in tree.cliques[k]])
         for node, axis in axes.items():
@@ -176,7 +190,8 @@ def case_posteriors(model, hard, soft, none=True):
         if node in hard:
             posterior[i] = float(hard[node] != states[node][0])
     if none is None:  # P(no cause | evidence) = P(evidence, every cause absent) / P(evidence)
-        none = _none_by_second_calibration(cache["tree"], causes, seen, weights, case.log_evidence + log_constant)
+        none = _none_by_second_calibration(full if not cache["own trees"] else cache["tree"], causes, seen, weights,
+                                           case.log_evidence + log_constant - base_constant)
     return np.clip(posterior, 0.0, 1.0), float(np.clip(none, 0.0, 1.0))
 
 
