@@ -135,9 +135,11 @@ class JunctionTree:
     elimination: tuple = ()  # the order the nodes were eliminated in
 
     def within(self, nodes):
-        """The cliques holding every node of ``nodes``, smallest first."""
-        wanted = set(nodes)
-        return [k for k in self.by_size if wanted <= set(self.cliques[k])]
+        """The cliques holding every node of ``nodes``, smallest first (cached)."""
+        key = ("within", frozenset(nodes))
+        if key not in self.indexes:
+            self.indexes[key] = [k for k in self.by_size if key[1] <= set(self.cliques[k])]
+        return self.indexes[key]
 
     def index(self, k, nodes):
         """For every configuration of clique k, the flat index of its configuration of ``nodes`` (cached)."""
