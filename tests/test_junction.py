@@ -369,15 +369,15 @@ def test_model_infer_on_large_imported_networks_equals_pyagrum(tmp_path):
     ((3, 4, 2, 256, 2, 8), (3, 1, 2, 1, 2, 1)), ((2, 8192, 2, 2), (1, 8192, 1, 2)), ((2, 32768), (1, 32768)),
     ((6, 2, 2048, 2), (6, 1, 2048, 1)), ((64, 2, 64), (64, 1, 64)), ((4, 3), (1, 3))])
 def test_every_way_of_multiplying_a_message_in_makes_the_same_products(shape, message_shape):
-    """model/engine/junction.py multiplies a child's message into a table in one of several ways (the fastest
+    """model/engine/flat.py multiplies a child's message into a table in one of several ways (the fastest
     is chosen by timing): each gives exactly the broadcast product, in place and from a source table."""
-    from model.engine import junction
+    from model.engine import flat
 
     rng = np.random.default_rng(4)
     size = math.prod(shape)
     table, source, message = rng.random(size), rng.random(size), rng.random(math.prod(message_shape))
     broadcast = np.broadcast_to(message.reshape(message_shape), shape).reshape(-1)
-    for way in junction._WAYS + (junction._into,):
+    for way in flat.WAYS + (flat.into,):
         for given in (source, None):
             out = table.copy()
             way(out, message, (shape, message_shape, None), given)

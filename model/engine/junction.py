@@ -43,13 +43,11 @@ array([[0. , 0. ],
 from __future__ import annotations
 
 import math
-import threading
-import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from .ops import sum_axes
+from .flat import into, onto, runs, times, to_separator
 
 __all__ = ["Calibration", "JunctionTree", "compile_junction_tree"]
 
@@ -58,24 +56,9 @@ MAX_CLIQUE = 2**27
 #: Most configurations of all cliques together that a compile accepts (2^28 floats is 2 GiB; a calibration's
 #: arrays take as much again).
 MAX_TREE = 2**28
-#: In a table of ``LARGE`` configurations or more, last axes shorter than ``LONG``, with at most ``MAX_LOOP``
-#: configurations together, are multiplied one configuration at a time (numpy broadcasts slowly over them).
-LARGE, LONG, MAX_LOOP = 4096, 64, 64
 #: Messages over small separators are multiplied together while their product has at most this many
 #: configurations, before they go into a large table.
 MERGED = 4096
-#: Gather indexes kept (see _gathered), per shape of table and message.
-MAX_GATHERS = 512
-
-#: Calls of each way, per layout of table and message, before the fastest is kept (see _into).
-TRIALS = 2
-
-_GATHERS = {}
-_BUFFERS = threading.local()
-_TRIALS = {}  # (table shape, message shape, in place) -> [(seconds, way)] of the calls so far
-_CHOSEN = {}  # (table shape, message shape, in place) -> the fastest way
-
-
 def _aligned(array, scope, target):
     """``array`` over ``scope`` (one axis per variable) as a view broadcasting over ``target`` (a superset)."""
     order = sorted(range(len(scope)), key=lambda k: target.index(scope[k]))
@@ -153,17 +136,17 @@ class JunctionTree:
         reshaping), then the small result's axes put in the order asked for."""
         nodes, scope = tuple(nodes), self.cliques[k]
         ordered = tuple(sorted(nodes, key=scope.index))
-        summed = _onto(belief, self._runs_of(k, scope, ordered))
+        summed = onto(belief, self._runs_of(k, scope, ordered))
         if ordered == nodes:
             return summed
         summed = summed.reshape([self.card[v] for v in ordered]).transpose([ordered.index(v) for v in nodes])
         return summed.reshape(-1)
 
     def _runs_of(self, where, scope, nodes):
-        """:func:`_runs` of ``nodes`` (in ``scope``'s order) within ``scope``, cached under ``where``."""
+        """:func:`runs` of ``nodes`` (in ``scope``'s order) within ``scope``, cached under ``where``."""
         key = ("runs", where, tuple(nodes))
         if key not in self.indexes:
-            self.indexes[key] = _runs(scope, nodes, self.card)
+            self.indexes[key] = runs(scope, nodes, self.card)
         return self.indexes[key]
 
     def calibrate(self, likelihoods=None, scratch=None):
@@ -231,7 +214,7 @@ class JunctionTree:
                     beliefs[k] = self._local(k, evidence[k], self._groups(k, pending[k]), scratch)
                     if p is None:
                         continue
-                    message = _to_separator(beliefs[k], _size(self.separator[k], self.card))
+                    message = to_separator(beliefs[k], _size(self.separator[k], self.card))
                 top = message.max()
                 if top > 0:
                     if message is self.potentials[k]:  # read only: divided into a new array
@@ -270,7 +253,7 @@ class JunctionTree:
             size = _size(separator, self.card)
             product = np.ones(size)
             for scope, factor in pending[None]:
-                _into(product, factor, self._runs_of(("nested", k), separator, scope))
+                into(product, factor, self._runs_of(("nested", k), separator, scope))
             groups.append((product, ((len(self.potentials[k]) // size, size), (1, size), (0,))))
         return groups
 
@@ -287,12 +270,12 @@ class JunctionTree:
             local = local[:len(potential)]
         source = potential  # the first message multiplies the table into ``local``, without a copy first
         for product, up in groups:
-            _into(local, product, up, source)
+            into(local, product, up, source)
             source = None
         if source is not None:
             np.copyto(local, source)
         for shape, lam in evidence:
-            _times(local, shape, lam)
+            times(local, shape, lam)
         return local
 
 
@@ -314,183 +297,6 @@ def _merge(factors, scope, message, order, card):
             factors[i] = (target, product.reshape(-1))
             return
     factors.append((tuple(scope), message))
-
-
-def _to_separator(belief, size):
-    """A clique's flat ``belief`` summed to its separator with its parent (its last ``size`` configurations)."""
-    flat = belief.reshape(-1, size)
-    return np.ones(flat.shape[0]) @ flat
-
-
-def _into(belief, message, up, source=None):
-    """Multiply a child's ``message`` (flat over its separator) into its parent's flat ``belief``, in place;
-    with ``source`` (flat, as ``belief``), write ``source`` times the message into ``belief`` (one pass less
-    than a copy first).
-
-    numpy broadcasts slowly when the table's last axes are short, and which way round is fastest depends on
-    the layout and the machine (on the bundled network's cliques the best of them is up to 2.4 times as fast
-    as the worst): a large table's first calls for each layout try each way in turn (:data:`_WAYS`), and the
-    fastest is kept from then on (:func:`_chosen`). Every way makes the same products, so the result does not
-    depend on the choice.
-    """
-    if len(belief) < LARGE:
-        view = belief.reshape(up[0])
-        np.multiply(view if source is None else source.reshape(up[0]), message.reshape(up[1]), out=view)
-        return
-    key = (up[0], up[1], source is None)
-    way = _CHOSEN.get(key)
-    if way is not None:
-        way(belief, message, up, source)
-        return
-    ways = [w for w in _WAYS if w is not _by_repeats_last_looped or _loops_last(up[0], up[1])]
-    trials = _TRIALS.setdefault(key, [])
-    way = ways[len(trials) % len(ways)]
-    start = time.perf_counter()
-    way(belief, message, up, source)
-    trials.append((time.perf_counter() - start, ways.index(way)))
-    if len(trials) >= TRIALS * len(ways):
-        _CHOSEN[key] = ways[min(trials)[1]]
-        del _TRIALS[key]
-
-
-def _loops_last(shape, message_shape):
-    """Whether the table's last axis is out of the message and short (it can be looped over)."""
-    return len(shape) > 1 and message_shape[-1] == 1 and 1 < shape[-1] < LONG
-
-
-def _by_repeats(belief, message, up, source=None, loop_last=False):
-    """:func:`_into` by repeating the message along the short axes it lacks near the end of the table (until
-    the table's last axes together have ``LONG`` configurations), then broadcasting; with ``loop_last``, the
-    last axis (when :func:`_loops_last`) is instead looped over, one strided slice per state."""
-    shape, message_shape, _ = up
-    loop_last = loop_last and _loops_last(shape, message_shape)
-    core = shape[:-1] if loop_last else shape
-    m, inner = message.reshape(message_shape[:-1] if loop_last else message_shape), 1
-    for axis in range(len(core) - 1, -1, -1):
-        if inner >= LONG:
-            break
-        if m.shape[axis] == 1 and core[axis] > 1:
-            m = np.repeat(m, core[axis], axis=axis)
-        inner *= core[axis]
-    view = belief.reshape(shape)
-    given = view if source is None else source.reshape(shape)
-    if not loop_last:
-        np.multiply(given, m, out=view)
-        return
-    for j in range(shape[-1]):
-        np.multiply(given[..., j], m, out=view[..., j])
-
-
-def _by_repeats_last_looped(belief, message, up, source=None):
-    _by_repeats(belief, message, up, source, loop_last=True)
-
-
-def _by_gather_or_loop(belief, message, up, source=None):
-    """:func:`_into` by broadcasting, looping in Python over short last axes, or, when that would take many
-    small steps, gathering the message for every configuration (:func:`_gathered`)."""
-    parent_shape, message_shape, _ = up
-    tail = _short_tail(parent_shape)
-    index = _gathered(parent_shape, message_shape, tail)
-    if index is not None:
-        buffer = _buffer(len(belief))
-        np.take(message, index, out=buffer, mode="clip")
-        np.multiply(belief if source is None else source, buffer, out=belief)
-        return
-    view, message = belief.reshape(parent_shape), message.reshape(message_shape)
-    if not tail:
-        np.multiply(view if source is None else source.reshape(parent_shape), message, out=view)
-        return
-    if source is not None:
-        np.copyto(belief, source)
-    for at in np.ndindex(*parent_shape[-tail:]):
-        view[(..., *at)] *= message[(..., *(i if m > 1 else 0 for i, m in zip(at, message_shape[-tail:])))]
-
-
-#: The ways :func:`_into` may multiply a message into a large table, tried in turn on a layout's first calls.
-_WAYS = (_by_gather_or_loop, _by_repeats, _by_repeats_last_looped)
-
-
-def _gathered(shape, message_shape, tail):
-    """The flat position in the message of every configuration of a table of runs ``shape`` (cached), when a
-    gather beats broadcasting: measured on the bundled network's cliques of 8,192-98,304 configurations, when
-    the short last axes looped over have 8 configurations or more together, or, with none looped over, the
-    last axis has 4 states or fewer and the table 5 runs or more (broadcasting then takes 1.2-4x as long).
-    None otherwise, and for tables outside 4,096 to 2^20 configurations."""
-    key = (shape, message_shape)
-    if key not in _GATHERS:
-        size = math.prod(shape)
-        short = math.prod(shape[-tail:]) >= 8 if tail else (len(shape) >= 5 and shape[-1] <= 4)
-        index = None
-        if short and LARGE <= size <= 2**20:
-            flat = np.arange(math.prod(message_shape), dtype=np.int32).reshape(message_shape)
-            index = np.broadcast_to(flat, shape).reshape(-1)
-        if len(_GATHERS) >= MAX_GATHERS:
-            _GATHERS.clear()
-        _GATHERS[key] = index
-    return _GATHERS[key]
-
-
-def _buffer(size):
-    """A scratch array of ``size`` floats, reused by the calling thread."""
-    array = getattr(_BUFFERS, "array", None)
-    if array is None or len(array) < size:
-        array = _BUFFERS.array = np.empty(size)
-    return array[:size]
-
-
-def _short_tail(shape):
-    """How many last axes of ``shape`` to loop over in Python (numpy broadcasts slowly over short last axes):
-    those that together have at most ``MAX_LOOP`` configurations, when the axis before them is long; none for a
-    small table or when no long axis comes soon enough."""
-    if math.prod(shape) < LARGE:
-        return 0
-    tail, size = 0, 1
-    while tail < len(shape) - 1 and shape[-1 - tail] < LONG and size * shape[-1 - tail] <= MAX_LOOP:
-        size *= shape[-1 - tail]
-        tail += 1
-    return tail if shape[-1 - tail] >= LONG else 0
-
-
-def _times(belief, shape, lam):
-    """Multiply a node's likelihood ``lam`` into a clique's flat ``belief`` in place; ``shape`` is the clique's
-    (configurations before the node, its states, configurations after)."""
-    view = belief.reshape(shape)
-    if shape[2] == 1 and shape[1] <= MAX_LOOP and shape[0] >= LONG:
-        for j, value in enumerate(lam):
-            if value != 1.0:
-                view[:, j] *= value
-    else:
-        view *= lam.reshape(1, -1, 1)
-
-
-def _onto(belief, up):
-    """A parent's flat ``belief`` summed to its separator with a child, flat in the separator's order."""
-    shape, _, out = up
-    if not out:
-        return belief.copy()
-    if out[-1] == len(shape) - 1:  # a last axis summed by a matrix product (numpy sums it slowly)
-        belief = belief.reshape(-1, shape[-1]) @ np.ones(shape[-1])
-        shape, out = shape[:-1], out[:-1]
-    return sum_axes(belief.reshape(shape), out).reshape(-1) if out else belief
-
-
-def _runs(scope, separator, card):
-    """``(shape, message shape, axes out)`` of ``scope`` cut into runs of consecutive variables in or out of
-    ``separator`` (listed in ``scope``'s order): see :func:`_into` and :func:`_onto`."""
-    inside = set(separator)
-    shape, message, out, last = [], [], [], None
-    for v in scope:
-        is_in = v in inside
-        if is_in == last:  # the same run goes on
-            shape[-1] *= card[v]
-            message[-1] *= card[v] if is_in else 1
-            continue
-        shape.append(card[v])
-        message.append(card[v] if is_in else 1)
-        if not is_in:
-            out.append(len(shape) - 1)
-        last = is_in
-    return tuple(shape), tuple(message), tuple(out)
 
 
 @dataclass(frozen=True, eq=False)
@@ -515,7 +321,7 @@ class Calibration:
             if self.beliefs[k] is None:  # left out of the collect pass, or its message sent by a product
                 messages = [(self._message(c), tree.up[c]) for c in tree.children[k]]
                 local = tree._local(k, self.evidence[k], [(m, up) for m, up in messages if m is not None])
-                mine = _to_separator(local, _size(tree.separator[k], tree.card)) \
+                mine = to_separator(local, _size(tree.separator[k], tree.card)) \
                     if tree.parent[k] is not None else None
             else:  # its collect message: its belief summed to the separator, divided by tops[k] (None at a root)
                 local = self.beliefs[k]
@@ -542,7 +348,7 @@ class Calibration:
             for j in tree.within(tree.separator[k]):
                 if self.done[j]:
                     return self._marginal_in(j, tree.separator[k]).reshape(-1)
-        return _onto(self.belief(p), tree.up[k])
+        return onto(self.belief(p), tree.up[k])
 
     def _message(self, c):
         """Clique c's message to its parent, up to a constant (None: ones): from the inward pass, or for a
@@ -585,11 +391,11 @@ class Calibration:
             if other != node:
                 rest *= _flat(tree.tables[other][1], tree.tables[other][0], clique, tree.card)
         for shape, lam in self.evidence[k]:
-            _times(rest, shape, lam)
+            times(rest, shape, lam)
         for c in tree.children[k]:
             message = self._message(c)
             if message is not None:
-                _into(rest, message, tree.up[c])
+                into(rest, message, tree.up[c])
         if tree.parent[k] is not None:
             down = self._down(k)
             rest.reshape(-1, len(down))[...] *= down
@@ -603,15 +409,15 @@ class Calibration:
             p = tree.parent[k]
             local = tree.potentials[p].copy()
             for shape, lam in self.evidence[p]:
-                _times(local, shape, lam)
+                times(local, shape, lam)
             for c in tree.children[p]:
                 message = self._message(c) if c != k else None
                 if message is not None:
-                    _into(local, message, tree.up[c])
+                    into(local, message, tree.up[c])
             if tree.parent[p] is not None:
                 down = self._down(p)
                 local.reshape(-1, len(down))[...] *= down
-            message = _onto(local, tree.up[k])
+            message = onto(local, tree.up[k])
             top = message.max()
             self.downs[k] = message / top if top > 0 else message
         return self.downs[k]
@@ -842,9 +648,9 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=(), eliminat
         for c in children[k]:
             if static[c] is not None:
                 local = local.copy() if local is potentials[k] else local
-                _into(local, static[c], up[c])
+                into(local, static[c], up[c])
                 static_log[k] += static_log[c]
-        message = _to_separator(local, _size(separator[k], card))
+        message = to_separator(local, _size(separator[k], card))
         top = message.max()
         static[k], static_log[k] = message / top, static_log[k] + math.log(top)
     return JunctionTree(card=dict(card), cliques=tuple(cliques), parent=tuple(parent),
@@ -858,7 +664,7 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=(), eliminat
 def _layout(cliques, separator, parent, order, home, card):
     """What a junction tree derives from its cliques, each listing its ``separator`` with its ``parent`` last:
     the fields ``up``, ``nested``, ``free``, ``home`` (``home`` maps each node to the clique its evidence goes
-    into; the result adds the clique's shape around it, see :func:`_times`), ``by_size`` and ``subtree``. Shared
+    into; the result adds the clique's shape around it, see :func:`times`), ``by_size`` and ``subtree``. Shared
     by :func:`compile_junction_tree` and the cut-down trees of :mod:`model.engine.sliced`."""
     sizes = [_size(c, card) for c in cliques]
     subtree = list(sizes)
@@ -869,7 +675,7 @@ def _layout(cliques, separator, parent, order, home, card):
     for v, k in home.items():
         at = cliques[k].index(v)
         shapes[v] = (k, (_size(cliques[k][:at], card), card[v], _size(cliques[k][at + 1:], card)))
-    return {"up": tuple(_runs(cliques[p], separator[k], card) if p is not None else None
+    return {"up": tuple(runs(cliques[p], separator[k], card) if p is not None else None
                         for k, p in enumerate(parent)),
             "nested": tuple(p is not None and parent[p] is not None and set(separator[k]) <= set(separator[p])
                             for k, p in enumerate(parent)),
