@@ -553,3 +553,34 @@ def test_cases_on_trees_compiled_for_each_case_equal_pgmpy(imported, monkeypatch
         got = alarm.infer(evidence)["posterior"]
         assert np.abs(got[expected.index].to_numpy() - expected.to_numpy()).max() <= TOL
     assert len(compiled_for) > 20  # the per-case trees were used
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 5), min_size=1, max_size=9), st.data(), st.booleans())
+def test_sum_axes_equals_numpy_sum(shape, data, keepdims):
+    """model.engine.ops.sum_axes (contiguous rows, or a product with a 0/1 matrix, one axis at a time) equals
+    numpy's sum over the same axes, on any shape, with and without keepdims; no axes: the table itself."""
+    from model.engine.ops import sum_axes
+
+    table = np.random.default_rng(len(shape)).random(shape)
+    axes = data.draw(st.lists(st.integers(-len(shape), len(shape) - 1), unique_by=lambda a: a % len(shape)))
+    got = sum_axes(table, axes, keepdims=keepdims)
+    if not axes:
+        assert got is table
+        return
+    want = table.sum(axis=tuple(axes), keepdims=keepdims)
+    assert got.shape == want.shape
+    assert np.allclose(got, want, rtol=1e-12, atol=0)
+
+
+def test_sum_axes_on_a_table_of_sixteen_binary_axes():
+    """The next question's shape (the causes' joint): every count of axes, scattered, against numpy."""
+    from model.engine.ops import sum_axes
+
+    rng = np.random.default_rng(16)
+    table = rng.random((2,) * 16)
+    for count in range(1, 16):
+        axes = sorted(rng.choice(16, size=count, replace=False).tolist())
+        assert np.allclose(sum_axes(table, axes), table.sum(axis=tuple(axes)), rtol=1e-12, atol=0)
+        assert np.allclose(sum_axes(table[:, ::-1], axes, keepdims=True),
+                           table[:, ::-1].sum(axis=tuple(axes), keepdims=True), rtol=1e-12, atol=0)

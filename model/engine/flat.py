@@ -88,7 +88,7 @@ def into(belief, message, up, source=None):
     trials.append((time.perf_counter() - start, ways.index(way)))
     if len(trials) >= TRIALS * len(ways):
         _CHOSEN[key] = ways[min(trials)[1]]
-        del _TRIALS[key]
+        _TRIALS.pop(key, None)
 
 
 def _loops_last(shape, message_shape):
