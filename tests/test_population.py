@@ -195,6 +195,24 @@ def test_infer_equals_pgmpy_with_the_population_added(m, bare, evidence):
     assert np.abs(got_bare[want_bare.index] - want_bare).max() < TOLERANCE
 
 
+@pytest.mark.parametrize("evidence", CASES[:4], ids=range(4))
+def test_a_complication_above_the_population_equals_pgmpy(tmp_path, evidence):
+    """The population finding a child of the complication too: the population, cut out of the single-case tree
+    at compile time (model/engine/single.py), still counts as an observed descendant of the complication,
+    whose posterior then cannot come from its parents alone."""
+    links = LINKS + "ces,present,thigh_pain,yes,0.7,0.5,0.9,test,E\n"
+    folder = write_priors(tmp_path / "priors")
+    (folder / "links.csv").write_text(links, encoding="utf-8")
+    nodes = (folder / "nodes.csv").read_text(encoding="utf-8").splitlines()
+    nodes = [line.replace("disc|nerve", "disc|nerve|ces") if line.startswith("thigh_pain,") else line for line in nodes]
+    (folder / "nodes.csv").write_text("\n".join(nodes) + "\n", encoding="utf-8")
+    model = load_model(folder)
+    assert "ces" in model.network.get_parents("thigh_pain")
+    got = model.infer(evidence)["posterior"]
+    want = expected(model, evidence, {"thigh_pain": "yes"})
+    assert np.abs(got[want.index] - want).max() < TOLERANCE
+
+
 def test_prior_is_conditioned_on_the_population(m, bare):
     want = pgmpy_posteriors(m, {"thigh_pain": "yes"})
     assert np.abs(m.prior()[want.index] - want).max() < TOLERANCE

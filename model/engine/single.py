@@ -156,6 +156,7 @@ def case_posteriors(model, hard, soft, none=True):
         local.arrays = {}
     states, causes = model._states, model.causes
     seen, weights = _cut_case(model, hard, soft)
+    observed = seen  # every hard observation, the population's included (seen loses it on the case tree)
     reported = model._reported
     full, log_constant, present, report = cache["tree"], 0.0, {}, cache["report"]
     if cache["own trees"]:
@@ -184,22 +185,22 @@ def case_posteriors(model, hard, soft, none=True):
             none = float(belief[none_at].sum()) if all(seen.get(c, 0) == 0 for c in causes) else 0.0
     for node in reported:
         if node not in present and node not in seen:
-            present[node] = _present(model, cache, case, node, seen, weights)
+            present[node] = _present(model, cache, case, node, observed, weights)
     posterior = np.array([present.get(node, np.nan) for node in reported])
     for i, node in enumerate(reported):
         if node in hard:
             posterior[i] = float(hard[node] != states[node][0])
     if none is None:  # P(no cause | evidence) = P(evidence, every cause absent) / P(evidence)
-        none = _none_by_second_calibration(full if not cache["own trees"] else cache["tree"], causes, seen, weights,
-                                           case.log_evidence + log_constant - base_constant)
+        none = _none_by_second_calibration(full, causes, seen, weights, case.log_evidence + log_constant - base_constant)
     return np.clip(posterior, 0.0, 1.0), float(np.clip(none, 0.0, 1.0))
 
 
 def _present(model, cache, case, node, seen, weights):
-    """P(not reference | evidence) of an unobserved ``node`` of a calibrated ``case``. When no observation
-    descends from it (nor is on it), its table is barren: the sum over its parents' joint with the evidence
-    (from the smallest calibrated clique holding them, often the clique of every cause) of P(reference |
-    parents), which spares calibrating its own clique. Else its clique's marginal."""
+    """P(not reference | evidence) of an unobserved ``node`` of a calibrated ``case``; ``seen``: every hard
+    observation (node -> state index), ``weights``: the likelihoods. When no observation descends from it (nor
+    is on it), its table is barren: the sum over its parents' joint with the evidence (from the smallest
+    calibrated clique holding them, often the clique of every cause) of P(reference | parents), which spares
+    calibrating its own clique. Else its clique's marginal."""
     if "descendants" not in cache:
         cache["descendants"] = _descendant_sets(model)
     if node in weights or not cache["descendants"][node].isdisjoint({*seen, *weights}):
@@ -214,20 +215,12 @@ def _present(model, cache, case, node, seen, weights):
 
 
 def _descendant_sets(model):
-    """node -> the frozenset of its descendants (itself excluded)."""
-    children = {node: [] for node in model._states}
-    for node, table in model._priors.node_tables.items():
-        for parent in table.parents:
-            children[parent].append(node)
-    out = {}
-    for start in children:
-        found, stack = set(), list(children[start])
-        while stack:
-            node = stack.pop()
-            if node not in found:
-                found.add(node)
-                stack.extend(children[node])
-        out[start] = frozenset(found)
+    """node -> the set of its descendants (itself excluded), from :func:`model.engine.reduced.ancestor_sets`."""
+    ancestors = ancestor_sets({node: ((node, *t.parents), None) for node, t in model._priors.node_tables.items()})
+    out = {node: set() for node in ancestors}
+    for node, above in ancestors.items():
+        for ancestor in above - {node}:
+            out[ancestor].add(node)
     return out
 
 
