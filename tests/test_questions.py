@@ -304,9 +304,9 @@ def test_screen_threshold_column_round_trips_and_is_checked(tmp_path, bundled_mo
 def test_leaf_answers_come_from_the_joint_only_when_that_is_exact(bundled_model):
     """A candidate whose parents are reported or observed, and no descendant of which is observed, is scored
     from the joint of row 0 (no engine row); the brute-force tests above check the numbers."""
-    from model.analysis.questions import _answered_from_the_joint, joint_plan
+    from model.analysis.questions import _answered_from_the_joint
 
-    scope = list(joint_plan(bundled_model).joint_scope)
+    scope = list(bundled_model._reported)
     names = ["low_back_pain", "pain_burning", "avid_cyclist", "motor_weakness", "mri_lumbar_root_compression"]
     hard, soft = bundled_model.check_evidence({})
     assert _answered_from_the_joint(bundled_model, names, scope, hard, soft) == ["low_back_pain", "pain_burning"]
@@ -321,18 +321,24 @@ def test_leaf_answers_come_from_the_joint_only_when_that_is_exact(bundled_model)
 
 def test_next_questions_on_alarm_whose_batch_plan_has_no_joint(tmp_path):
     """alarm's batch plan computes one program per cause (cheaper than their joint of 9,216 configurations),
-    so next_questions compiles a plan for the joint (model.engine.joint_plan); brute force checks it."""
+    and its min-fill junction tree has no clique of every cause: next_questions compiles a tree whose root is
+    exactly their joint (model.engine.answers.question_tree); brute force checks it."""
     from pathlib import Path
 
     from model import load_model
-    from model.engine import compiled_plan, joint_plan
+    from model.engine import compiled_plan
+    from model.engine.answers import question_tree
+    from model.engine.single import junction_tree
     from model.interop import network_to_tables, read_network
     from model.priors import save_tables
 
     source = Path(__file__).parent / "data" / "bnlearn" / "alarm.bif.gz"
     save_tables(network_to_tables(read_network(source), source="alarm.bif.gz"), tmp_path / "alarm")
     alarm = load_model(tmp_path / "alarm")
-    assert compiled_plan(alarm).joint_scope is None and joint_plan(alarm).joint_scope is not None
+    assert compiled_plan(alarm).joint_scope is None and not junction_tree(alarm).within(alarm._reported)
+    tree = question_tree(alarm, cut=False)
+    root = next(k for k, p in enumerate(tree.parent) if p is None)
+    assert set(tree.cliques[root]) == set(alarm._reported)
     evidence = {"HRBP": "HIGH", "BP": "LOW", "CVP": {"LOW": 0.2, "NORMAL": 1.0, "HIGH": 0.5}}
     ranked = next_questions(evidence, priors=alarm)
     assert len(ranked) == len([n for n in alarm.findings if n not in evidence])
@@ -340,21 +346,29 @@ def test_next_questions_on_alarm_whose_batch_plan_has_no_joint(tmp_path):
         assert abs(ranked.at[node, "info_gain"] - brute_information(alarm, evidence, node)) < TOLERANCE, node
 
 
-def test_answers_in_several_chunks_give_the_same_ranking(bundled_model, monkeypatch):
-    """The hypothetical answers run through the engine in chunks of ``rows_per_chunk`` rows: cut into chunks of 7,
-    the ranking is the one computed in a single chunk (which the brute-force tests above check)."""
-    import dataclasses
+def test_every_answer_joint_equals_pgmpy(bundled_model):
+    """P(causes and complications, F = s | e) of each answer, from the root's belief and the path of F's clique
+    (model.engine.answer_joints), equals a pgmpy joint query: a risk factor (its clique far from the root), a
+    sign below a mechanism whose other sign is observed, crossed SLR below SLR, with soft evidence and a cause
+    observed; summed over the answers, the joint without the question."""
+    from model.engine import answer_joints
 
-    import model.analysis.questions as questions
-
-    evidence = {"pain_burning": "yes", "low_back_pain": {"no": 0.3, "yes": 1.0}, "age_group": "60_plus"}
-    whole = [next_questions(evidence, target=target, priors=bundled_model) for target in (None, "tumour")]
-    plan = questions.joint_plan(bundled_model)
-    assert plan.rows_per_chunk > 60  # one chunk above
-    monkeypatch.setattr(questions, "joint_plan", lambda model: dataclasses.replace(plan, rows_per_chunk=7))
-    for target, expected in zip((None, "tumour"), whole):
-        chunked = next_questions(evidence, target=target, priors=bundled_model)
-        assert list(chunked.index) == list(expected.index)
-        columns = ["info_gain", "expected_change_top"]
-        np.testing.assert_allclose(chunked[columns].to_numpy(), expected[columns].to_numpy(), rtol=0, atol=1e-12)
-
+    evidence = {"pain_burning": "yes", "low_back_pain": {"no": 0.3, "yes": 1.0}, "motor_weakness": "yes",
+                "tumour": "absent"}
+    hard, soft = bundled_model.check_evidence(evidence)
+    candidates = ["age_group", "reduced_ankle_reflex", "crossed_slr_positive", "trauma_or_fall"]
+    scope, belief, rows, log_evidence = answer_joints(bundled_model, hard, soft, candidates)
+    assert "tumour" not in scope and set(scope) == set(bundled_model._reported) - {"tumour"}
+    cards = [len(bundled_model.states(v)) for v in scope]
+    assert abs(belief.sum() - 1.0) < 1e-12
+    np.testing.assert_allclose(belief, joint_table(bundled_model, evidence, list(scope)).reshape(-1),
+                               rtol=0, atol=TOLERANCE)
+    row = 0
+    for node in candidates:
+        size = len(bundled_model.states(node))
+        reference = joint_table(bundled_model, evidence, list(scope) + [node]).reshape(-1, size)
+        mine = rows[row:row + size]
+        np.testing.assert_allclose(mine.T, reference, rtol=0, atol=TOLERANCE, err_msg=node)
+        np.testing.assert_allclose(mine.sum(axis=0), belief, rtol=0, atol=1e-12, err_msg=node)
+        row += size
+    assert row == len(rows) and len(cards) == len(scope)

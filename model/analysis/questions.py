@@ -7,23 +7,23 @@ the evidence) per unit of cost, after the red-flag screen
 (:mod:`model.analysis.screen`): while an emergency complication is plausible,
 its unasked red-flag questions come first, whatever their information.
 
-The computation is exact and takes every hypothetical answer at once through
-the batch engine: one row holds the evidence ``e``, and one row per candidate
-``F`` and answer ``s`` holds ``e`` plus ``F = s``. For each row the engine
-returns the posterior joint table of the reported nodes and log P(row's
-evidence) (:func:`model.engine.chunk.evaluate` with ``joint=True``), so::
+The computation is exact and takes every hypothetical answer at once on the
+junction tree whose root is the joint of the causes and complications
+(:func:`model.engine.answer_joints`): one calibration on the evidence ``e``
+gives ``P(c | e)`` at the root; an answer ``F = s`` changes only the messages
+on the path from ``F``'s clique to the root, so each answer costs that path
+and one pass over the root's table, which then holds ``P(F = s, c | e)``::
 
-    P(F = s | e)    = P(e, F = s) / P(e)
-    P(F = s, c | e) = P(F = s | e) P(c | e, F = s)
+    P(F = s | e)    = sum over c of P(F = s, c | e)
     info_gain       = sum over s, c of P(s, c | e) log2 P(s, c | e) / (P(s | e) P(c | e))
 
 and the expected change of the top cause is read off the same tables. A
 candidate whose parents are all reported nodes or hard evidence, and none of
 whose descendants is observed (most findings of the bundled network), needs
-no engine row: its answers follow exactly from the joint of the first row,
+not even its path: its answers follow exactly from the joint,
 ``P(F = s, c | e) = P(c | e) P(F = s | parents)``. The information is summed
 as ``H(F) + H(C) - H(F, C)`` (one ``x log x`` per table entry). Ranking every
-candidate of the bundled network is one engine call of about 60 rows
+candidate of the bundled network takes about 35-60 ms
 (``benchmarks/bench_questions.py``). Pure: no ``Model`` is changed.
 """
 
@@ -34,7 +34,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..engine import evaluate, joint_plan, sum_axes
+from ..engine import answer_joints, sum_axes
 from ..errors import EvidenceError, close_names
 from ..inference import as_model
 from .leaves import leaf_scores
@@ -165,25 +165,25 @@ def next_questions(evidence, *, target=None, rank_by="gain_per_cost", priors=Non
     _check_rank_by(rank_by)
     free = [c for c in about if c not in hard]
     names = [n for n, role in roles.items() if role in QUESTION_ROLES and n not in hard and n not in soft]
-    p_causes, joint, p_answer, starts, asked, leaves, order = _hypothetical_answers(model, hard, soft, free, names)
+    p_causes, rows, p_answer, starts, asked, leaves, order = _hypothetical_answers(model, hard, soft, free, names)
     if p_causes is None:
         model.infer(evidence)  # raises the EvidenceError naming the impossible observation
         raise EvidenceError("the evidence has probability zero under the model.")
     present = {c: 1.0 - p_causes.take(0, axis=i).sum() for i, c in enumerate(free)}
     free_causes = [c for c in free if c in causes]
     top = target if target is not None else (max(free_causes, key=lambda c: present[c]) if free_causes else None)
-    shape = [p_causes.shape[free.index(c)] for c in order] + [len(p_answer)]  # the table's axes: ``order``, rows
+    shape = [len(p_answer)] + [p_causes.shape[free.index(c)] for c in order]  # the rows' axes: answers, ``order``
     if target is None:
-        info = _information(joint, p_answer, p_causes.reshape(-1), starts)
+        info = _information(rows, p_answer, p_causes.reshape(-1), starts)
     else:
-        about = sum_axes(joint.reshape(shape), [i for i, c in enumerate(order) if c != target])
+        about = sum_axes(rows.reshape(shape), [1 + i for i, c in enumerate(order) if c != target])
         info = _information(about, p_answer, sum_axes(p_causes, [i for i, c in enumerate(free) if c != target]),
                             starts)
     change = np.zeros(len(asked))
     if top is not None and asked:  # P(top present, F = s | e) = P(F = s | e) - P(top absent, F = s | e)
-        axis = order.index(top)
-        split = joint.reshape(math.prod(shape[:axis]), shape[axis], -1, len(p_answer))
-        with_top = p_answer - split[:, 0].sum(axis=(0, 1))
+        axis = 1 + order.index(top)
+        split = rows.reshape(len(p_answer), math.prod(shape[1:axis]), shape[axis], -1)
+        with_top = p_answer - split[:, :, 0].sum(axis=(1, 2))
         gap = np.abs(with_top - p_answer * present[top])
         change = np.add.reduceat(gap, starts)
     leaf_info, leaf_change = leaf_scores(model, leaves, p_causes, free, hard, target, top,
@@ -233,84 +233,56 @@ def _check_target(target, causes, hard):
                             f"can tell more about it. Remove it from the evidence or choose another target.")
 
 
-def _information(joint, p_answer, p_causes, starts):
-    """Mutual information in bits per question: ``joint`` has one column per answer (columns of one
-    question from ``starts``), ``P(answer, causes)``, the causes' configurations first; 0 log 0 = 0.
+def _information(rows, p_answer, p_causes, starts):
+    """Mutual information in bits per question: ``rows`` has one row per answer (rows of one
+    question from ``starts``), ``P(answer, causes)`` over the causes' configurations; 0 log 0 = 0.
 
     By the entropies, ``I(F; C) = H(F) + H(C) - H(F, C)``, which needs one ``x log x`` per table entry
-    (:func:`_column_entropies`) instead of a log of a ratio with the outer product.
+    (:func:`_row_entropies`) instead of a log of a ratio with the outer product.
     """
     if not len(starts):
         return np.zeros(0)
     from scipy.special import entr
 
-    h_joint = np.add.reduceat(_column_entropies(joint.reshape(-1, joint.shape[-1])), starts)
+    h_joint = np.add.reduceat(_row_entropies(rows.reshape(len(rows), -1)), starts)
     h_answer = np.add.reduceat(entr(p_answer), starts)
     h_causes = entr(p_causes.reshape(-1)).sum()
     return np.maximum((h_answer + h_causes - h_joint) / math.log(2.0), 0.0)
 
 
-def _column_entropies(table):
-    """``-sum x log x`` down each column of a 2-D table of probabilities (0 log 0 = 0): numpy's vectorised log
-    where an entry is positive, then one product per column (about twice as fast as ``scipy.special.entr``)."""
-    logs = np.zeros(table.shape)
-    np.log(table, out=logs, where=table > 0)
-    return -np.einsum("ij,ij->j", table, logs)
+def _row_entropies(rows):
+    """``-sum x log x`` along each row of a 2-D table of probabilities (0 log 0 = 0): numpy's vectorised log
+    where an entry is positive, then one product per row (about twice as fast as ``scipy.special.entr``)."""
+    logs = np.zeros(rows.shape)
+    np.log(rows, out=logs, where=rows > 0)
+    return -np.einsum("ij,ij->i", rows, logs)
 
 
 def _hypothetical_answers(model, hard, soft, free, names):
-    """Every hypothetical answer of the candidates that need the engine, at once, through the batch engine.
+    """Every hypothetical answer of the candidates that need more than the joint, at once, on the junction tree
+    (:func:`model.engine.answer_joints`).
 
     Returns ``P(c | e)`` over the free causes' axes (in ``free`` order), the
-    table ``P(F = s, c | e)`` with one column per answer of those candidates
-    (``asked``, in ``names`` order, their states in order; rows the flattened
-    free causes in the order of the plan's joint, ``order``: the engine's own
-    layout, with no copy), ``P(F = s | e)`` per answer, the first answer of each of them,
-    ``asked``, the candidates answered from the joint alone (``leaves``, for
+    table ``P(F = s, c | e)`` with one row per answer of those candidates
+    (``asked``, in ``names`` order, their states in order; columns the flattened
+    free causes in the order of the tree's root, ``order``), ``P(F = s | e)``
+    per answer, the first answer of each of them, ``asked``, the candidates
+    answered from the joint alone (``leaves``, for
     :func:`model.analysis.leaves.leaf_scores`) and ``order``; ``P(c | e)`` is
     None when the evidence is impossible.
     """
-    plan = joint_plan(model)  # ValueError when the joint of the causes and complications does not fit
-    states = model._states
-    scope = list(plan.joint_scope)
-    found = set(_answered_from_the_joint(model, names, scope, hard, soft))
+    found = set(_answered_from_the_joint(model, names, list(model._reported), hard, soft))
     leaves = [node for node in names if node in found]
-    asked = [node for node in names if node not in found]  # through the engine, one row per answer
-    sizes = [len(states[n]) for n in asked]
-    n = 1 + sum(sizes)
-    codes = {node: np.full(n, states[node].index(state)) for node, state in hard.items()}
-    likelihoods = {node: (np.arange(n), np.tile(np.asarray(lam, dtype=float), (n, 1))) for node, lam in soft.items()}
-    row = 1
-    for node in asked:
-        size = len(states[node])
-        codes[node] = np.full(n, -1)
-        codes[node][row:row + size] = np.arange(size)
-        row += size
-    cards = [len(states[v]) for v in scope]
-    tables, log_evidence = None, np.empty(n)  # one column per row: the engine's own layout
-    step = plan.rows_per_chunk
-    for lo in range(0, n, step):
-        hi = min(n, lo + step)
-        part = {node: c[lo:hi] for node, c in codes.items()}
-        lik = {node: (at[lo:hi] - lo, lam[lo:hi]) for node, (at, lam) in likelihoods.items()}
-        (rows, log_evidence[lo:hi]), _ = evaluate(plan, hi - lo, part, lik, joint=True)
-        columns = rows.T  # (rows, configurations) is a view of the engine's (configurations, rows)
-        if hi - lo == n:
-            tables = columns
-        else:
-            tables = np.empty((math.prod(cards), n)) if tables is None else tables
-            tables[:, lo:hi] = columns
-    order = [v for v in scope if v in free]
-    if not np.isfinite(log_evidence[0]):
-        return None, None, None, None, asked, leaves, order
-    cube = sum_axes(tables.reshape(cards + [n]), [i for i, v in enumerate(scope) if v not in free])
-    flat = cube.reshape(-1, n)  # the joint of the causes not fixed, in scope order (entropies do not depend on it)
-    with np.errstate(invalid="ignore", over="ignore"):
-        p_answer = np.exp(log_evidence[1:] - log_evidence[0])  # P(F = s | e); 0 for impossible answers
-    joint = flat[:, 1:]
-    joint *= p_answer
-    joint[:, ~(p_answer > 0)] = 0.0  # impossible answers: no table
+    asked = [node for node in names if node not in found]
+    sizes = [len(model._states[n]) for n in asked]
+    answered = answer_joints(model, hard, soft, asked)
+    if answered is None:
+        return None, None, None, None, asked, leaves, list(free)
+    scope, belief, rows, _ = answered
+    order = list(scope)
+    p_answer = rows.sum(axis=1)  # P(F = s | e); 0 for impossible answers
     starts = np.cumsum([0] + sizes[:-1]).astype(int) if asked else np.zeros(0, dtype=int)
+    cards = [len(model._states[v]) for v in order]
     # one contiguous copy: every later sum over its axes is then over contiguous blocks (4-10x faster)
-    p_causes = np.ascontiguousarray(np.transpose(flat[:, 0].reshape(cube.shape[:-1]), [order.index(v) for v in free]))
-    return p_causes, joint, p_answer, starts, asked, leaves, order
+    p_causes = np.ascontiguousarray(np.transpose(belief.reshape(cards), [order.index(v) for v in free]))
+    return p_causes, rows, p_answer, starts, asked, leaves, order

@@ -496,11 +496,12 @@ def _total(cliques, card):
     return sum(_size(clique, card) for clique in cliques)
 
 
-def _eliminate(neighbours, card, position, elimination=None):
+def _eliminate(neighbours, card, position, elimination=None, last=frozenset()):
     """``(eliminated, cliques_of)``: the nodes of the moral graph ``neighbours`` (node -> set of neighbours) in
     the order they are eliminated, and each one's clique (itself, then its neighbours at that moment in
     ``position`` order). The order is ``elimination`` (nodes not in the graph skipped) or, when None, greedy
-    min-fill: the node adding the fewest new edges first (ties: the smallest clique, then ``position``)."""
+    min-fill: the node adding the fewest new edges first (ties: the smallest clique, then ``position``), the
+    nodes of ``last`` only when no other is left (so that one clique holds them all)."""
     graph = {v: set(n) for v, n in neighbours.items()}
 
     def fill(v):
@@ -514,7 +515,11 @@ def _eliminate(neighbours, card, position, elimination=None):
     score = {v: (fill(v), weight(v), position[v]) for v in graph} if given_order is None else {}
     eliminated, cliques_of = [], {}
     for step in range(len(graph)):
-        v = min(score, key=score.get) if given_order is None else given_order[step]
+        if given_order is not None:
+            v = given_order[step]
+        else:
+            v = min((u for u in score if u not in last), key=score.get, default=None)
+            v = min(score, key=score.get) if v is None else v
         near = graph[v]
         cliques_of[v] = (v,) + tuple(sorted(near, key=position.get))
         eliminated.append(v)
@@ -543,7 +548,8 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=(), eliminat
     should be the root (the smallest clique holding them all, when there is one), so that their joint
     is ready after the inward pass alone; with ``exact_root``, a clique of exactly those nodes is added above
     it as the root, holding every table over them alone (cliques whose separator lies within it hang from it:
-    their messages go into the smaller table). A clique over ``max_clique`` configurations, or cliques over
+    their messages go into the smaller table), and when no clique of the min-fill order holds them all, they are
+    joined in the moral graph and eliminated last. A clique over ``max_clique`` configurations, or cliques over
     ``max_tree`` in all, raise a :class:`MemoryError` before anything large is allocated. ``elimination``: an
     order to eliminate the nodes in (nodes not in ``card`` skipped) instead of the greedy min-fill one; with
     ``search_above``, the greedy order is searched as well when the given one's cliques hold more than that many
@@ -557,6 +563,10 @@ def compile_junction_tree(tables, card, max_clique=MAX_CLIQUE, root=(), eliminat
         for a in scope:
             neighbours[a].update(u for u in scope if u != a)
     forest = _forest(*_eliminate(neighbours, card, position, elimination))
+    if exact_root and elimination is None and not any(set(root) <= set(c) for c in forest[0]):
+        # no clique holds every root node: min-fill again with them joined, eliminated last
+        joined = {v: near | (set(root) - {v}) if v in root else near for v, near in neighbours.items()}
+        forest = _forest(*_eliminate(joined, card, position, None, frozenset(root)))
     if elimination is not None and search_above is not None and _total(forest[0], card) > search_above:
         searched = _forest(*_eliminate(neighbours, card, position, None))  # the given order makes large cliques
         if _total(searched[0], card) < _total(forest[0], card):
