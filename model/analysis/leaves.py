@@ -3,7 +3,7 @@
 In plain terms: a candidate question ``F`` whose parents are all causes or
 complications (or fixed by hard evidence) and none of whose descendants is
 observed has ``P(F = s, c | e) = P(F = s | parents) P(c | e)`` exactly
-(:func:`model.analysis.predict._answered_from_the_joint`). Its table over every
+(:func:`model.analysis.questions._answered_from_the_joint`). Its table over every
 answer and every configuration of the causes need not be built: each sum the
 ranking needs is a sum over the configurations of the parents (and of the top
 cause or the target) of the question's table times ``B = P(c | e)`` summed onto

@@ -38,7 +38,6 @@ from ..engine import answer_joints, sum_axes
 from ..errors import EvidenceError, close_names
 from ..inference import as_model
 from .leaves import leaf_scores
-from .predict import _answered_from_the_joint
 from .screen import red_flag_screen
 
 __all__ = ["next_questions"]
@@ -286,3 +285,32 @@ def _hypothetical_answers(model, hard, soft, free, names):
     # one contiguous copy: every later sum over its axes is then over contiguous blocks (4-10x faster)
     p_causes = np.ascontiguousarray(np.transpose(belief.reshape(cards), [order.index(v) for v in free]))
     return p_causes, rows, p_answer, starts, asked, leaves, order
+
+
+def _answered_from_the_joint(model, names, scope, hard, soft):
+    """The candidates whose every answer follows from the joint of the reported nodes alone.
+
+    A candidate ``F`` whose parents are all reported nodes or hard evidence, and
+    none of whose descendants is in the evidence, is independent of the rest of
+    the evidence given its parents, so ``P(F = s, c | e) = P(c | e) P(F = s |
+    parents)`` exactly: no engine row is needed for its answers.
+    """
+    tables = model._priors.node_tables
+    children = {node: [] for node in model._states}
+    for node, table in tables.items():
+        for parent in table.parents:
+            children[parent].append(node)
+    observed, known = set(hard) | set(soft), set(scope) | set(hard)
+
+    def quiet(node):  # no descendant of node is observed
+        stack, seen = list(children[node]), set()
+        while stack:
+            child = stack.pop()
+            if child in observed:
+                return False
+            if child not in seen:
+                seen.add(child)
+                stack.extend(children[child])
+        return True
+
+    return [node for node in names if set(tables[node].parents) <= known and quiet(node)]
