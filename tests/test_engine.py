@@ -457,8 +457,12 @@ def test_a_plan_too_large_is_refused_and_infer_batch_runs_on_the_junction_tree(i
                                                                                capsys):
     """A network whose batch plan would not fit is refused before anything large is allocated (bnlearn's munin
     and link ran out of memory compiling one): infer_batch then scores its rows one at a time on the junction
-    tree (pgmpy VE checks every row; impossible rows are NaN and named), and what needs the plan (the next
-    question) says why, in one line on the command line."""
+    tree (pgmpy VE checks every row; impossible rows are NaN and named); the next question and predictions,
+    which run on the junction tree, work as well (the next question checked against a brute-force mutual
+    information from pgmpy, predictions against predict)."""
+    from test_questions import brute_information
+
+    from model.analysis.differential import predict, predict_batch
     from model.analysis.questions import next_questions
     from model.cli import main
     from model.engine import compiled
@@ -473,13 +477,20 @@ def test_a_plan_too_large_is_refused_and_infer_batch_runs_on_the_junction_tree(i
     possible, impossible = assert_rows_match_infer(asia, rows, result)
     assert possible > 30 and impossible >= 1
     assert any(p["row"] == 0 and p["node"] == "either" for p in result.attrs["problems"])
-    with pytest.raises(compiled.PlanTooLarge):
-        next_questions({"xray": "yes"}, priors=asia)
+    ranked = next_questions({"xray": "yes"}, priors=asia)
+    assert len(ranked) == len([n for n in [*asia.findings, *asia.risk_factors] if n != "xray"])
+    for node in ranked.index:
+        assert abs(ranked.at[node, "info_gain"] - brute_information(asia, {"xray": "yes"}, node)) < 1e-9, node
+    cases = pd.DataFrame({"xray": ["yes", "no"], "smoke": [None, "yes"]})
+    batch = predict_batch(cases, priors=asia)
+    for i in range(2):
+        one = predict(cases.loc[i].dropna().to_dict(), priors=asia)["probability"]
+        np.testing.assert_allclose(batch.loc[i, one.index].to_numpy(dtype=float), one.to_numpy(), atol=1e-12)
     folder = tmp_path / "asia"
     save_tables(network_to_tables(read_network(DATA / "asia.bif.gz"), source="asia.bif.gz"), folder)
     code = main(["next", "xray=yes", "--priors", str(folder)])
-    err = capsys.readouterr().err
-    assert code == 2 and "batch plan would hold" in err and "Traceback" not in err
+    out, err = capsys.readouterr()
+    assert code == 0 and "Traceback" not in err and "tub" in out
 
 
 def test_rows_go_to_the_junction_tree_when_the_plan_would_cost_more(imported, bundled_model, monkeypatch):

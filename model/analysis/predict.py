@@ -19,8 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.cases import check_columns, parse_cases
-from ..engine.compiled import joint_plan
-from ..engine.run import impossible_problems
+from ..engine.run import impossible_problems, scorer
 from ..engine.single import case_marginals
 from ..errors import EvidenceError
 from ..evidence import as_evidence
@@ -110,7 +109,7 @@ def predict_batch_for(model, cases, nodes=None):
     """
     columns = check_columns(model, cases)
     chosen = _chosen(model, nodes)
-    plan = joint_plan(model)
+    plan = scorer(model)  # reads the cells and names impossible rows; the answers come from the junction tree
     per_case = 1 + sum(len(model._states[node]) for node in chosen)
     step = max(1, BLOCK_ROWS // per_case)
     n = len(cases)

@@ -39,8 +39,11 @@ True
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from .compiled import MAX_JOINT
 from .flat import into, times, to_separator
 from .junction import _size, compile_junction_tree
 from .sliced import given
@@ -51,12 +54,18 @@ __all__ = ["answer_joints", "joints_with_answers", "question_tree"]
 def question_tree(model, cut):
     """The junction tree of ``model`` with a root clique of exactly its reported nodes (causes and
     complications), compiled once and cached with the model; ``cut``: the population cut out of the tables
-    (:func:`model.engine.reduced.cut_tables`), for cases that observe it in its population state."""
+    (:func:`model.engine.reduced.cut_tables`), for cases that observe it in its population state. A
+    ``ValueError`` when their joint has over :data:`model.engine.compiled.MAX_JOINT` configurations."""
     from .single import _cache, family_tables
 
     cache = _cache(model)
     key = ("question tree", bool(cut))
     if key not in cache:
+        size = math.prod(len(model._states[n]) for n in model._reported)
+        if size > MAX_JOINT:
+            raise ValueError(f"the joint table of this network's {len(model._reported)} causes and complications has "
+                             f"{size:,} configurations, above the {MAX_JOINT:,} that fit in memory here; mark fewer "
+                             "nodes as cause or complication in nodes.csv (the role column).")
         card = {n: len(s) for n, s in model._states.items()}
         if cut:
             tables, _ = _cut_population(model, cache)
