@@ -347,28 +347,28 @@ def test_next_questions_on_alarm_whose_batch_plan_has_no_joint(tmp_path):
 
 
 def test_every_answer_joint_equals_pgmpy(bundled_model):
-    """P(causes and complications, F = s | e) of each answer, from the root's belief and the path of F's clique
-    (model.engine.answer_joints), equals a pgmpy joint query: a risk factor (its clique far from the root), a
-    sign below a mechanism whose other sign is observed, crossed SLR below SLR, with soft evidence and a cause
-    observed; summed over the answers, the joint without the question."""
-    from model.engine import answer_joints
+    """P(causes and complications, F = s | e) = P(them | e) P(F = s | separator, e) for each answer, from the
+    root's belief and the path of F's clique (model.engine.answer_tables): P(separator, F = s | e) equals a
+    pgmpy joint query for a risk factor (its clique far from the root), a sign below a mechanism whose other
+    sign is observed, crossed SLR below SLR, with soft evidence and a cause observed; each table sums to 1
+    over the answers wherever the separator's configuration is possible."""
+    from model.engine import answer_tables
 
     evidence = {"pain_burning": "yes", "low_back_pain": {"no": 0.3, "yes": 1.0}, "motor_weakness": "yes",
                 "tumour": "absent"}
     hard, soft = bundled_model.check_evidence(evidence)
     candidates = ["age_group", "reduced_ankle_reflex", "crossed_slr_positive", "trauma_or_fall"]
-    scope, belief, rows, log_evidence = answer_joints(bundled_model, hard, soft, candidates)
+    scope, belief, tables, _ = answer_tables(bundled_model, hard, soft, candidates)
     assert "tumour" not in scope and set(scope) == set(bundled_model._reported) - {"tumour"}
-    cards = [len(bundled_model.states(v)) for v in scope]
     assert abs(belief.sum() - 1.0) < 1e-12
     np.testing.assert_allclose(belief, joint_table(bundled_model, evidence, list(scope)).reshape(-1),
                                rtol=0, atol=TOLERANCE)
-    row = 0
-    for node in candidates:
-        size = len(bundled_model.states(node))
-        reference = joint_table(bundled_model, evidence, list(scope) + [node]).reshape(-1, size)
-        mine = rows[row:row + size]
-        np.testing.assert_allclose(mine.T, reference, rtol=0, atol=TOLERANCE, err_msg=node)
-        np.testing.assert_allclose(mine.sum(axis=0), belief, rtol=0, atol=1e-12, err_msg=node)
-        row += size
-    assert row == len(rows) and len(cards) == len(scope)
+    cards = [len(bundled_model.states(v)) for v in scope]
+    for node, (separator, table) in zip(candidates, tables):
+        assert set(separator) <= set(scope) and len(table) == len(bundled_model.states(node))
+        on_separator = belief.reshape(cards).transpose(
+            [scope.index(v) for v in separator] + [i for i, v in enumerate(scope) if v not in separator])
+        b = on_separator.reshape(table.shape[1], -1).sum(axis=1)  # P(separator | e), first slowest
+        reference = joint_table(bundled_model, evidence, list(separator) + [node]).reshape(-1, len(table))
+        np.testing.assert_allclose(table.T * b[:, None], reference, rtol=0, atol=TOLERANCE, err_msg=node)
+        np.testing.assert_allclose(table.sum(axis=0)[b > 0], 1.0, rtol=0, atol=1e-12, err_msg=node)

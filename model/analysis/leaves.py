@@ -45,13 +45,16 @@ def leaf_table(model, node, free, hard):
     return cpt.reshape((len(cpt),) + tuple(len(states[v]) if v in kept else 1 for v in free)), set(kept)
 
 
-def leaf_scores(model, leaves, cube, free, hard, target, top, present_top):
+def leaf_scores(model, leaves, cube, free, hard, target, top, present_top, tables=None):
     """``(info_gain in bits, expected change of the top cause)`` of each question of ``leaves``.
 
     ``cube`` is P(c | e) over the ``free`` causes and complications (one axis each, in ``free`` order);
     ``target`` (or None) the cause the information is about; ``top`` (or None) the cause whose expected
-    change is measured, ``present_top`` its P(present | e). The same numbers as
-    :func:`model.analysis.questions.next_questions` computes from full tables (tested against pgmpy).
+    change is measured, ``present_top`` its P(present | e). ``tables`` (node -> ``(P(F = s | nodes, e)``
+    with the axes of :func:`leaf_table`, those nodes)) gives the table of a question that is not a leaf:
+    one whose answers depend on the causes only through those nodes (:func:`model.engine.answer_tables`).
+    The same numbers as :func:`model.analysis.questions.next_questions` computes from full tables (tested
+    against pgmpy).
     """
     from scipy.special import entr
 
@@ -63,7 +66,7 @@ def leaf_scores(model, leaves, cube, free, hard, target, top, present_top):
         h_target = float(entr(sum_axes(cube, [i for i in range(cube.ndim) if i != at])).sum())
     extra = {v for v in (target, top) if v is not None}
     for j, node in enumerate(leaves):
-        cpt, parents = leaf_table(model, node, free, hard)
+        cpt, parents = tables[node] if tables and node in tables else leaf_table(model, node, free, hard)
         kept = parents | extra
         b = sum_axes(cube, [i for i, v in enumerate(free) if v not in kept], keepdims=True)
         joint = cpt * b[None]  # P(F = s, parents, target, top | e)

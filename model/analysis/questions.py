@@ -7,34 +7,31 @@ the evidence) per unit of cost, after the red-flag screen
 (:mod:`model.analysis.screen`): while an emergency complication is plausible,
 its unasked red-flag questions come first, whatever their information.
 
-The computation is exact and takes every hypothetical answer at once on the
-junction tree whose root is the joint of the causes and complications
-(:func:`model.engine.answer_joints`): one calibration on the evidence ``e``
-gives ``P(c | e)`` at the root; an answer ``F = s`` changes only the messages
-on the path from ``F``'s clique to the root, so each answer costs that path
-and one pass over the root's table, which then holds ``P(F = s, c | e)``::
+The computation is exact. A candidate whose parents are all reported nodes or
+hard evidence, and none of whose descendants is observed (most findings of the
+bundled network), has ``P(F = s, c | e) = P(c | e) P(F = s | parents)``. Every
+other candidate gets the same form on the junction tree whose root is the joint
+of the causes and complications (:func:`model.engine.answer_tables`): one
+calibration on the evidence ``e`` gives ``P(c | e)`` at the root, and an answer
+``F = s`` changes only the messages on the path from ``F``'s clique to the root,
+so ``P(F = s, c | e) = P(c | e) P(F = s | separator, e)`` with the separator of
+that path and the root. Then::
 
-    P(F = s | e)    = sum over c of P(F = s, c | e)
-    info_gain       = sum over s, c of P(s, c | e) log2 P(s, c | e) / (P(s | e) P(c | e))
+    P(F = s | e) = sum over the separator's configurations of P(s | separator, e) P(separator | e)
+    info_gain    = H(F | e) - H(F | C, e) = H(F | e) + sum over the separator of P(separator | e) sum_s P(s | ...) log P(s | ...)
 
-and the expected change of the top cause is read off the same tables. A
-candidate whose parents are all reported nodes or hard evidence, and none of
-whose descendants is observed (most findings of the bundled network), needs
-not even its path: its answers follow exactly from the joint,
-``P(F = s, c | e) = P(c | e) P(F = s | parents)``. The information is summed
-as ``H(F) + H(C) - H(F, C)`` (one ``x log x`` per table entry). Ranking every
-candidate of the bundled network takes about 35-60 ms
+and the expected change of the top cause from the same sums with the top cause
+kept (:mod:`model.analysis.leaves`): no table as large as the joint per answer.
+Ranking every candidate of the bundled network takes about 30-50 ms
 (``benchmarks/bench_questions.py``). Pure: no ``Model`` is changed.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
-from ..engine import answer_joints, sum_axes
+from ..engine import answer_tables
 from ..errors import EvidenceError, close_names
 from ..inference import as_model
 from .leaves import leaf_scores
@@ -164,32 +161,15 @@ def next_questions(evidence, *, target=None, rank_by="gain_per_cost", priors=Non
     _check_rank_by(rank_by)
     free = [c for c in about if c not in hard]
     names = [n for n, role in roles.items() if role in QUESTION_ROLES and n not in hard and n not in soft]
-    p_causes, rows, p_answer, starts, asked, leaves, order = _hypothetical_answers(model, hard, soft, free, names)
+    p_causes, tables = _hypothetical_answers(model, hard, soft, free, names)
     if p_causes is None:
         model.infer(evidence)  # raises the EvidenceError naming the impossible observation
         raise EvidenceError("the evidence has probability zero under the model.")
     present = {c: 1.0 - p_causes.take(0, axis=i).sum() for i, c in enumerate(free)}
     free_causes = [c for c in free if c in causes]
     top = target if target is not None else (max(free_causes, key=lambda c: present[c]) if free_causes else None)
-    shape = [len(p_answer)] + [p_causes.shape[free.index(c)] for c in order]  # the rows' axes: answers, ``order``
-    if target is None:
-        info = _information(rows, p_answer, p_causes.reshape(-1), starts)
-    else:
-        about = sum_axes(rows.reshape(shape), [1 + i for i, c in enumerate(order) if c != target])
-        info = _information(about, p_answer, sum_axes(p_causes, [i for i, c in enumerate(free) if c != target]),
-                            starts)
-    change = np.zeros(len(asked))
-    if top is not None and asked:  # P(top present, F = s | e) = P(F = s | e) - P(top absent, F = s | e)
-        axis = 1 + order.index(top)
-        split = rows.reshape(len(p_answer), math.prod(shape[1:axis]), shape[axis], -1)
-        with_top = p_answer - split[:, :, 0].sum(axis=(1, 2))
-        gap = np.abs(with_top - p_answer * present[top])
-        change = np.add.reduceat(gap, starts)
-    leaf_info, leaf_change = leaf_scores(model, leaves, p_causes, free, hard, target, top,
-                                         present[top] if top is not None else 0.0)
-    scores = {**dict(zip(asked, zip(info, change))), **dict(zip(leaves, zip(leaf_info, leaf_change)))}
-    info = np.array([scores[n][0] for n in names], dtype=float)
-    change = np.array([scores[n][1] for n in names], dtype=float)
+    info, change = leaf_scores(model, names, p_causes, free, hard, target, top,
+                               present[top] if top is not None else 0.0, tables)
     cost = np.array([costs[n] for n in names], dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         per_cost = np.where(cost > 0, info / np.where(cost > 0, cost, 1.0), np.nan)
@@ -232,59 +212,29 @@ def _check_target(target, causes, hard):
                             f"can tell more about it. Remove it from the evidence or choose another target.")
 
 
-def _information(rows, p_answer, p_causes, starts):
-    """Mutual information in bits per question: ``rows`` has one row per answer (rows of one
-    question from ``starts``), ``P(answer, causes)`` over the causes' configurations; 0 log 0 = 0.
-
-    By the entropies, ``I(F; C) = H(F) + H(C) - H(F, C)``, which needs one ``x log x`` per table entry
-    (:func:`_row_entropies`) instead of a log of a ratio with the outer product.
-    """
-    if not len(starts):
-        return np.zeros(0)
-    from scipy.special import entr
-
-    h_joint = np.add.reduceat(_row_entropies(rows.reshape(len(rows), -1)), starts)
-    h_answer = np.add.reduceat(entr(p_answer), starts)
-    h_causes = entr(p_causes.reshape(-1)).sum()
-    return np.maximum((h_answer + h_causes - h_joint) / math.log(2.0), 0.0)
-
-
-def _row_entropies(rows):
-    """``-sum x log x`` along each row of a 2-D table of probabilities (0 log 0 = 0): numpy's vectorised log
-    where an entry is positive, then one product per row (about twice as fast as ``scipy.special.entr``)."""
-    logs = np.zeros(rows.shape)
-    np.log(rows, out=logs, where=rows > 0)
-    return -np.einsum("ij,ij->i", rows, logs)
-
-
 def _hypothetical_answers(model, hard, soft, free, names):
-    """Every hypothetical answer of the candidates that need more than the joint, at once, on the junction tree
-    (:func:`model.engine.answer_joints`).
-
-    Returns ``P(c | e)`` over the free causes' axes (in ``free`` order), the
-    table ``P(F = s, c | e)`` with one row per answer of those candidates
-    (``asked``, in ``names`` order, their states in order; columns the flattened
-    free causes in the order of the tree's root, ``order``), ``P(F = s | e)``
-    per answer, the first answer of each of them, ``asked``, the candidates
-    answered from the joint alone (``leaves``, for
-    :func:`model.analysis.leaves.leaf_scores`) and ``order``; ``P(c | e)`` is
-    None when the evidence is impossible.
-    """
+    """``P(c | e)`` over the free causes' axes (in ``free`` order; None when the evidence is impossible), and
+    for each candidate that is not answered from the joint alone, its table ``P(F = s | separator, e)`` on the
+    junction tree (:func:`model.engine.answer_tables`), laid out as :func:`model.analysis.leaves.leaf_table`
+    lays out a leaf's, with the separator's nodes."""
     found = set(_answered_from_the_joint(model, names, list(model._reported), hard, soft))
-    leaves = [node for node in names if node in found]
     asked = [node for node in names if node not in found]
-    sizes = [len(model._states[n]) for n in asked]
-    answered = answer_joints(model, hard, soft, asked)
+    answered = answer_tables(model, hard, soft, asked)
     if answered is None:
-        return None, None, None, None, asked, leaves, list(free)
-    scope, belief, rows, _ = answered
-    order = list(scope)
-    p_answer = rows.sum(axis=1)  # P(F = s | e); 0 for impossible answers
-    starts = np.cumsum([0] + sizes[:-1]).astype(int) if asked else np.zeros(0, dtype=int)
-    cards = [len(model._states[v]) for v in order]
+        return None, None
+    scope, belief, separated, _ = answered
+    states = model._states
+    cards = [len(states[v]) for v in scope]
     # one contiguous copy: every later sum over its axes is then over contiguous blocks (4-10x faster)
-    p_causes = np.ascontiguousarray(np.transpose(belief.reshape(cards), [order.index(v) for v in free]))
-    return p_causes, rows, p_answer, starts, asked, leaves, order
+    p_causes = np.ascontiguousarray(np.transpose(belief.reshape(cards), [list(scope).index(v) for v in free]))
+    tables = {}
+    for node, (separator, table) in zip(asked, separated):
+        ordered = sorted(separator, key=free.index)
+        table = table.reshape((len(table),) + tuple(len(states[v]) for v in separator))
+        table = np.transpose(table, [0] + [1 + separator.index(v) for v in ordered])
+        tables[node] = (table.reshape((len(table),) + tuple(len(states[v]) if v in separator else 1 for v in free)),
+                        set(separator))
+    return p_causes, tables
 
 
 def _answered_from_the_joint(model, names, scope, hard, soft):

@@ -68,10 +68,11 @@ def red_flag_screen(model, hard, p_free, free, candidates):
         for parent in table.parents:
             children[parent].append(node)
     screens = []
+    roles = dict(zip(nodes.index.tolist(), nodes["role"].tolist()))
     for complication, threshold in nodes["screen_threshold"].items():
-        if nodes.at[complication, "role"] != "complication" or _missing(threshold) or complication in hard:
+        if roles[complication] != "complication" or _missing(threshold) or complication in hard:
             continue
-        parents = [p for p in tables[complication].parents if nodes.at[p, "role"] == "cause"]
+        parents = [p for p in tables[complication].parents if roles[p] == "cause"]
         if any(p in hard and hard[p] != states[p][0] for p in parents):
             p_any = 1.0  # a parent cause observed present
         else:

@@ -36,7 +36,7 @@ model, so this doorway imports it on first use of ``infer_batch``; modules that
 
 from importlib import import_module as _import_module
 
-from .answers import answer_joints
+from .answers import answer_tables
 from .cases import check_columns, parse_cases
 from .chunk import evaluate
 from .compiled import _PLANS, MAX_FINAL, MAX_JOINT, _draw_structure, compiled_plan, joint_plan
@@ -46,7 +46,7 @@ from .run import CHUNK_SIZE, impossible_problems, run_batch
 
 __all__ = [
     "CHUNK_SIZE",
-    "answer_joints",
+    "answer_tables",
     "MAX_FINAL",
     "MAX_JOINT",
     "Pool",

@@ -6,16 +6,19 @@ clique holds exactly the causes and complications. One calibration on the
 case's evidence ``e`` gives their joint, P(root | e), at the root. Answering a
 question ``F = s`` changes only the messages on the path from the clique
 holding ``F`` up to the root; that path is small (it never holds every cause),
-so it is recomputed once per answer, and the root's belief is multiplied by
-the new message over the old::
+so it is recomputed once per answer. The new message over the sum of the
+answers' messages (the message without the question) is the answer's
+probability given the root's variables in the separator, and the question is
+independent of the rest of the root given them::
 
-    P(root, F = s | e) = P(root | e) m_s(separator) / sum over t of m_t(separator)
+    P(F = s | separator, e) = m_s(separator) / sum over t of m_t(separator)
+    P(root, F = s | e)      = P(root | e) P(F = s | separator, e)
 
-where ``m_s`` is the message the path sends into the root with ``F = s``, and
-the sum over every answer is the message without it. Exact: where the
-denominator is 0, P(root | e) is 0 as well (it holds that message as a factor).
-Each answer costs a pass over the small cliques of its path and one over the
-root, instead of a calibration of the whole tree.
+where ``m_s`` is the message the path sends into the root with ``F = s``.
+Exact: where the denominator is 0, P(root | e) is 0 as well (it holds that
+message as a factor). Each answer costs a pass over the small cliques of its
+path, instead of a calibration of the whole tree, and the ranking's sums run
+over the separator (:mod:`model.analysis.leaves`).
 
 The model is duck-typed as in :mod:`model.engine.single`.
 
@@ -30,25 +33,26 @@ Rain and a sprinkler wet the grass; the grass is the question, rain and the spri
 ...                                                         [[0.01, 0.9], [0.8, 0.95]]]))}
 >>> tree = compile_junction_tree(tables, {"rain": 2, "sprinkler": 2, "wet": 2}, root=("rain", "sprinkler"),
 ...                              exact_root=True)
->>> scope, belief, columns = joints_with_answers(tree, tree.calibrate(), ["wet"])
->>> columns.sum(axis=1).round(4)  # P(wet = no) = .8*.7*.99 + .8*.3*.1 + .2*.7*.2 + .2*.3*.05, P(wet = yes)
-array([0.6094, 0.3906])
->>> bool(np.allclose(columns.sum(axis=0), belief))  # summed over the answers: the joint without the question
+>>> scope, belief, [(separator, table)] = answers_at_the_root(tree, tree.calibrate(), ["wet"])
+>>> separator == scope  # the root's belief summed onto the separator: here the root itself
 True
+>>> (table @ belief).round(4)  # P(wet = no) = .8*.7*.99 + .8*.3*.1 + .2*.7*.2 + .2*.3*.05, P(wet = yes)
+array([0.6094, 0.3906])
 """
 
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
 from .compiled import MAX_JOINT
-from .flat import into, times, to_separator
+from .flat import into, to_separator
 from .junction import _size, compile_junction_tree
 from .sliced import given
 
-__all__ = ["answer_joints", "joints_with_answers", "question_tree"]
+__all__ = ["answer_tables", "answers_at_the_root", "question_tree"]
 
 
 def question_tree(model, cut):
@@ -83,12 +87,14 @@ def _cut_population(model, cache):
     return cut_tables(family_tables(model), cache["population"])
 
 
-def answer_joints(model, hard, soft, candidates):
-    """``(scope, P(scope | e), columns, log P(e))`` of one case (``Model.check_evidence`` output: hard states,
+def answer_tables(model, hard, soft, candidates):
+    """``(scope, P(scope | e), tables, log P(e))`` of one case (``Model.check_evidence`` output: hard states,
     soft likelihoods): ``scope`` the reported nodes not fixed by hard evidence (the root's order, first
-    slowest), and ``columns`` of shape (answers, configurations of ``scope``), one row ``P(scope, F = s | e)``
-    per answer ``s`` of each of ``candidates`` in turn (their states in order); None when the evidence is
-    impossible. The candidates must be unobserved."""
+    slowest), and per candidate (unobserved) a pair ``(separator, table)``: ``table[s]`` is
+    P(F = s | separator, e) over the configurations of ``separator`` (nodes of ``scope``, flat, first
+    slowest; 0 where the separator's configuration is impossible), and F is independent of the rest of
+    ``scope`` given them, so ``P(scope, F = s | e) = P(scope | e) table[s]``. None when the evidence is
+    impossible."""
     from .single import _cache, _cut_case
 
     cache = _cache(model)
@@ -101,58 +107,60 @@ def answer_joints(model, hard, soft, candidates):
     case = tree.calibrate(weights)
     if not np.isfinite(case.log_evidence):
         return None
-    scope, belief, columns = joints_with_answers(tree, case, candidates)
-    return scope, belief, columns, case.log_evidence
+    local = cache.setdefault("answer scratch", threading.local())  # per thread: arrays lent from call to call
+    if not hasattr(local, "arrays"):
+        local.arrays = {}
+    scope, belief, tables = answers_at_the_root(tree, case, candidates, local.arrays)
+    return scope, belief, tables, case.log_evidence
 
 
-def joints_with_answers(tree, case, candidates):
-    """``(scope, belief, columns)`` on a calibrated ``case`` of a ``tree`` with one root: the root's variables,
-    its flat belief P(root | e), and one row P(root, F = s | e) per answer of each candidate (see the module)."""
+def answers_at_the_root(tree, case, candidates, scratch=None):
+    """``(scope, belief, tables)`` on a calibrated ``case`` of a ``tree`` with one root: the root's variables, its
+    flat belief P(root | e), and per candidate ``(separator, P(F = s | separator, e) per answer s)`` (see
+    the module and :func:`answer_tables`). A candidate must not be in the root. ``scratch``, a dict, lends
+    the large arrays of one call to the next (fresh large arrays cost page faults)."""
     root = next(k for k in range(len(tree.cliques)) if tree.parent[k] is None)
-    belief = case.belief(root)
-    sizes = [tree.card[node] for node in candidates]
-    columns = np.empty((sum(sizes), len(belief)))
-    row = 0
-    for node, size in zip(candidates, sizes):
+    scratch = {} if scratch is None else scratch
+    tables, bases = [], set()  # bases: (clique, child on the path) whose product without that child is made
+
+    def work(key, size):  # an array of ``size`` from scratch
+        if key not in scratch or len(scratch[key]) < size:
+            scratch[key] = np.empty(size)
+        return scratch[key][:size]
+
+    for node in candidates:
         home, shape = tree.home[node]
-        if home == root:  # not so on a root of reported nodes; kept for any tree
-            for s in range(size):
-                columns[row + s] = belief
-                times(columns[row + s], shape, np.eye(size)[s])
-            row += size
-            continue
-        messages, below, k = _answered_home(tree, case, home, shape, size), None, home
+        if home == root:
+            raise ValueError(f"internal: {node!r} is in the root clique; it must be below it")
+        size = tree.card[node]
+        local = _local_without(tree, case, home, None, scratch.setdefault(("base", None), {}))
+        messages = np.empty((size, _size(tree.separator[home], tree.card)))
+        for s in range(size):  # the clique's product with the node in state s, summed to the separator
+            answered = work(("work", home), len(local))
+            np.multiply(local.reshape(shape), np.eye(size)[s].reshape(1, -1, 1), out=answered.reshape(shape))
+            to_separator(answered, messages.shape[1], out=messages[s])
+        below, k = None, home
         while tree.parent[k] != root:
             below, k = k, tree.parent[k]
-            local = _local_without(tree, case, k, below)
-            messages = [_send(tree, k, local.copy(), message, below) for message in messages]
-        total = np.sum(messages, axis=0)
-        for s, message in enumerate(messages):
-            ratio = np.divide(message, total, out=np.zeros_like(message), where=total > 0)
-            into(columns[row + s], ratio, tree.up[k], source=belief)
-        row += size
-    return tree.cliques[root], belief, columns
+            kept = scratch.setdefault(("base", below), {})  # this child's own: one array per clique
+            if (k, below) not in bases:
+                base = _local_without(tree, case, k, below, kept)
+                bases.add((k, below))
+            base, sent = kept[k][:len(tree.potentials[k])], np.empty((size, _size(tree.separator[k], tree.card)))
+            for s in range(size):  # the product without the child, times the child's new message, summed
+                product = work(("work", k), len(base))
+                into(product, messages[s], tree.up[below], source=base)
+                to_separator(product, sent.shape[1], out=sent[s])
+            messages = sent
+        total = messages.sum(axis=0)
+        np.divide(messages, total, out=messages, where=total > 0)
+        messages[:, ~(total > 0)] = 0.0
+        tables.append((tree.separator[k], messages))
+    return tree.cliques[root], case.belief(root), tables
 
 
-def _local_without(tree, case, k, below):
-    """Clique k's table times its evidence and its children's messages, but for the child ``below``."""
+def _local_without(tree, case, k, below, scratch):
+    """Clique k's table times its evidence and its children's messages, but for the child ``below``, written
+    into ``scratch[k]``."""
     groups = [(case._message(c), tree.up[c]) for c in tree.children[k] if c != below]
-    return tree._local(k, case.evidence[k], [(m, up) for m, up in groups if m is not None])
-
-
-def _answered_home(tree, case, k, shape, size):
-    """The messages clique k sends to its parent with its node in each of its ``size`` states."""
-    local = _local_without(tree, case, k, None)
-    separator = _size(tree.separator[k], tree.card)
-    out = []
-    for s in range(size):
-        answered = local.copy()
-        times(answered, shape, np.eye(size)[s])
-        out.append(to_separator(answered, separator))
-    return out
-
-
-def _send(tree, k, local, message, below):
-    """Clique k's message to its parent: ``local`` times the message from its child ``below``, summed."""
-    into(local, message, tree.up[below])
-    return to_separator(local, _size(tree.separator[k], tree.card))
+    return tree._local(k, case.evidence[k], [(m, up) for m, up in groups if m is not None], scratch)

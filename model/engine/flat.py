@@ -54,10 +54,11 @@ _TRIALS = {}  # (table shape, message shape, in place) -> [(seconds, way)] of th
 _CHOSEN = {}  # (table shape, message shape, in place) -> the fastest way
 
 
-def to_separator(belief, size):
-    """A clique's flat ``belief`` summed to its separator with its parent (its last ``size`` configurations)."""
+def to_separator(belief, size, out=None):
+    """A clique's flat ``belief`` summed to its separator with its parent (its last ``size`` configurations);
+    written into ``out`` when given."""
     flat = belief.reshape(-1, size)
-    return np.ones(flat.shape[0]) @ flat
+    return np.matmul(np.ones(flat.shape[0]), flat, out=out)
 
 
 def into(belief, message, up, source=None):
