@@ -65,10 +65,13 @@ def leaf_scores(model, leaves, cube, free, hard, target, top, present_top, table
         at = free.index(target)
         h_target = float(entr(sum_axes(cube, [i for i in range(cube.ndim) if i != at])).sum())
     extra = {v for v in (target, top) if v is not None}
+    summed = {}  # the joint summed onto a set of nodes, once for every question over them
     for j, node in enumerate(leaves):
         cpt, parents = tables[node] if tables and node in tables else leaf_table(model, node, free, hard)
-        kept = parents | extra
-        b = sum_axes(cube, [i for i, v in enumerate(free) if v not in kept], keepdims=True)
+        kept = frozenset(parents | extra)
+        if kept not in summed:
+            summed[kept] = sum_axes(cube, [i for i, v in enumerate(free) if v not in kept], keepdims=True)
+        b = summed[kept]
         joint = cpt * b[None]  # P(F = s, parents, target, top | e)
         p_answer = joint.reshape(len(joint), -1).sum(axis=1)
         h_answer = float(entr(p_answer).sum())
