@@ -5,8 +5,9 @@ Its public interface, for the analyses (:mod:`model.analysis`) and the model
 
 - :func:`compiled_plan` (``model`` -> its plan, compiled once and cached; :mod:`model.engine.compiled`),
   and :data:`MAX_FINAL`, the largest joint table of the reported nodes a plan builds; :func:`joint_plan`, a
-  plan that always builds that joint (up to :data:`MAX_JOINT` configurations), for the next question,
-  explanations and predictions;
+  plan that always builds that joint (up to :data:`MAX_JOINT` configurations), for explanations;
+- :func:`answer_tables` (every hypothetical answer of the next question, on a junction tree whose root is
+  the joint of the causes and complications; :mod:`model.engine.answers`);
 - :func:`check_columns` and :func:`parse_cases` (a DataFrame of cases -> hard codes, soft likelihoods,
   bad rows and their problems; :mod:`model.engine.cases`);
 - :func:`evaluate` (a plan and parsed rows -> posteriors, or the joint table and log P(evidence) of every
@@ -18,7 +19,7 @@ Its public interface, for the analyses (:mod:`model.analysis`) and the model
 - :func:`draw_posteriors` (the posteriors of many cases under many parameter draws; :mod:`model.engine.draws`),
   on a model without the cases' barren nodes (:mod:`model.engine.pruning`);
 - one case on the junction tree (:mod:`model.engine.junction`, its array moves in :mod:`model.engine.flat`;
-  :mod:`model.engine.single`): ``Model.infer``, ``Model.prior``, the first impossible observation of a case
+  :mod:`model.engine.single`): ``Model.infer``, ``Model.prior``, predictions (every node's marginal), the first impossible observation of a case
   and the exact gradients of sensitivity; the population is cut out of the tables at compile time and hard
   evidence per case (:mod:`model.engine.sliced`), or, on a network whose causes share no clique, a tree is
   compiled for the case alone (:mod:`model.engine.reduced`);

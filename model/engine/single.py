@@ -1,5 +1,5 @@
-"""One case at a time on the junction tree: the posteriors of :meth:`Model.infer` and the exact gradients
-of sensitivity analysis.
+"""One case at a time on the junction tree: the posteriors of :meth:`Model.infer`, every node's marginal for
+predictions (:func:`case_marginals`) and the exact gradients of sensitivity analysis.
 
 In plain terms: the model's network is compiled once into a junction tree
 (:mod:`model.engine.junction`); one case's observations become likelihood
