@@ -18,7 +18,8 @@ so ``P(F = s, c | e) = P(c | e) P(F = s | separator, e)`` with the separator of
 that path and the root. Then::
 
     P(F = s | e) = sum over the separator's configurations of P(s | separator, e) P(separator | e)
-    info_gain    = H(F | e) - H(F | C, e) = H(F | e) + sum over the separator of P(separator | e) sum_s P(s | ...) log P(s | ...)
+    info_gain    = H(F | e) - H(F | C, e)
+                 = H(F | e) + sum over the separator of P(separator | e) sum_s P(s | ...) log P(s | ...)
 
 and the expected change of the top cause from the same sums with the top cause
 kept (:mod:`model.analysis.leaves`): no table as large as the joint per answer.

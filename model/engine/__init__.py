@@ -19,10 +19,10 @@ Its public interface, for the analyses (:mod:`model.analysis`) and the model
 - :func:`draw_posteriors` (the posteriors of many cases under many parameter draws; :mod:`model.engine.draws`),
   on a model without the cases' barren nodes (:mod:`model.engine.pruning`);
 - one case on the junction tree (:mod:`model.engine.junction`, its array moves in :mod:`model.engine.flat`;
-  :mod:`model.engine.single`): ``Model.infer``, ``Model.prior``, predictions (every node's marginal), the first impossible observation of a case
-  and the exact gradients of sensitivity; the population is cut out of the tables at compile time and hard
-  evidence per case (:mod:`model.engine.sliced`), or, on a network whose causes share no clique, a tree is
-  compiled for the case alone (:mod:`model.engine.reduced`);
+  :mod:`model.engine.single`): ``Model.infer``, ``Model.prior``, predictions (every node's marginal), the
+  first impossible observation of a case and the exact gradients of sensitivity; the population is cut out
+  of the tables at compile time and hard evidence per case (:mod:`model.engine.sliced`), or, on a network
+  whose causes share no clique, a tree is compiled for the case alone (:mod:`model.engine.reduced`);
 - :func:`infer_batch` (:mod:`model.engine.batch`), the public entry point, which reads its ``priors``
   argument into a :class:`~model.inference.Model`.
 
