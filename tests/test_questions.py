@@ -372,3 +372,16 @@ def test_every_answer_joint_equals_pgmpy(bundled_model):
         reference = joint_table(bundled_model, evidence, list(separator) + [node]).reshape(-1, len(table))
         np.testing.assert_allclose(table.T * b[:, None], reference, rtol=0, atol=TOLERANCE, err_msg=node)
         np.testing.assert_allclose(table.sum(axis=0)[b > 0], 1.0, rtol=0, atol=1e-12, err_msg=node)
+
+
+def test_next_questions_on_the_specialist_population():
+    """The second bundled population (a specialist clinic after a lumbar MRI without concordant compression)
+    has its own question tree: the information of questions answered on the tree's paths (a risk factor, a
+    sign under a mechanism, crossed SLR) and from the joint alone equals the pgmpy brute force."""
+    from model import load_model
+
+    specialist = load_model("specialist")
+    evidence = {"pain_burning": "yes", "low_back_pain": "no", "sitting_effect": "aggravates"}
+    ranked = next_questions(evidence, priors=specialist)
+    for node in ["age_group", "motor_weakness", "crossed_slr_positive", "pain_below_knee"]:
+        assert abs(ranked.at[node, "info_gain"] - brute_information(specialist, evidence, node)) < TOLERANCE, node
