@@ -517,6 +517,8 @@ def _eliminate(neighbours, card, position, elimination=None, last=frozenset()):
     for step in range(len(graph)):
         if given_order is not None:
             v = given_order[step]
+        elif not last:
+            v = min(score, key=score.get)
         else:
             v = min((u for u in score if u not in last), key=score.get, default=None)
             v = min(score, key=score.get) if v is None else v
