@@ -504,11 +504,33 @@ def test_rows_go_to_the_junction_tree_when_the_plan_would_cost_more(imported, bu
     child = copy.copy(imported("child"))  # a new object: no plan or choice cached for it
     monkeypatch.setattr(run, "SURE_PLAN_NS", 0.0)
     monkeypatch.setattr(run, "PLAN_NS", 1e6)  # as if every entry of the plan cost a millisecond
-    assert isinstance(run.scorer(child), TreeRows)
+    monkeypatch.setattr(run, "TREE_BATCH_NS", 1e9)  # and the cases calibrated together still more
+    assert type(run.scorer(child)) is TreeRows
     assert "plan" not in compiled._PLANS[child]  # the plan's tables were never compiled
     rows = random_rows(child, 25, seed=3)
     possible, _ = assert_rows_match_infer(child, rows, infer_batch(frame(child, rows), priors=child))
     assert possible > 10
+
+
+@pytest.mark.parametrize("name", ["asia", "child", "alarm"])
+def test_cases_calibrated_together_on_the_tree_equal_pgmpy(imported, name, monkeypatch):
+    """TreeBatch (model/engine/tree_batch.py: a chunk of cases calibrated together on the whole junction tree,
+    subtrees without evidence left out, the outward pass only towards the reported nodes)
+    gives pgmpy VE's posteriors, soft evidence and impossible rows included, in chunks of 7 rows; alarm takes
+    it by the scorer's own costs, and the bundled network keeps its plan."""
+    from model.engine import run
+    from model.engine.tree_batch import TreeBatch
+
+    model = copy.copy(imported(name))  # a new object: nothing cached for it
+    if name == "alarm":
+        assert type(run.scorer(model)) is TreeBatch
+    monkeypatch.setattr(run, "scorer", lambda m, seen=None: TreeBatch(m))
+    rows = random_rows(model, 40, seed=21, observe=0.4)
+    sparse = random_rows(model, 40, seed=22, observe=0.04, reported=0.0)  # subtrees with no evidence in a chunk
+    for cases in (rows, sparse):
+        result = infer_batch(frame(model, cases), priors=model, chunk_size=7)
+        possible, impossible = assert_rows_match_infer(model, cases, result)
+        assert possible > 10 and (impossible > 0 or name != "asia" or cases is sparse)
 
 
 @pytest.mark.parametrize("name", ["asia", "child"])
@@ -551,7 +573,8 @@ def test_cases_on_trees_compiled_for_each_case_equal_pgmpy(imported, monkeypatch
     monkeypatch.setattr(single, "reduced_tree", lambda *a: compiled_for.append(a[1]) or reduced_tree(*a))
     monkeypatch.setattr(run, "SURE_PLAN_NS", 0.0)
     monkeypatch.setattr(run, "PLAN_NS", 1e6)
-    assert isinstance(run.scorer(alarm), TreeRows)
+    monkeypatch.setattr(run, "TREE_BATCH_NS", 1e9)
+    assert type(run.scorer(alarm)) is TreeRows
     rows = random_rows(alarm, 30, seed=12)
     possible, _ = assert_rows_match_infer(alarm, rows, infer_batch(frame(alarm, rows), priors=alarm))
     assert possible > 10

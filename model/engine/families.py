@@ -47,7 +47,7 @@ import numpy as np
 
 from .plan import _DEAD, _LOG0
 
-__all__ = ["family_sums"]
+__all__ = ["calibrate_chunk", "family_sums", "prepared"]
 
 #: Configurations of all the cliques times cases held at once (2^25 floats: 256 MiB).
 CHUNK_FLOATS = 2**25
@@ -82,10 +82,7 @@ def family_sums(tree, likelihoods, weights):
     """
     rows = len(next(iter(likelihoods.values()))) if likelihoods else \
         len(next(iter(weights.values()))) if weights else 1
-    leaves, skipped = _leaves(tree, likelihoods)
-    logs = {p: _log_matrix(tree, members) for p, members in leaves.items()}
-    folded, potentials = _folded(tree, likelihoods)
-    absorbed = {k for members in leaves.values() for k, _ in members} | skipped | set(folded)  # not calibrated
+    leaves, logs, folded, potentials, absorbed = prepared(tree, likelihoods)
     holding = [list(h) for h in tree.holds]  # per clique: the nodes whose sums its belief gives
     for k, p in folded.items():
         holding[p] += tree.holds[k]
@@ -112,6 +109,24 @@ def family_sums(tree, likelihoods, weights):
                 found = tree.sum_to(k, scope, np.ascontiguousarray(column))
                 sums[node] = found if node not in sums else sums[node] + found
     return log_evidence, sums
+
+
+def prepared(tree, likelihoods, wanted=()):
+    """``(leaves, logs, folded, potentials, absorbed)`` for :func:`calibrate_chunk`: the observed leaves whose
+    evidence goes into their parent by a matrix product in log space, and those log tables (:func:`_leaves`,
+    :func:`_log_matrix`); the cliques folded into their parent and every clique's table with them folded in
+    (:func:`_folded`); the set of cliques not calibrated on their own. A leaf holding a node of ``wanted``
+    stays calibrated, so that its belief gives that node's marginal."""
+    leaves, skipped = _leaves(tree, likelihoods)
+    if wanted:
+        wanted = set(wanted)
+        leaves = {p: kept for p, m in leaves.items()
+                  if len(kept := [(k, node) for k, node in m if node not in wanted]) >= ABSORBED}
+        skipped = {k for k in skipped if tree.holds[k][0] not in wanted}
+    logs = {p: _log_matrix(tree, members) for p, members in leaves.items()}
+    folded, potentials = _folded(tree, likelihoods)
+    absorbed = {k for members in leaves.values() for k, _ in members} | skipped | set(folded)  # not calibrated
+    return leaves, logs, folded, potentials, absorbed
 
 
 def _sliced(weights, part):
@@ -171,10 +186,51 @@ def _kinds(lam):
 
 def _chunk(tree, rows, likelihoods, weights, totals, leaves, logs, absorbed, holding, potentials):
     """One chunk of ``rows`` cases: their log P(evidence); each clique's weighted sums are added into
-    ``totals``. Every table is laid out (its configurations, cases): the case axis last, so that numpy's inner
-    loops run along it whatever the clique's shape. The cliques of ``absorbed`` are not calibrated on their
-    own; ``holding`` names, per clique, the nodes whose sums its belief gives."""
+    ``totals``. The cliques of ``absorbed`` are not calibrated on their own; ``holding`` names, per clique, the
+    nodes whose sums its belief gives."""
+    local, log_scale, soft = calibrate_chunk(tree, rows, likelihoods, leaves, logs, absorbed, potentials)
+    possible = np.isfinite(log_scale)
+    for k in range(len(tree.cliques)):
+        if k in absorbed:
+            continue
+        alike = {}  # the nodes of clique k whose weights are one array
+        for node in holding[k]:
+            if node in weights:
+                alike.setdefault(id(weights[node]), []).append(node)
+        if alike:  # one matrix product for every weighting of the clique's nodes
+            nodes = tuple(tuple(n) for n in alike.values())
+            stacked = np.stack([np.where(possible, weights[n[0]], 0.0) for n in nodes], axis=1)
+            _add(totals, (k, nodes), local[k] @ stacked)
+        if leaves.get(k):
+            _leaf_sums(tree, k, leaves[k], local[k], likelihoods, weights, soft, possible, totals)
+    return log_scale
+
+
+def calibrate_chunk(tree, rows, likelihoods, leaves, logs, absorbed, potentials, wanted=None):
+    """``(beliefs, log_scale, soft)``: one chunk of ``rows`` cases calibrated together. ``beliefs[k]`` is clique
+    k's joint given each case, laid out (its configurations, cases): the case axis last, so that numpy's inner
+    loops run along it whatever the clique's shape (None for the cliques of ``absorbed``, not calibrated on their
+    own); ``log_scale`` is log P(evidence) per case (-inf when impossible); ``soft`` marks, per absorbed leaf
+    clique, the cases with soft evidence on it. ``leaves``, ``logs``, ``potentials``: as :func:`prepared`
+    gives them. With ``wanted`` (a set of cliques), only those cliques' beliefs are made (None elsewhere): a
+    subtree with no evidence in any case, no wanted clique and a message of ones is left out, and the outward
+    pass goes only towards the wanted cliques, as in the one-case calibration."""
     card, count = tree.card, len(tree.cliques)
+    skip, towards = [False] * count, None
+    if wanted is not None:
+        seen = [False] * count
+        for k in [*(tree.home[node][0] for node in likelihoods), *tree.marked, *wanted]:
+            seen[k] = True
+        for k in tree.order:
+            if seen[k] and tree.parent[k] is not None:
+                seen[tree.parent[k]] = True
+        for k in reversed(tree.order):  # parents first: a clique without evidence below whose message is ones
+            p = tree.parent[k]
+            skip[k] = not seen[k] and (p is None or skip[p] or tree.static[k] is None)
+        towards = [k in wanted for k in range(count)]  # cliques on a path from a root to a wanted clique
+        for k in tree.order:
+            if towards[k] and tree.parent[k] is not None:
+                towards[tree.parent[k]] = True
     indicators, soft = {}, {}  # per parent: (its leaves' hard evidence, one row per state); per leaf: soft rows
     for p, members in leaves.items():
         blocks = []
@@ -190,7 +246,7 @@ def _chunk(tree, rows, likelihoods, weights, totals, leaves, logs, absorbed, hol
     local, sent = [None] * count, [None] * count  # per clique: its table times what came in; its sum to its separator
     log_scale = np.zeros(rows)
     for k in tree.order:  # inward: children before parents
-        if k in absorbed:
+        if k in absorbed or skip[k]:
             continue
         table = np.empty((len(potentials[k]), rows))
         if k in logs:  # the leaves' evidence, by one matrix product in log space
@@ -212,6 +268,8 @@ def _chunk(tree, rows, likelihoods, weights, totals, leaves, logs, absorbed, hol
             if c in absorbed:
                 continue
             shape, message_shape, _ = tree.up[c]
+            if skip[c]:  # no evidence below and a message of ones
+                continue
             top = sent[c].max(axis=0)
             log_scale += np.log(top, out=np.full(rows, -np.inf), where=top > 0)
             message = sent[c] / np.where(top > 0, top, 1.0)
@@ -224,9 +282,12 @@ def _chunk(tree, rows, likelihoods, weights, totals, leaves, logs, absorbed, hol
             sent[k] = table.reshape(-1, size, rows).sum(axis=0)
     marginals = {}
     for k in reversed(tree.order):  # outward: parents before children; ``local`` becomes each clique's belief
-        if k in absorbed:
+        if k in absorbed or skip[k]:
             continue
         p = tree.parent[k]
+        if p is not None and towards is not None and not towards[k]:
+            local[k] = None
+            continue
         if p is None:
             mass = local[k].sum(axis=0)
             log_scale += np.log(mass, out=np.full(rows, -np.inf), where=mass > 0)
@@ -239,21 +300,7 @@ def _chunk(tree, rows, likelihoods, weights, totals, leaves, logs, absorbed, hol
         marginal = marginals[key]
         down = marginal / (sent[k] + (sent[k] == 0))  # the marginal is 0 where the child's message is
         local[k].reshape(-1, *down.shape)[...] *= down
-    possible = np.isfinite(log_scale)
-    for k in range(count):
-        if k in absorbed:
-            continue
-        alike = {}  # the nodes of clique k whose weights are one array
-        for node in holding[k]:
-            if node in weights:
-                alike.setdefault(id(weights[node]), []).append(node)
-        if alike:  # one matrix product for every weighting of the clique's nodes
-            nodes = tuple(tuple(n) for n in alike.values())
-            stacked = np.stack([np.where(possible, weights[n[0]], 0.0) for n in nodes], axis=1)
-            _add(totals, (k, nodes), local[k] @ stacked)
-        if leaves.get(k):
-            _leaf_sums(tree, k, leaves[k], local[k], likelihoods, weights, soft, possible, totals)
-    return log_scale
+    return local, log_scale, soft
 
 
 def _add(totals, key, value):
