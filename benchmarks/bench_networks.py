@@ -16,8 +16,8 @@ difference of P(not the reference state) over the reported nodes (tolerance 1e-9
 With ``--batch N``, also ``infer_batch`` on N cases drawn from the network by pyAgrum's sampler, each cell
 kept with probability 0.2 (reported nodes never): the first call's time (choosing the engine and
 compiling it), a second call's time per case, and which engine scored the rows (the batch plan or the
-junction tree one case at a time, ``model.engine.run.scorer``), against a pyAgrum loop over the same
-cases (set the evidence, infer, read every posterior)::
+junction tree one case at a time, or the cases calibrated together on it: ``model.engine.run.scorer``),
+against a pyAgrum loop over the same cases (set the evidence, infer, read every posterior)::
 
     python benchmarks/bench_networks.py --batch 20 asia child alarm water andes
 
@@ -102,6 +102,7 @@ def bench_batch(gum, m, bn, engine, name, n):
 
     from model.engine.run import scorer, seen_shares
     from model.engine.single import TreeRows
+    from model.engine.tree_batch import TreeBatch
 
     generator = gum.BNDatabaseGenerator(bn)
     gum.initRandom(1)
@@ -116,7 +117,9 @@ def bench_batch(gum, m, bn, engine, name, n):
     start = time.perf_counter()
     result = m.infer_batch(cases)
     ours = (time.perf_counter() - start) / n
-    kind = "tree" if isinstance(scorer(m, seen_shares(m, cases)), TreeRows) else "plan"
+    chosen = scorer(m, seen_shares(m, cases))
+    kind = ("tree, cases together" if isinstance(chosen, TreeBatch) else "tree" if isinstance(chosen, TreeRows)
+            else "plan")
     start, worst = time.perf_counter(), 0.0
     expected = []
     for _, row in cases.iterrows():

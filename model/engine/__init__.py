@@ -23,6 +23,9 @@ Its public interface, for the analyses (:mod:`model.analysis`) and the model
   first impossible observation of a case and the exact gradients of sensitivity; the population is cut out
   of the tables at compile time and hard evidence per case (:mod:`model.engine.sliced`), or, on a network
   whose causes share no clique, a tree is compiled for the case alone (:mod:`model.engine.reduced`);
+- many cases calibrated together on the junction tree (:mod:`model.engine.tree_batch`, with
+  :mod:`model.engine.families`), which :func:`model.engine.run.scorer` takes over the plan where every clique is
+  small;
 - :func:`infer_batch` (:mod:`model.engine.batch`), the public entry point, which reads its ``priors``
   argument into a :class:`~model.inference.Model`.
 

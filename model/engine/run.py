@@ -50,13 +50,14 @@ def scorer(model, seen=None):
     """What scores ``model``'s rows: its batch plan, or :class:`TreeRows` (one case at a time on the junction
     tree, hard evidence cut out) when the plan is refused (:class:`PlanTooLarge`) or is estimated to cost over
     twice as much per case as the tree, by the costs above; :class:`TreeBatch` (the cases calibrated together on
-    the whole tree) in place of either when its estimate is the lower (alarm, insurance, hailfinder, win95pts). ``seen`` maps nodes to the share of rows where they
-    are observed: each clique's expected size after the cut is the product over its nodes of ``share + (1 -
-    share) * states``. Both are exact: the choice changes only the time. The bundled network takes the plan;
-    bnlearn's water, with a fifth of its cells seen, takes the tree (18 ms a case against the plan's 40 ms,
-    measured), as does andes whatever is seen (117 ms a case against 979 ms), and then the plan's tables are
-    never compiled. A rough estimate of the plan's cost (two eliminations) above the tree's settles it first:
-    the plan's whole structure search took 311 s on pigs and 312 s on diabetes."""
+    the whole tree) in place of either when its estimate is the lower (alarm, insurance, hailfinder, win95pts).
+    ``seen`` maps nodes to the share of rows where they are observed: each clique's expected size after the cut
+    is the product over its nodes of ``share + (1 - share) * states``. All three are exact: the choice changes
+    only the time. The bundled network takes the plan; bnlearn's water, with a fifth of its cells seen, takes
+    the tree (18 ms a case against the plan's 40 ms, measured), as does andes whatever is seen (117 ms a case
+    against 979 ms), and then the plan's tables are never compiled. A rough estimate of the plan's cost (two
+    eliminations) above the tree's settles it first: the plan's whole structure search took 311 s on pigs and
+    312 s on diabetes."""
     cache = _PLANS.setdefault(model, {})
     full = junction_tree(model)
     tree = _tree_cost(full, seen or {})
