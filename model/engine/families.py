@@ -218,19 +218,11 @@ def calibrate_chunk(tree, rows, likelihoods, leaves, logs, absorbed, potentials,
     card, count = tree.card, len(tree.cliques)
     skip, towards = [False] * count, None
     if wanted is not None:
-        seen = [False] * count
-        for k in [*(tree.home[node][0] for node in likelihoods), *tree.marked, *wanted]:
-            seen[k] = True
-        for k in tree.order:
-            if seen[k] and tree.parent[k] is not None:
-                seen[tree.parent[k]] = True
+        seen = tree.below([*(tree.home[node][0] for node in likelihoods), *tree.marked, *wanted])
         for k in reversed(tree.order):  # parents first: a clique without evidence below whose message is ones
             p = tree.parent[k]
             skip[k] = not seen[k] and (p is None or skip[p] or tree.static[k] is None)
-        towards = [k in wanted for k in range(count)]  # cliques on a path from a root to a wanted clique
-        for k in tree.order:
-            if towards[k] and tree.parent[k] is not None:
-                towards[tree.parent[k]] = True
+        towards = tree.below(wanted)  # cliques on a path from a root to a wanted clique
     indicators, soft = {}, {}  # per parent: (its leaves' hard evidence, one row per state); per leaf: soft rows
     for p, members in leaves.items():
         blocks = []

@@ -149,6 +149,16 @@ class JunctionTree:
             self.indexes[key] = runs(scope, nodes, self.card)
         return self.indexes[key]
 
+    def below(self, cliques):
+        """Per clique: whether it, or a clique of its subtree, is one of ``cliques``."""
+        found = [False] * len(self.cliques)
+        for k in cliques:
+            found[k] = True
+        for k in self.order:
+            if found[k] and self.parent[k] is not None:
+                found[self.parent[k]] = True
+        return found
+
     def calibrate(self, likelihoods=None, scratch=None):
         """Calibrate on one case: ``likelihoods`` maps nodes to a likelihood vector over their states (hard
         evidence is a 0/1 vector). Returns a :class:`Calibration`. ``scratch``, a dict, lends the calibration
@@ -161,14 +171,7 @@ class JunctionTree:
         """
         likelihoods = likelihoods or {}
         count = len(self.cliques)
-        seen = [False] * count
-        for node in likelihoods:
-            seen[self.home[node][0]] = True
-        for k in self.marked:
-            seen[k] = True
-        for k in self.order:
-            if seen[k] and self.parent[k] is not None:
-                seen[self.parent[k]] = True
+        seen = self.below([*(self.home[node][0] for node in likelihoods), *self.marked])
         skip = [False] * count
         for k in reversed(self.order):
             p = self.parent[k]

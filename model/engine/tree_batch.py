@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .chunk import _likelihoods
 from .families import CHUNK_FLOATS, calibrate_chunk, prepared
 from .single import TreeRows, junction_tree
 
@@ -40,6 +41,7 @@ class TreeBatch(TreeRows):
 
     def __init__(self, model):
         super().__init__(model)
+        self.states = model._states  # what chunk._likelihoods reads
         self.tree = junction_tree(model)
         total = sum(len(p) for p in self.tree.potentials)
         self.rows_per_chunk = max(1, CHUNK_FLOATS // max(total, 1))
@@ -49,16 +51,8 @@ class TreeBatch(TreeRows):
         hard is 0 or 1; NaN in impossible rows) and whether each row's evidence is possible. ``hard``: node ->
         state codes per row (-1: unobserved); ``soft``: node -> (rows, their likelihoods)."""
         tree, reported = self.tree, self.model._reported
-        likelihoods = {}
-        for node, codes in hard.items():
-            seen = codes >= 0
-            if seen.any():
-                lam = np.ones((n, tree.card[node]))
-                lam[seen] = 0.0
-                lam[np.flatnonzero(seen), codes[seen]] = 1.0
-                likelihoods[node] = lam
-        for node, (at, lam) in soft.items():
-            likelihoods.setdefault(node, np.ones((n, tree.card[node])))[at] *= lam
+        likelihoods = {node: lam for node in {*hard, *soft}
+                       if (lam := _likelihoods(self, node, n, hard, soft)) is not None}
         leaves, logs, _, potentials, absorbed = prepared(tree, likelihoods, reported)
         home = {node: next(k for k in tree.within((node,)) if k not in absorbed) for node in reported}
         beliefs, log_scale, _ = calibrate_chunk(tree, n, likelihoods, leaves, logs, absorbed, potentials,
